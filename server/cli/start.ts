@@ -1,0 +1,48 @@
+/** `npm start`: migrate under the lock, then serve HTTP (and, later, workers and the scheduler). */
+import { ConfigError, describeDatabase, loadConfig } from '../../config'
+import { createLogger } from '../logger'
+import { startServer } from '../server'
+import { ensureSidebarBuilt } from '../sidebarAssets'
+
+let config
+try {
+  config = loadConfig()
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`${error.message}\nSee .env.example for every variable.\n`)
+  process.exit(1)
+}
+
+const logger = createLogger(config.logLevel)
+try {
+  await ensureSidebarBuilt(logger)
+  const server = await startServer(config, logger)
+  const base = config.port === 0 ? server.url : config.publicUrl
+  logger.info({ port: server.port, database: describeDatabase(config.database), demo: config.demo }, 'listening')
+  process.stdout.write(
+    [
+      '',
+      `wecom-scrm ${config.demo ? '演示模式 (demo mode: embedded SQLite, no WeCom needed)' : 'is running'}`,
+      `  database  ${describeDatabase(config.database)}`,
+      `  sidebar   ${base}/sidebar/`,
+      `  health    ${base}/healthz  ${base}/readyz  ${base}/metrics`,
+      config.demo ? '  Set WECOM_CORP_ID and friends (see .env.example) to connect a real WeCom.' : '',
+      '',
+    ].join('\n') + '\n',
+  )
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      server.stop().then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
+    })
+  }
+} catch (error) {
+  logger.fatal({ err: error }, 'could not start')
+  process.stderr.write(`Could not start: ${(error as Error).message}\n`)
+  process.exit(1)
+}

@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DataSource, type DataSourceOptions } from 'typeorm'
+import type { DatabaseConfig } from '../../config'
+import { migrations } from '../../migrations'
+import { entities } from '../entities'
+import { SnakeNamingStrategy } from './namingStrategy'
+
+/** A DataSource for MySQL or embedded SQLite, as DATABASE_URL says; not yet initialized. */
+export function createDataSource(database: DatabaseConfig): DataSource {
+  const common = {
+    entities,
+    migrations,
+    migrationsTableName: 'migrations',
+    namingStrategy: new SnakeNamingStrategy(),
+    synchronize: false,
+  } satisfies Partial<DataSourceOptions>
+
+  if (database.kind === 'mysql') {
+    return new DataSource({
+      ...common,
+      type: 'mysql',
+      url: database.url,
+      // utf8mb4 on the wire; the binary collation matches the tables' (see columns.ts).
+      charset: 'utf8mb4_bin',
+      // mysql2 writes and reads DATETIME as UTC, whatever the process's TZ.
+      timezone: 'Z',
+      connectTimeout: 5_000,
+      extra: { connectionLimit: 10, enableKeepAlive: true },
+    })
+  }
+
+  if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true })
+  return new DataSource({
+    ...common,
+    type: 'better-sqlite3',
+    database: database.path,
+    // WAL lets readers (the sidebar) run beside the writer (the inbox worker).
+    enableWAL: true,
+    timeout: 5_000,
+    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+      db.pragma('foreign_keys = ON')
+    },
+  })
+}
+

@@ -1,0 +1,32 @@
+// Entities are data. Indexes and unique keys live in migrations/, the one source of schema truth.
+import { Customer, CustomerIdentity, FollowRelation } from './customer'
+import { ActivityLog, FollowUp } from './followUp'
+import { InboxEvent } from './inbox'
+import { JobDelivery, JobRun } from './job'
+import { Order, OrderItem } from './order'
+import { Department, ManagerLink, Member, MemberDepartment } from './organization'
+import { Script, ScriptCategory, ScriptMemberUsage, ScriptTagTarget } from './script'
+import { FollowTag, Tag, TagGroup } from './tag'
+import { WecomCredential } from './wecomCredential'
+
+export * from './customer'
+export * from './followUp'
+export * from './inbox'
+export * from './job'
+export * from './order'
+export * from './organization'
+export * from './script'
+export * from './tag'
+export * from './wecomCredential'
+
+export const entities = [
+  Department, Member, MemberDepartment, ManagerLink,
+  Customer, FollowRelation, CustomerIdentity,
+  TagGroup, Tag, FollowTag,
+  Order, OrderItem,
+  ScriptCategory, Script, ScriptTagTarget, ScriptMemberUsage,
+  FollowUp, ActivityLog,
+  InboxEvent,
+  JobRun, JobDelivery,
+  WecomCredential,
+]

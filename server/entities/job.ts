@@ -1,0 +1,31 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm'
+
+/** One run of a scheduled job for one business date, claimed before any work. */
+@Entity('job_runs')
+export class JobRun {
+  @PrimaryGeneratedColumn({ type: 'integer' }) id!: number
+  @Column({ type: 'varchar', length: 32 }) job!: string
+  @Column({ type: 'date' }) businessDate!: string
+  /** 'running', 'done' or 'failed'. */
+  @Column({ type: 'varchar', length: 16 }) status!: string
+  /** host:pid of the process that claimed it. */
+  @Column({ type: 'varchar', length: 128 }) claimedBy!: string
+  @Column({ type: 'datetime', precision: 3 }) startedAt!: Date
+  @Column({ type: 'datetime', precision: 3, nullable: true }) finishedAt!: Date | null
+  @Column({ type: 'text', nullable: true }) summary!: string | null
+}
+
+/** One message of a job run to one recipient: delivered once, whatever the retries. */
+@Entity('job_deliveries')
+export class JobDelivery {
+  @PrimaryGeneratedColumn({ type: 'integer' }) id!: number
+  @Column({ type: 'varchar', length: 32 }) job!: string
+  @Column({ type: 'date' }) businessDate!: string
+  @Column({ type: 'varchar', length: 128 }) recipient!: string
+  /** 'pending', 'sent', 'invalid' (WeCom's invaliduser) or 'failed'. */
+  @Column({ type: 'varchar', length: 16 }) status!: string
+  @Column({ type: 'integer', default: 0 }) attempts!: number
+  @Column({ type: 'text', nullable: true }) lastError!: string | null
+  @Column({ type: 'datetime', precision: 3, nullable: true }) sentAt!: Date | null
+  @Column({ type: 'datetime', precision: 3 }) createdAt!: Date
+}

@@ -1,0 +1,35 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm'
+import { bigintAsNumber } from '../db/columns'
+
+export const ORDER_STATUSES = ['paid', 'shipped', 'completed', 'refunded', 'cancelled'] as const
+export type OrderStatus = (typeof ORDER_STATUSES)[number]
+
+/** A shop order; kept even when no customer matches yet, with the identities it came with. */
+@Entity('orders')
+export class Order {
+  @PrimaryGeneratedColumn({ type: 'integer' }) id!: number
+  @Column({ type: 'varchar', length: 32 }) platform!: string
+  @Column({ type: 'varchar', length: 64 }) orderNo!: string
+  @Column({ type: 'varchar', length: 16 }) status!: OrderStatus
+  @Column({ type: 'datetime', precision: 3, nullable: true }) paidAt!: Date | null
+  /** In fen (分), so sums stay exact. */
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) amountCents!: number
+  @Column({ type: 'integer', nullable: true }) customerId!: number | null
+  @Column({ type: 'varchar', length: 64, nullable: true }) externalUserid!: string | null
+  @Column({ type: 'varchar', length: 64, nullable: true }) unionid!: string | null
+  @Column({ type: 'varchar', length: 32, nullable: true }) phone!: string | null
+  @Column({ type: 'varchar', length: 128, nullable: true }) buyerId!: string | null
+  /** 'import', 'webhook:<source>' or 'manual'. */
+  @Column({ type: 'varchar', length: 64 }) source!: string
+  @Column({ type: 'datetime', precision: 3 }) createdAt!: Date
+  @Column({ type: 'datetime', precision: 3 }) updatedAt!: Date
+}
+
+@Entity('order_items')
+export class OrderItem {
+  @PrimaryGeneratedColumn({ type: 'integer' }) id!: number
+  @Column({ type: 'integer' }) orderId!: number
+  @Column({ type: 'integer' }) lineNo!: number
+  @Column({ type: 'varchar', length: 255 }) name!: string
+  @Column({ type: 'integer' }) quantity!: number
+}
