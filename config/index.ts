@@ -134,6 +134,9 @@ const schema = z.object({
     .default('info'),
 })
 
+/** Every variable this module reads, in the order of SPEC §3.2. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape)
+
 /** Variables that must be set together with WECOM_CORP_ID outside demo mode. */
 const requiredOutsideDemo = [
   'WECOM_AGENT_ID',

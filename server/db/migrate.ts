@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import { DataSource, MigrationExecutor, type QueryRunner } from 'typeorm'
+import { column, createTable } from './columns'
 
 const MYSQL_LOCK = 'wecom_scrm_migrate'
 const LOCK_WAIT_SECONDS = 300
@@ -13,6 +14,7 @@ export async function migrate(dataSource: DataSource): Promise<string[]> {
   const runner = dataSource.createQueryRunner()
   const unlock = await lockMigrations(dataSource, runner)
   try {
+    await createMigrationsTable(runner)
     const executor = new MigrationExecutor(dataSource, runner)
     // MySQL commits DDL implicitly, so one transaction per migration is all it can do.
     executor.transaction = 'each'
@@ -50,6 +52,15 @@ export async function pendingMigrations(dataSource: DataSource): Promise<string[
   } finally {
     await runner.release()
   }
+}
+
+/** TypeORM's own ledger table, created by us so that it too is utf8mb4 on MySQL. */
+async function createMigrationsTable(runner: QueryRunner): Promise<void> {
+  if (await runner.hasTable('migrations')) return
+  await createTable(runner, {
+    name: 'migrations',
+    columns: [column.id(), column.bigint('timestamp'), column.string('name', 255)],
+  })
 }
 
 async function lockMigrations(dataSource: DataSource, runner: QueryRunner): Promise<() => Promise<void>> {

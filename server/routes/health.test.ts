@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createDataSource } from '../db/dataSource'
+import { serveApp } from '../../test/app'
+import { createTestDatabase, migratedDatabase, testDatabaseKind } from '../../test/database'
+import { startTcpProxy } from '../../test/tcpProxy'
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!()
+})
+
+describe(`health endpoints on ${testDatabaseKind}`, () => {
+  it('answers liveness, readiness and Prometheus metrics', async () => {
+    const database = await migratedDatabase()
+    const server = await serveApp(database.dataSource)
+    cleanups.push(database.drop, server.stop)
+
+    const health = await fetch(`${server.url}/healthz`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toEqual({ status: 'ok' })
+
+    const ready = await fetch(`${server.url}/readyz`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toEqual({ status: 'ready' })
+
+    const metrics = await fetch(`${server.url}/metrics`)
+    expect(metrics.headers.get('content-type')).toContain('text/plain')
+    const text = await metrics.text()
+    expect(text).toContain('process_cpu_user_seconds_total')
+    expect(text).toMatch(/http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/)
+  })
+
+  it('is not ready while migrations are pending', async () => {
+    const database = await createTestDatabase()
+    const dataSource = createDataSource(database.config)
+    await dataSource.initialize()
+    const server = await serveApp(dataSource)
+    cleanups.push(database.drop, server.stop)
+
+    const ready = await fetch(`${server.url}/readyz`)
+    expect(ready.status).toBe(503)
+    const body = await ready.json()
+    expect(body.error.id).toBe('not_ready')
+    expect(body.error.message).toContain('InitialSchema')
+    // The probe only reads: it must not have created TypeORM's ledger.
+    expect(await dataSource.createQueryRunner().hasTable('migrations')).toBe(false)
+  })
+
+  it.runIf(testDatabaseKind === 'mysql')('is not ready while MySQL is unreachable, and ready again after', async () => {
+    const database = await createTestDatabase()
+    const target = new URL(database.config.kind === 'mysql' ? database.config.url : '')
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 3306))
+    const viaProxy = new URL(target)
+    viaProxy.hostname = '127.0.0.1'
+    viaProxy.port = String(proxy.port)
+    const dataSource = createDataSource({ kind: 'mysql', url: viaProxy.toString() })
+    await dataSource.initialize()
+    const { migrate } = await import('../db/migrate')
+    await migrate(dataSource)
+    const server = await serveApp(dataSource)
+    cleanups.push(database.drop, proxy.close.bind(proxy), server.stop)
+
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
+
+    proxy.cut()
+    const started = Date.now()
+    const down = await fetch(`${server.url}/readyz`)
+    expect(down.status).toBe(503)
+    expect((await down.json()).error.id).toBe('not_ready')
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+
+    proxy.restore()
+    await expect.poll(async () => (await fetch(`${server.url}/readyz`)).status, { timeout: 10_000 }).toBe(200)
+  })
+})

@@ -1,0 +1,29 @@
+import { Writable } from 'node:stream'
+import type Koa from 'koa'
+import type { DataSource } from 'typeorm'
+import { parseConfig, type Config } from '../config'
+import { createApp } from '../server/app'
+import { createLogger, type Logger } from '../server/logger'
+import { listen, type RunningServer } from '../server/server'
+
+/** A logger whose lines the test can read. */
+export function capturingLogger(): { logger: Logger; lines: () => string } {
+  let text = ''
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      text += chunk.toString()
+      done()
+    },
+  })
+  return { logger: createLogger('info', sink), lines: () => text }
+}
+
+/** Our real app on a free port over a given database; extend() may add test-only middleware after ours. */
+export async function serveApp(
+  dataSource: DataSource,
+  { config = parseConfig({}), logger = createLogger('silent'), extend }: { config?: Config; logger?: Logger; extend?: (app: Koa) => void } = {},
+): Promise<RunningServer> {
+  const app = createApp({ config, dataSource, logger })
+  extend?.(app)
+  return listen(app, { port: 0, dataSource, logger })
+}

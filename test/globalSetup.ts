@@ -1,0 +1,21 @@
+import { createConnection } from 'mysql2/promise'
+import { createLogger } from '../server/logger'
+import { ensureSidebarBuilt } from '../server/sidebarAssets'
+
+/** Checks the databases the run needs, and builds the sidebar once for every test. */
+export default async function setup(): Promise<void> {
+  const mysqlUrl = process.env.TEST_MYSQL_URL
+  const required = process.env.REQUIRE_MYSQL === '1'
+  if (!mysqlUrl) {
+    if (required) throw new Error('REQUIRE_MYSQL=1 but TEST_MYSQL_URL is not set')
+    console.warn('\n⚠  MySQL suite SKIPPED: TEST_MYSQL_URL is not set; only SQLite runs.\n')
+  } else {
+    try {
+      const connection = await createConnection({ uri: mysqlUrl, connectTimeout: 5_000 })
+      await connection.end()
+    } catch (error) {
+      throw new Error(`TEST_MYSQL_URL is set but MySQL does not answer: ${(error as Error).message}`)
+    }
+  }
+  await ensureSidebarBuilt(createLogger('warn'))
+}

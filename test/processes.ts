@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+const TSX = `${REPO_ROOT}node_modules/.bin/tsx`
+
+/** Our configuration variables: never inherited from the developer's shell by a test. */
+const CONFIG_VARIABLES = /^(PORT|PUBLIC_URL|DATABASE_URL|WECOM_.*|ADMIN_USERIDS|SESSION_SECRET|SCRM_TIMEZONE|DIGEST_CRON|LOG_LEVEL|TZ)$/
+
+export interface TestProcess {
+  child: ChildProcess
+  output(): string
+  /** Resolves with the first match of `pattern` in stdout + stderr. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Runs one of our TypeScript entry points in a child process, as `npm` would. */
+export function runScript(
+  script: string,
+  { args = [], env = {}, cwd = REPO_ROOT }: { args?: string[]; env?: Record<string, string>; cwd?: string } = {},
+): TestProcess {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !CONFIG_VARIABLES.test(key)))
+  const child = spawn(TSX, ['--tsconfig', `${REPO_ROOT}tsconfig.json`, `${REPO_ROOT}${script}`, ...args], {
+    cwd,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const listeners = new Set<() => void>()
+  const append = (chunk: Buffer) => {
+    output += chunk.toString()
+    for (const listener of listeners) listener()
+  }
+  child.stdout!.on('data', append)
+  child.stderr!.on('data', append)
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  )
+
+  const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = output.match(pattern)
+        if (match) {
+          cleanup()
+          resolve(match)
+        }
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        listeners.delete(check)
+      }
+      listeners.add(check)
+      exited.then(() => {
+        check()
+        if (listeners.has(check)) {
+          cleanup()
+          reject(new Error(`process exited before ${pattern}; output:\n${output}`))
+        }
+      })
+      check()
+    })
+
+  return { child, output: () => output, waitFor, exited }
+}
