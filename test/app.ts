@@ -27,3 +27,12 @@ export async function serveApp(
   extend?.(app)
   return listen(app, { port: 0, dataSource, logger })
 }
+
+export interface ErrorBody {
+  error: { id: string; message: string }
+}
+
+/** The `{ error: { id, message } }` body of a refused request. */
+export async function errorBody(response: Response): Promise<ErrorBody['error']> {
+  return ((await response.json()) as ErrorBody).error
+}

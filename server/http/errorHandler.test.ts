@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { capturingLogger, serveApp } from '../../test/app'
+import { capturingLogger, errorBody, serveApp } from '../../test/app'
 import { migratedDatabase } from '../../test/database'
 import { conflict } from '../errors'
 import type { RunningServer } from '../server'
@@ -42,7 +42,7 @@ describe('errors and request logs', () => {
   it("maps Koa's own HTTP errors onto our ids", async () => {
     const response = await fetch(`${server.url}/test/too-large`)
     expect(response.status).toBe(413)
-    expect((await response.json()).error.id).toBe('payload_too_large')
+    expect((await errorBody(response)).id).toBe('payload_too_large')
   })
 
   it('hides the details of an unexpected failure from the client, and logs them', async () => {

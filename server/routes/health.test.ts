@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDataSource } from '../db/dataSource'
-import { serveApp } from '../../test/app'
+import { errorBody, serveApp } from '../../test/app'
 import { createTestDatabase, migratedDatabase, testDatabaseKind } from '../../test/database'
 import { startTcpProxy } from '../../test/tcpProxy'
 
@@ -39,9 +39,9 @@ describe(`health endpoints on ${testDatabaseKind}`, () => {
 
     const ready = await fetch(`${server.url}/readyz`)
     expect(ready.status).toBe(503)
-    const body = await ready.json()
-    expect(body.error.id).toBe('not_ready')
-    expect(body.error.message).toContain('InitialSchema')
+    const error = await errorBody(ready)
+    expect(error.id).toBe('not_ready')
+    expect(error.message).toContain('InitialSchema')
     // The probe only reads: it must not have created TypeORM's ledger.
     expect(await dataSource.createQueryRunner().hasTable('migrations')).toBe(false)
   })
@@ -66,7 +66,7 @@ describe(`health endpoints on ${testDatabaseKind}`, () => {
     const started = Date.now()
     const down = await fetch(`${server.url}/readyz`)
     expect(down.status).toBe(503)
-    expect((await down.json()).error.id).toBe('not_ready')
+    expect((await errorBody(down)).id).toBe('not_ready')
     expect(Date.now() - started).toBeLessThan(5_000)
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
 
