@@ -2,8 +2,15 @@ import { createConnection } from 'mysql2/promise'
 import { createLogger } from '../server/logger'
 import { ensureSidebarBuilt } from '../server/sidebarAssets'
 
+let prepared: Promise<void> | undefined
+
 /** Checks the databases the run needs, and builds the sidebar once for every test. */
-export default async function setup(): Promise<void> {
+export default function setup(): Promise<void> {
+  // vitest calls this once per project; the work is the same for all of them.
+  return (prepared ??= prepare())
+}
+
+async function prepare(): Promise<void> {
   const mysqlUrl = process.env.TEST_MYSQL_URL
   const required = process.env.REQUIRE_MYSQL === '1'
   if (!mysqlUrl) {
