@@ -2,12 +2,12 @@ import { createConnection } from 'mysql2/promise'
 import { createLogger } from '../server/logger'
 import { ensureSidebarBuilt } from '../server/sidebarAssets'
 
-let prepared: Promise<void> | undefined
-
 /** Checks the databases the run needs, and builds the sidebar once for every test. */
-export default function setup(): Promise<void> {
-  // vitest calls this once per project; the work is the same for all of them.
-  return (prepared ??= prepare())
+export default async function setup(): Promise<void> {
+  // vitest loads this module afresh for each project; the work is the same for all.
+  if (process.env.SCRM_TEST_PREPARED) return
+  process.env.SCRM_TEST_PREPARED = '1'
+  await prepare()
 }
 
 async function prepare(): Promise<void> {
