@@ -7,16 +7,22 @@ import { errorHandler } from './http/errorHandler'
 import { requestLogger } from './http/requestLogger'
 import type { Logger } from './logger'
 import { healthRoutes } from './routes/health'
+import { wecomCallbackRoutes } from './routes/wecomCallback'
+import type { WecomRuntime } from './wecom/runtime'
 import { SIDEBAR_DIST } from './sidebarAssets'
 
 export interface AppContext {
   config: Config
   dataSource: DataSource
   logger: Logger
+  /** The WeCom side: present when the server talks to WeCom (or to the demo's simulator). */
+  wecom?: WecomRuntime
+  /** Demo mode: the simulator, mounted for browsers (OAuth, the simulator page). */
+  simulator?: Koa.Middleware
 }
 
 /** The Koa application: every route the server answers, nothing started yet. */
-export function createApp({ dataSource, logger }: AppContext): Koa {
+export function createApp({ dataSource, logger, wecom, simulator }: AppContext): Koa {
   const app = new Koa()
   // Our errors are answered by errorHandler; Koa's default handler would log them twice.
   app.silent = true
@@ -26,6 +32,13 @@ export function createApp({ dataSource, logger }: AppContext): Koa {
 
   const health = healthRoutes(dataSource)
   app.use(health.routes()).use(health.allowedMethods())
+
+  if (wecom) {
+    const callback = wecomCallbackRoutes({ codec: wecom.codec, dataSource, spool: wecom.spool, logger, onJournaled: wecom.onJournaled })
+    app.use(callback.routes()).use(callback.allowedMethods())
+  }
+
+  if (simulator) app.use(simulator)
 
   app.use(async function redirectSidebarRoot(ctx, next) {
     if (ctx.path === '/sidebar') return ctx.redirect(`/sidebar/${ctx.search}`)

@@ -7,6 +7,17 @@ import type { Config } from '../config'
 import { createApp } from './app'
 import { createDataSource } from './db/dataSource'
 import { migrate } from './db/migrate'
+import { createRefresher } from './contacts/refresh'
+import { seedDemoContent } from './demo/company'
+import { startDemoWecom } from './demo/demoWecom'
+import { createEventHandler } from './inbox/handlers'
+import { journalCallback } from './inbox/journal'
+import { registerInboxGauges, startInboxWorker } from './inbox/worker'
+import { fullSync } from './sync/fullSync'
+import { createWecomRuntime } from './wecom/runtime'
+
+/** Callbacks that arrive while the database is away wait here (SPEC §5). */
+const SPOOL_DIR = 'data/inbox-spool'
 import type { Logger } from './logger'
 
 /** How long in-flight requests may take to finish once shutdown starts. */
@@ -21,24 +32,53 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-/** Opens the database, applies pending migrations under the lock, and serves HTTP. */
+/** Opens the database, applies pending migrations under the lock, and serves HTTP, workers included. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const dataSource = createDataSource(config.database)
   await dataSource.initialize()
+  const closers: (() => Promise<void>)[] = []
   try {
     const applied = await migrate(dataSource)
     if (applied.length > 0) logger.info({ applied }, 'migrations applied')
+
+    const demo = config.demo ? await startDemoWecom(config) : null
+    if (demo) closers.push(demo.close)
+    const wecom = createWecomRuntime(config.wecom ?? demo!.wecom, dataSource, { logger, spoolDir: SPOOL_DIR })
+    const refresher = createRefresher(dataSource, wecom.client)
+    const worker = startInboxWorker({
+      dataSource,
+      logger,
+      handle: createEventHandler(dataSource, refresher),
+      beforeRound: async () => {
+        if (wecom.spool.pendingFiles().length === 0) return
+        const moved = await wecom.spool.drain((plaintext, receivedAt) => journalCallback(dataSource, plaintext, receivedAt))
+        logger.info({ moved }, 'spooled callbacks moved into the inbox')
+      },
+    })
+    closers.unshift(worker.stop)
+    wecom.onJournaled = worker.wake
+    registerInboxGauges(dataSource)
+
+    const app = createApp({ config, dataSource, logger, wecom, simulator: demo?.simulator.middleware() })
+    const server = await listen(app, { port: config.port, dataSource, logger, closers })
+    if (demo) {
+      demo.simulator.callbackUrl = `http://127.0.0.1:${server.port}/wecom/callback`
+      const summary = await fullSync(dataSource, wecom.client)
+      await seedDemoContent(dataSource)
+      logger.info({ customers: summary.customers, follows: summary.follows }, 'demo company synced from the simulator')
+    }
+    return server
   } catch (error) {
-    await dataSource.destroy()
+    for (const close of closers) await close().catch(() => {})
+    if (dataSource.isInitialized) await dataSource.destroy()
     throw error
   }
-  return listen(createApp({ config, dataSource, logger }), { port: config.port, dataSource, logger })
 }
 
-/** Serves an app on a port (0: any free one); stop() also closes its database. */
+/** Serves an app on a port (0: any free one); stop() runs the closers, then closes the database. */
 export async function listen(
   app: Koa,
-  { port, dataSource, logger }: { port: number; dataSource: DataSource; logger: Logger },
+  { port, dataSource, logger, closers = [] }: { port: number; dataSource: DataSource; logger: Logger; closers?: (() => Promise<void>)[] },
 ): Promise<RunningServer> {
   const http = createServer(app.callback())
   http.listen(port)
@@ -46,11 +86,11 @@ export async function listen(
   const boundPort = (http.address() as AddressInfo).port
 
   let stopping: Promise<void> | undefined
-  const stop = () => (stopping ??= shutdown(http, dataSource, logger))
+  const stop = () => (stopping ??= shutdown(http, dataSource, logger, closers))
   return { url: `http://localhost:${boundPort}`, port: boundPort, dataSource, http, stop }
 }
 
-async function shutdown(http: Server, dataSource: DataSource, logger: Logger): Promise<void> {
+async function shutdown(http: Server, dataSource: DataSource, logger: Logger, closers: (() => Promise<void>)[]): Promise<void> {
   logger.info('shutting down: no new connections, finishing requests in flight')
   const closed = new Promise<void>((resolve) => http.close(() => resolve()))
   // close() stops accepting but keep-alive sockets would hold it open: close each one
@@ -63,6 +103,8 @@ async function shutdown(http: Server, dataSource: DataSource, logger: Logger): P
   await closed
   clearInterval(sweep)
   clearTimeout(grace)
+  // Workers finish the event in hand before the database closes under them.
+  for (const close of closers) await close()
   await dataSource.destroy()
   logger.info('stopped')
 }

@@ -5,6 +5,7 @@ import { parseConfig, type Config } from '../config'
 import { createApp } from '../server/app'
 import { createLogger, type Logger } from '../server/logger'
 import { listen, type RunningServer } from '../server/server'
+import type { WecomRuntime } from '../server/wecom/runtime'
 
 /** A logger whose lines the test can read. */
 export function capturingLogger(): { logger: Logger; lines: () => string } {
@@ -21,9 +22,14 @@ export function capturingLogger(): { logger: Logger; lines: () => string } {
 /** Our real app on a free port over a given database; extend() may add test-only middleware after ours. */
 export async function serveApp(
   dataSource: DataSource,
-  { config = parseConfig({}), logger = createLogger('silent'), extend }: { config?: Config; logger?: Logger; extend?: (app: Koa) => void } = {},
+  {
+    config = parseConfig({}),
+    logger = createLogger('silent'),
+    wecom,
+    extend,
+  }: { config?: Config; logger?: Logger; wecom?: WecomRuntime; extend?: (app: Koa) => void } = {},
 ): Promise<RunningServer> {
-  const app = createApp({ config, dataSource, logger })
+  const app = createApp({ config, dataSource, logger, wecom })
   extend?.(app)
   return listen(app, { port: 0, dataSource, logger })
 }

@@ -48,6 +48,8 @@ export class FollowRelation {
   /** Kept in step with the latest follow-up, so "overdue" is one indexed range scan. */
   @Column({ type: 'date', nullable: true }) nextFollowUpOn!: string | null
   @Column({ type: 'datetime', precision: 3, nullable: true }) lastFollowedUpAt!: Date | null
+  /** When a full sync last saw this relation in WeCom. */
+  @Column({ type: 'datetime', precision: 3, nullable: true }) syncedAt!: Date | null
   @Column({ type: 'datetime', precision: 3 }) createdAt!: Date
   @Column({ type: 'datetime', precision: 3 }) updatedAt!: Date
 }

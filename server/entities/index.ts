@@ -8,6 +8,7 @@ import { Department, ManagerLink, Member, MemberDepartment } from './organizatio
 import { Script, ScriptCategory, ScriptMemberUsage, ScriptTagTarget } from './script'
 import { FollowTag, Tag, TagGroup } from './tag'
 import { WecomCredential } from './wecomCredential'
+import { GroupChat, SyncCheckpoint } from './wecomState'
 
 export * from './customer'
 export * from './followUp'
@@ -18,6 +19,7 @@ export * from './organization'
 export * from './script'
 export * from './tag'
 export * from './wecomCredential'
+export * from './wecomState'
 
 export const entities = [
   Department, Member, MemberDepartment, ManagerLink,
@@ -29,4 +31,5 @@ export const entities = [
   InboxEvent,
   JobRun, JobDelivery,
   WecomCredential,
+  GroupChat, SyncCheckpoint,
 ]

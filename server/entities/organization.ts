@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm'
+import { jsonText } from '../db/columns'
 
 /** A WeCom department; the id is WeCom's. */
 @Entity('departments')
@@ -24,6 +25,8 @@ export class Member {
   @Column({ type: 'integer', default: 1 }) status!: number
   /** Listed by get_follow_user_list: has 客户联系 and is in the app's visible range. */
   @Column({ type: 'boolean', default: false }) isFollowUser!: boolean
+  /** WeCom's direct_leader userids; manager links derive from them. */
+  @Column({ type: 'text', nullable: true, transformer: jsonText }) directLeaders!: string[] | null
   @Column({ type: 'datetime', precision: 3 }) createdAt!: Date
   @Column({ type: 'datetime', precision: 3 }) updatedAt!: Date
 }

@@ -10,5 +10,7 @@ export class WecomCredential {
   @Column({ type: 'varchar', length: 128 }) scope!: string
   @Column({ type: 'varchar', length: 1024 }) value!: string
   @Column({ type: 'datetime', precision: 3 }) expiresAt!: Date
+  /** While set and in the future, one process is fetching a new value; the others wait. */
+  @Column({ type: 'datetime', precision: 3, nullable: true }) leaseUntil!: Date | null
   @Column({ type: 'datetime', precision: 3 }) updatedAt!: Date
 }

@@ -1,0 +1,262 @@
+import { In, Not, type EntityManager } from 'typeorm'
+import { Customer, FollowRelation, FollowTag, type FollowStatus } from '../entities'
+import type { ExternalContact, FollowInfo } from '../wecom/apiTypes'
+import { tagIdsByWecomId } from './tags'
+
+/** One member's follow of a customer, as WeCom reports it (get and batch/get_by_user alike). */
+export interface Follower {
+  userid: string
+  remark: string
+  description: string
+  remarkCorpName: string
+  remarkMobiles: string[]
+  addWay: number
+  operUserid: string
+  state: string
+  addedAt: Date
+  /** WeCom ids of the corp tags on this follow. */
+  tagIds: string[]
+}
+
+export function followerFromWecom(info: FollowInfo): Follower {
+  // `get` lists tags with their type (only corp tags, type 1, carry an id we mirror);
+  // `batch/get_by_user` gives the bare ids.
+  const tagIds = info.tag_id ?? (info.tags ?? []).filter((t) => (t.type ?? 1) === 1 && t.tag_id).map((t) => t.tag_id!)
+  return {
+    userid: info.userid,
+    remark: (info.remark ?? '').slice(0, 255),
+    description: (info.description ?? '').slice(0, 1024),
+    remarkCorpName: (info.remark_corp_name ?? '').slice(0, 255),
+    remarkMobiles: (info.remark_mobiles ?? []).filter(Boolean),
+    addWay: info.add_way ?? 0,
+    operUserid: (info.oper_userid ?? '').slice(0, 64),
+    state: (info.state ?? '').slice(0, 128),
+    addedAt: new Date((info.createtime ?? 0) * 1000),
+    tagIds: [...new Set(tagIds)],
+  }
+}
+
+export interface ChangeCounts {
+  created: number
+  updated: number
+  removed: number
+}
+
+const customerFields = (contact: ExternalContact) => ({
+  name: contact.name.slice(0, 255),
+  avatar: contact.avatar || null,
+  type: contact.type ?? 1,
+  gender: contact.gender ?? 0,
+  unionid: contact.unionid || null,
+  corpName: contact.corp_name || null,
+  corpFullName: contact.corp_full_name || null,
+  position: contact.position || null,
+})
+
+/** Upserts customers by external_userid; returns their ids and how many were new or changed. */
+export async function upsertCustomers(
+  manager: EntityManager,
+  contacts: ExternalContact[],
+  now = new Date(),
+): Promise<{ ids: Map<string, number>; counts: ChangeCounts }> {
+  const unique = [...new Map(contacts.map((c) => [c.external_userid, c])).values()]
+  const counts: ChangeCounts = { created: 0, updated: 0, removed: 0 }
+  if (unique.length === 0) return { ids: new Map(), counts }
+  const existing = new Map(
+    (await manager.findBy(Customer, { externalUserid: In(unique.map((c) => c.external_userid)) })).map((c) => [c.externalUserid, c]),
+  )
+  const changed = unique.filter((contact) => {
+    const known = existing.get(contact.external_userid)
+    if (!known) {
+      counts.created++
+      return true
+    }
+    const fields = customerFields(contact)
+    const differs = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => known[key] !== fields[key])
+    if (differs) counts.updated++
+    return differs
+  })
+  if (changed.length > 0) {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .updateEntity(false)
+      .into(Customer)
+      .values(changed.map((c) => ({ externalUserid: c.external_userid, ...customerFields(c), createdAt: now, updatedAt: now })))
+      .orUpdate(['name', 'avatar', 'type', 'gender', 'unionid', 'corp_name', 'corp_full_name', 'position', 'updated_at'], ['external_userid'])
+      .execute()
+  }
+  const ids = new Map([...existing.values()].map((c) => [c.externalUserid, c.id]))
+  const created = unique.filter((c) => !existing.has(c.external_userid)).map((c) => c.external_userid)
+  if (created.length > 0) {
+    for (const row of await manager.find(Customer, { select: { id: true, externalUserid: true }, where: { externalUserid: In(created) } })) {
+      ids.set(row.externalUserid, row.id)
+    }
+  }
+  return { ids, counts }
+}
+
+export interface FollowerRow {
+  memberId: number
+  customerId: number
+  follower: Follower
+}
+
+const relationKey = (memberId: number, customerId: number) => `${memberId}:${customerId}`
+
+/**
+ * Writes what WeCom says of these follows, read at `readAt`: their fields and corp tags.
+ * A follow WeCom lists is live, so one we had as deleted by the member is active again,
+ * unless that deletion is newer than the read (an event processed while we were reading).
+ * A follow deleted by the customer stays so: WeCom keeps listing one-way relations.
+ */
+export async function upsertFollowers(
+  manager: EntityManager,
+  rows: FollowerRow[],
+  { readAt, syncedAt = null }: { readAt: Date; syncedAt?: Date | null },
+): Promise<ChangeCounts> {
+  const counts: ChangeCounts = { created: 0, updated: 0, removed: 0 }
+  const unique = [...new Map(rows.map((row) => [relationKey(row.memberId, row.customerId), row])).values()]
+  if (unique.length === 0) return counts
+  const wanted = new Set(unique.map((row) => relationKey(row.memberId, row.customerId)))
+  const existing = new Map(
+    (await manager.findBy(FollowRelation, { customerId: In([...new Set(unique.map((row) => row.customerId))]) }))
+      .filter((relation) => wanted.has(relationKey(relation.memberId, relation.customerId)))
+      .map((relation) => [relationKey(relation.memberId, relation.customerId), relation]),
+  )
+  const tagIds = await tagIdsByWecomId(manager, unique.flatMap((row) => row.follower.tagIds))
+  const existingTags = await tagsOf(manager, [...existing.values()].map((relation) => relation.id))
+
+  const now = new Date()
+  await manager
+    .createQueryBuilder()
+    .insert()
+    .updateEntity(false)
+    .into(FollowRelation)
+    .values(
+      unique.map(({ memberId, customerId, follower }) => ({
+        memberId,
+        customerId,
+        remark: follower.remark,
+        description: follower.description,
+        remarkCorpName: follower.remarkCorpName,
+        remarkMobiles: follower.remarkMobiles,
+        addWay: follower.addWay,
+        operUserid: follower.operUserid,
+        state: follower.state,
+        addedAt: follower.addedAt,
+        status: 'active' as const,
+        syncedAt,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    )
+    .orUpdate(
+      ['remark', 'description', 'remark_corp_name', 'remark_mobiles', 'add_way', 'oper_userid', 'state', 'added_at', 'updated_at', ...(syncedAt ? ['synced_at'] : [])],
+      ['member_id', 'customer_id'],
+    )
+    .execute()
+
+  const relations = await manager.find(FollowRelation, {
+    select: { id: true, memberId: true, customerId: true },
+    where: { customerId: In([...new Set(unique.map((row) => row.customerId))]) },
+  })
+  const relationIds = new Map(relations.map((r) => [relationKey(r.memberId, r.customerId), r.id]))
+
+  const reactivated = await manager
+    .createQueryBuilder()
+    .update(FollowRelation)
+    .set({ status: 'active', statusChangedAt: readAt })
+    .where({ id: In([...wanted].map((key) => relationIds.get(key)!)) })
+    .andWhere("status = 'deleted_by_member'")
+    .andWhere('(status_changed_at IS NULL OR status_changed_at < :readAt)', { readAt })
+    .execute()
+
+  const links: { followRelationId: number; tagId: number; createdAt: Date }[] = []
+  const written: number[] = []
+  for (const row of unique) {
+    const key = relationKey(row.memberId, row.customerId)
+    const relationId = relationIds.get(key)!
+    written.push(relationId)
+    const tags = row.follower.tagIds.map((id) => tagIds.get(id)).filter((id): id is number => id !== undefined)
+    links.push(...tags.map((tagId) => ({ followRelationId: relationId, tagId, createdAt: now })))
+    const known = existing.get(key)
+    if (!known) counts.created++
+    else if (followerChanged(known, row.follower, existingTags.get(known.id) ?? [], tags)) counts.updated++
+  }
+  counts.updated += reactivated.affected ?? 0
+  await replaceTags(manager, written, links)
+  return counts
+}
+
+function followerChanged(known: FollowRelation, follower: Follower, knownTags: number[], tags: number[]): boolean {
+  return (
+    known.remark !== follower.remark ||
+    known.description !== follower.description ||
+    known.remarkCorpName !== follower.remarkCorpName ||
+    JSON.stringify(known.remarkMobiles) !== JSON.stringify(follower.remarkMobiles) ||
+    known.addWay !== follower.addWay ||
+    known.state !== follower.state ||
+    [...knownTags].sort().join() !== [...tags].sort().join()
+  )
+}
+
+async function tagsOf(manager: EntityManager, relationIds: number[]): Promise<Map<number, number[]>> {
+  const tags = new Map<number, number[]>()
+  if (relationIds.length === 0) return tags
+  for (const link of await manager.findBy(FollowTag, { followRelationId: In(relationIds) })) {
+    tags.set(link.followRelationId, [...(tags.get(link.followRelationId) ?? []), link.tagId])
+  }
+  return tags
+}
+
+async function replaceTags(manager: EntityManager, relationIds: number[], links: { followRelationId: number; tagId: number; createdAt: Date }[]) {
+  if (relationIds.length === 0) return
+  await manager.delete(FollowTag, { followRelationId: In(relationIds) })
+  if (links.length > 0) await manager.createQueryBuilder().insert().into(FollowTag).updateEntity(false).values(links).orIgnore().execute()
+}
+
+/**
+ * WeCom no longer lists these follows: the member deleted the customer. Applied only to
+ * follows whose status is older than the read, so a later event is never overwritten.
+ */
+export async function markUnlistedFollowersDeleted(
+  manager: EntityManager,
+  where: { customerId: number; listedMemberIds: number[] } | { memberIds: number[]; unseenSince: Date },
+  readAt: Date,
+): Promise<number> {
+  const update = manager
+    .createQueryBuilder()
+    .update(FollowRelation)
+    .set({ status: 'deleted_by_member', statusChangedAt: readAt, updatedAt: new Date() })
+    .where("status = 'active'")
+    .andWhere('(status_changed_at IS NULL OR status_changed_at < :readAt)', { readAt })
+  if ('customerId' in where) {
+    update.andWhere('customer_id = :customerId', { customerId: where.customerId })
+    if (where.listedMemberIds.length > 0) update.andWhere({ memberId: Not(In(where.listedMemberIds)) })
+  } else {
+    if (where.memberIds.length === 0) return 0
+    update.andWhere({ memberId: In(where.memberIds) }).andWhere('(synced_at IS NULL OR synced_at < :unseenSince)', { unseenSince: where.unseenSince })
+  }
+  return (await update.execute()).affected ?? 0
+}
+
+/**
+ * Sets a follow's status from an event that happened at `at` (its CreateTime); an older
+ * event than the one that set the current status changes nothing. Returns whether it applied.
+ */
+export async function setFollowStatus(
+  manager: EntityManager,
+  { memberId, customerId }: { memberId: number; customerId: number },
+  status: FollowStatus,
+  at: Date,
+): Promise<boolean> {
+  const result = await manager
+    .createQueryBuilder()
+    .update(FollowRelation)
+    .set({ status, statusChangedAt: at, updatedAt: new Date() })
+    .where('member_id = :memberId AND customer_id = :customerId', { memberId, customerId })
+    .andWhere('(status_changed_at IS NULL OR status_changed_at < :at)', { at })
+    .execute()
+  return (result.affected ?? 0) > 0
+}

@@ -1,0 +1,186 @@
+import { hostname } from 'node:os'
+import type { DataSource, EntityManager } from 'typeorm'
+import { Gauge, Counter } from 'prom-client'
+import { InboxEvent } from '../entities'
+import { isMysql, query } from '../db/sql'
+import type { Logger } from '../logger'
+import { metricsRegistry } from '../metrics'
+
+/** What a handler decided: done (it changed what it had to), or ignored (not for us). */
+export type HandlerOutcome = 'done' | 'ignored'
+export type InboxHandler = (event: InboxEvent) => Promise<HandlerOutcome>
+
+export const MAX_ATTEMPTS = 8
+
+export interface InboxWorkerOptions {
+  dataSource: DataSource
+  handle: InboxHandler
+  logger: Logger
+  /** Rows claimed per round. */
+  batchSize?: number
+  /** How long a claimed row stays invisible to other workers; a crashed worker's rows return after it. */
+  claimMs?: number
+  /** First retry delay; doubles per attempt, with jitter. */
+  retryBaseMs?: number
+  /** Idle polling interval; `wake()` cuts it short when a callback arrives. */
+  idleMs?: number
+  /** Runs before each round, e.g. to move spooled callbacks into the inbox. */
+  beforeRound?: () => Promise<void>
+}
+
+const received = new Counter({ name: 'inbox_received_total', help: 'Callbacks journaled (duplicates excluded)', registers: [metricsRegistry] })
+const processed = new Counter({
+  name: 'inbox_processed_total',
+  help: 'Inbox events finished, by outcome',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry],
+})
+const failed = new Counter({ name: 'inbox_failed_attempts_total', help: 'Handler attempts that failed', registers: [metricsRegistry] })
+const dead = new Counter({ name: 'inbox_dead_total', help: 'Inbox events moved to the dead-letter state', registers: [metricsRegistry] })
+
+export const inboxMetrics = { received }
+
+/** The lag gauge reads the database when scraped: the age of the oldest event still pending. */
+export function registerInboxGauges(dataSource: DataSource): void {
+  metricsRegistry.removeSingleMetric('inbox_lag_seconds')
+  metricsRegistry.removeSingleMetric('inbox_pending')
+  new Gauge({
+    name: 'inbox_lag_seconds',
+    help: 'Age of the oldest pending inbox event',
+    registers: [metricsRegistry],
+    async collect() {
+      if (!dataSource.isInitialized) return
+      const oldest = await dataSource.getRepository(InboxEvent).findOne({ where: { status: 'pending' }, order: { receivedAt: 'ASC' } })
+      this.set(oldest ? (Date.now() - oldest.receivedAt.getTime()) / 1000 : 0)
+    },
+  })
+  new Gauge({
+    name: 'inbox_pending',
+    help: 'Inbox events pending, and dead letters waiting for replay',
+    labelNames: ['status'] as const,
+    registers: [metricsRegistry],
+    async collect() {
+      if (!dataSource.isInitialized) return
+      const rows: { status: string; n: number }[] = await dataSource.query(
+        "SELECT status, COUNT(*) AS n FROM inbox_events WHERE status IN ('pending', 'dead') GROUP BY status",
+      )
+      this.reset()
+      for (const status of ['pending', 'dead']) this.set({ status }, Number(rows.find((row) => row.status === status)?.n ?? 0))
+    },
+  })
+}
+
+/**
+ * Claims due rows so that no other worker, in this process or another, takes them:
+ * on MySQL with FOR UPDATE SKIP LOCKED, then by pushing next_attempt_at past the claim.
+ * SQLite runs a single worker and its transactions are serial, so the same update suffices.
+ */
+export async function claimDueEvents(manager: EntityManager, limit: number, claimMs: number, now = new Date()): Promise<InboxEvent[]> {
+  return manager.transaction(async (tx) => {
+    const lock = isMysql(tx) ? ' FOR UPDATE SKIP LOCKED' : ''
+    const due = await query<{ id: number }>(
+      tx,
+      `SELECT id FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT ${Number(limit)}${lock}`,
+      { now },
+    )
+    if (due.length === 0) return []
+    const ids = due.map((row) => row.id)
+    await tx
+      .createQueryBuilder()
+      .update(InboxEvent)
+      .set({ nextAttemptAt: new Date(now.getTime() + claimMs), attempts: () => 'attempts + 1' })
+      .whereInIds(ids)
+      .execute()
+    return tx.getRepository(InboxEvent).findBy(ids.map((id) => ({ id })))
+  })
+}
+
+/**
+ * Runs the handler on one claimed event and records the outcome: done or ignored; on a
+ * failure a retry after an exponential back-off, or the dead-letter state after MAX_ATTEMPTS.
+ */
+export async function processInboxEvent(
+  event: InboxEvent,
+  { dataSource, handle, logger, retryBaseMs }: { dataSource: DataSource; handle: InboxHandler; logger: Logger; retryBaseMs: number },
+): Promise<void> {
+  const repository = dataSource.getRepository(InboxEvent)
+  try {
+    const outcome = await handle(event)
+    await repository.update(event.id, { status: outcome, processedAt: new Date(), lastError: null })
+    processed.inc({ outcome })
+  } catch (error) {
+    failed.inc()
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    if (event.attempts >= MAX_ATTEMPTS) {
+      await repository.update(event.id, { status: 'dead', lastError: message, processedAt: new Date() })
+      dead.inc()
+      logger.error({ inboxId: event.id, attempts: event.attempts, error: message }, 'inbox event dead-lettered')
+    } else {
+      const delay = retryBaseMs * 2 ** (event.attempts - 1) * (0.75 + Math.random() / 2)
+      await repository.update(event.id, { lastError: message, nextAttemptAt: new Date(Date.now() + delay) })
+      logger.warn({ inboxId: event.id, attempts: event.attempts, retryInMs: Math.round(delay), error: message }, 'inbox event failed; will retry')
+    }
+  }
+}
+
+/** Runs inbox rounds until stopped. Any number of workers may run against one MySQL. */
+export function startInboxWorker(options: InboxWorkerOptions) {
+  const { dataSource, logger } = options
+  const batchSize = options.batchSize ?? 20
+  const claimMs = options.claimMs ?? 60_000
+  const retryBaseMs = options.retryBaseMs ?? 5_000
+  const idleMs = options.idleMs ?? 1_000
+  const owner = `${hostname()}:${process.pid}`
+
+  let running = true
+  let wakeUp: (() => void) | null = null
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        wakeUp = null
+        resolve()
+      }
+      wakeUp = done
+    })
+
+  const loop = (async () => {
+    while (running) {
+      try {
+        await options.beforeRound?.()
+        const events = await claimDueEvents(dataSource.manager, batchSize, claimMs)
+        for (const event of events) await processInboxEvent(event, { dataSource, handle: options.handle, logger, retryBaseMs })
+        if (events.length < batchSize && running) await sleep(idleMs)
+      } catch (error) {
+        // The database went away, most likely: wait and try again; claimed rows come back.
+        logger.warn({ err: error, owner }, 'inbox round failed')
+        if (running) await sleep(idleMs)
+      }
+    }
+  })()
+
+  return {
+    /** A callback was journaled: look now instead of at the next poll. */
+    wake: () => wakeUp?.(),
+    async stop(): Promise<void> {
+      running = false
+      wakeUp?.()
+      await loop
+    },
+  }
+}
+
+export type InboxWorker = ReturnType<typeof startInboxWorker>
+
+/** Puts dead letters (all, or the given ids) back in the queue, as new. */
+export async function replayDeadLetters(dataSource: DataSource, ids?: number[]): Promise<number> {
+  const update = dataSource
+    .createQueryBuilder()
+    .update(InboxEvent)
+    .set({ status: 'pending', attempts: 0, nextAttemptAt: new Date(), processedAt: null })
+    .where("status = 'dead'")
+  if (ids) update.andWhereInIds(ids)
+  const result = await update.execute()
+  return result.affected ?? 0
+}

@@ -1,0 +1,99 @@
+/**
+ * WeCom's callback crypto (wecom-protocol.md §1): signature → decrypt → envelope.
+ * Business code never sees ciphertext or XML: it gets a plaintext, then a typed event.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { decrypt, encrypt } from '@wecom/crypto'
+import { parseXml } from './xml'
+
+export type CallbackProblem = 'signature' | 'base64' | 'ciphertext' | 'padding' | 'receiveid' | 'xml'
+
+/** A refused callback: a wrong signature is 401, anything else malformed is 400. */
+export class CallbackError extends Error {
+  readonly status: number
+  constructor(
+    readonly problem: CallbackProblem,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'CallbackError'
+    this.status = problem === 'signature' ? 401 : 400
+  }
+}
+
+export interface SignedQuery {
+  msg_signature?: string
+  timestamp?: string
+  nonce?: string
+}
+
+export interface CallbackCodecOptions {
+  token: string
+  aesKey: string
+  corpId: string
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const AES_BLOCK_FOR_PADDING = 32
+
+export function createCallbackCodec({ token, aesKey, corpId }: CallbackCodecOptions) {
+  function verifySignature(query: SignedQuery, encrypted: string): void {
+    const { msg_signature: signature, timestamp, nonce } = query
+    if (!signature || timestamp === undefined || nonce === undefined) {
+      throw new CallbackError('signature', 'msg_signature, timestamp and nonce are required')
+    }
+    const expected = createHash('sha1').update([token, timestamp, nonce, encrypted].sort().join('')).digest()
+    const given = Buffer.from(signature, 'hex')
+    // Compare in constant time; a wrong length cannot be equal, and says nothing secret.
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new CallbackError('signature', 'msg_signature does not match')
+    }
+  }
+
+  /**
+   * Decrypts with @wecom/crypto, then re-encrypts with the recovered random: only a
+   * canonical message (pad bytes 1..32 all equal, a length field inside the buffer,
+   * valid UTF-8) comes back byte for byte. The library checks none of that itself.
+   */
+  function decryptMessage(encrypted: string): string {
+    if (!STRICT_BASE64.test(encrypted)) throw new CallbackError('base64', 'Encrypt is not base64')
+    if (Buffer.from(encrypted, 'base64').length % AES_BLOCK_FOR_PADDING !== 0) {
+      throw new CallbackError('ciphertext', 'ciphertext length is not a multiple of 32 bytes')
+    }
+    let opened: { message: string; id: string; random: Buffer }
+    try {
+      opened = decrypt(aesKey, encrypted)
+    } catch {
+      throw new CallbackError('ciphertext', 'ciphertext does not decrypt')
+    }
+    if (encrypt(aesKey, opened.message, opened.id, opened.random) !== encrypted) {
+      throw new CallbackError('padding', 'bad padding, length field or encoding in the decrypted message')
+    }
+    if (opened.id !== corpId) throw new CallbackError('receiveid', 'the message is for another CorpID')
+    return opened.message
+  }
+
+  return {
+    /** GET URL verification: the plaintext to answer, nothing else. */
+    openUrlVerification(query: SignedQuery & { echostr?: string }): string {
+      const echostr = query.echostr ?? ''
+      verifySignature(query, echostr)
+      return decryptMessage(echostr)
+    },
+
+    /** POST: the plaintext XML of the event inside a signed, encrypted envelope. */
+    openEnvelope(query: SignedQuery, body: string): string {
+      const envelope = parseXml(body)
+      const encrypted = envelope?.Encrypt
+      if (typeof encrypted !== 'string' || encrypted === '') {
+        throw new CallbackError('xml', 'the body is not an <xml> envelope with <Encrypt>')
+      }
+      verifySignature(query, encrypted)
+      const plaintext = decryptMessage(encrypted)
+      if (parseXml(plaintext) === null) throw new CallbackError('xml', 'the decrypted message is not XML')
+      return plaintext
+    },
+  }
+}
+
+export type CallbackCodec = ReturnType<typeof createCallbackCodec>

@@ -1,0 +1,265 @@
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import Koa from 'koa'
+import { dispatchApiCall, type ApiCall, type ApiDispatcherDeps } from './apiRoutes'
+import { buildCallback, postCallback, type BuildCallbackOptions, type BuiltCallback, type CallbackResponse } from './callbacks'
+import { AccessTokens, credentialEndpoints, JsapiTickets } from './credentials'
+import { customerEndpoints } from './customerApi'
+import { directoryEndpoints } from './directoryApi'
+import { Faults, type FaultRule } from './faults'
+import { messageEndpoints, type AppMessageRecord, type RobotMessageRecord } from './messageApi'
+import { firstValues, OauthServer } from './oauth'
+import { SimCompany, seedCompany, type SeedCompany } from './state'
+import { tagEndpoints } from './tagApi'
+import { WecomSideChanges, type CustomerAddsMember, type FollowRef, type MemberChange, type MemberEditsCustomer, type NewMember } from './wecomChanges'
+
+export interface SimulatorOptions {
+  corpId: string
+  agentId: number
+  secret: string
+  token: string
+  /** The 43-character EncodingAESKey. */
+  aesKey: string
+  /** Where emitted callbacks are POSTed; settable later via `simulator.callbackUrl`. */
+  callbackUrl?: string
+  /** e.g. '/wecom-sim' when mounted in another app; '' standalone (default). */
+  basePath?: string
+  /** Valid group-robot webhook keys. */
+  robotKeys?: string[]
+  /** Page size of follow_user in externalcontact/get (WeCom: 500). */
+  followUserPageSize?: number
+  /** Clock in ms (default Date.now): token, ticket and code expiry, robot rate limit, timestamps. */
+  now?: () => number
+}
+
+export interface ListeningSimulator {
+  /** The base URL: use it as WECOM_API_BASE and WECOM_OAUTH_BASE. */
+  url: string
+  close(): Promise<void>
+}
+
+/** An in-memory WeCom speaking WeCom's shapes and error codes over real HTTP. */
+export interface Simulator {
+  readonly options: SimulatorOptions
+  callbackUrl: string | undefined
+  /** Serves everything under basePath; calls next() for other paths. */
+  middleware(): Koa.Middleware
+  /** Serves standalone on 127.0.0.1 (port 0: any free one). */
+  listen(port?: number): Promise<ListeningSimulator>
+  /** The mutable in-memory state, for tests to inspect. */
+  readonly company: SimCompany
+  /** The current JS-SDK tickets (corp: get_jsapi_ticket, agent: ticket/get?type=agent_config). */
+  readonly tickets: { readonly corp: string; readonly agent: string }
+  /** Replaces the state with departments, users, tag groups/tags, customers and follow relations. */
+  seed(company: SeedCompany): void
+  /** Who "is logged in to the WeCom client" for /connect/oauth2/authorize. */
+  setOauthUser(userid: string | null): void
+
+  // WeCom-side changes: each changes the state and delivers the matching encrypted callback
+  // to callbackUrl; resolves to the HTTP status our server answered.
+  customerAddsMember(p: CustomerAddsMember): Promise<number>
+  memberEditsCustomer(p: MemberEditsCustomer): Promise<number>
+  memberDeletesCustomer(p: FollowRef): Promise<number>
+  customerDeletesMember(p: FollowRef): Promise<number>
+  adminCreatesTag(p: { groupName: string; tagName: string }): Promise<number>
+  adminRenamesTag(p: { tagId: string; name: string }): Promise<number>
+  adminDeletesTag(p: { tagId: string }): Promise<number>
+  adminUpdatesMember(p: MemberChange): Promise<number>
+  adminCreatesMember(p: NewMember): Promise<number>
+  adminDeletesMember(p: { userid: string }): Promise<number>
+
+  /** Encrypts (receiveid = corpId), signs and wraps a plaintext event. */
+  buildCallback(plaintextXml: string, options?: BuildCallbackOptions): BuiltCallback
+  /** buildCallback, then POST (text/xml) to `url` or callbackUrl with a 5 s timeout. */
+  sendCallback(plaintextXml: string, url?: string): Promise<CallbackResponse>
+
+  /** Every API request received (path without basePath). */
+  readonly calls: ApiCall[]
+  readonly appMessages: AppMessageRecord[]
+  readonly robotMessages: RobotMessageRecord[]
+
+  /** Applied before normal handling: latency, then an injected `{errcode, errmsg}` answer. */
+  injectFault(rule: FaultRule): void
+  clearFaults(): void
+  /** Added to every API answer. */
+  setLatency(ms: number): void
+  /** Tokens issued so far answer 42001 from now on. */
+  expireAccessTokens(): void
+  /** Tokens issued so far answer 40014 from now on. */
+  revokeAccessTokens(): void
+}
+
+const OAUTH_AUTHORIZE_PATH = '/connect/oauth2/authorize'
+const DEFAULT_FOLLOW_USER_PAGE_SIZE = 500
+
+export function createSimulator(options: SimulatorOptions): Simulator {
+  return new WecomSimulator(options)
+}
+
+class WecomSimulator implements Simulator {
+  readonly company = new SimCompany()
+  readonly calls: ApiCall[] = []
+  readonly appMessages: AppMessageRecord[] = []
+  readonly robotMessages: RobotMessageRecord[] = []
+  callbackUrl: string | undefined
+
+  private readonly basePath: string
+  private readonly now: () => number
+  private readonly tokens: AccessTokens
+  private readonly jsapiTickets: JsapiTickets
+  private readonly oauth: OauthServer
+  private readonly faults = new Faults()
+  private readonly changes: WecomSideChanges
+  private readonly dispatcher: ApiDispatcherDeps
+
+  constructor(readonly options: SimulatorOptions) {
+    if (!/^[A-Za-z0-9]{43}$/.test(options.aesKey)) throw new Error('SimulatorOptions.aesKey must be 43 letters or digits')
+    this.basePath = normaliseBasePath(options.basePath ?? '')
+    this.callbackUrl = options.callbackUrl
+    this.now = () => (options.now ?? Date.now)()
+    this.tokens = new AccessTokens(this.now)
+    this.jsapiTickets = new JsapiTickets(this.now)
+    this.oauth = new OauthServer(options, this.company, this.now)
+    this.changes = new WecomSideChanges({
+      company: this.company,
+      corpId: options.corpId,
+      now: this.now,
+      deliver: async (xml) => (await this.sendCallback(xml)).status,
+    })
+    this.dispatcher = {
+      endpoints: {
+        ...credentialEndpoints(options, this.tokens, this.jsapiTickets),
+        ...this.oauth.endpoints(),
+        ...directoryEndpoints(this.company),
+        ...customerEndpoints(this.company, { followUserPageSize: options.followUserPageSize ?? DEFAULT_FOLLOW_USER_PAGE_SIZE }),
+        ...tagEndpoints(this.company, () => Math.floor(this.now() / 1000)),
+        ...messageEndpoints({
+          company: this.company,
+          agentId: options.agentId,
+          robotKeys: () => options.robotKeys ?? [],
+          now: this.now,
+          appMessages: this.appMessages,
+          robotMessages: this.robotMessages,
+        }),
+      },
+      tokens: this.tokens,
+      faults: this.faults,
+      calls: this.calls,
+      now: this.now,
+    }
+  }
+
+  get tickets(): { corp: string; agent: string } {
+    return { corp: this.jsapiTickets.get('corp').ticket, agent: this.jsapiTickets.get('agent').ticket }
+  }
+
+  middleware(): Koa.Middleware {
+    const { basePath, oauth, dispatcher, calls, now } = this
+    return async function wecomSimulator(ctx, next) {
+      const path = pathUnderBase(ctx.path, basePath)
+      if (path === OAUTH_AUTHORIZE_PATH && ctx.method === 'GET') {
+        calls.push({ method: ctx.method, path, query: firstValues(ctx.query), body: undefined, at: now() })
+        return oauth.authorize(ctx)
+      }
+      if (path?.startsWith('/cgi-bin/')) return dispatchApiCall(ctx, path, dispatcher)
+      return next()
+    }
+  }
+
+  async listen(port = 0): Promise<ListeningSimulator> {
+    const app = new Koa()
+    app.use(this.middleware())
+    const server = createServer(app.callback())
+    server.listen(port, '127.0.0.1')
+    await once(server, 'listening')
+    const { port: boundPort } = server.address() as AddressInfo
+    return {
+      url: `http://127.0.0.1:${boundPort}${this.basePath}`,
+      close: () =>
+        new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()))
+          // Keep-alive sockets from fetch would otherwise hold close() open.
+          server.closeAllConnections()
+        }),
+    }
+  }
+
+  seed(company: SeedCompany): void {
+    seedCompany(this.company, company, Math.floor(this.now() / 1000))
+  }
+
+  setOauthUser(userid: string | null): void {
+    this.oauth.loggedInUser = userid
+  }
+
+  customerAddsMember(p: CustomerAddsMember): Promise<number> {
+    return this.changes.customerAddsMember(p)
+  }
+  memberEditsCustomer(p: MemberEditsCustomer): Promise<number> {
+    return this.changes.memberEditsCustomer(p)
+  }
+  memberDeletesCustomer(p: FollowRef): Promise<number> {
+    return this.changes.memberDeletesCustomer(p)
+  }
+  customerDeletesMember(p: FollowRef): Promise<number> {
+    return this.changes.customerDeletesMember(p)
+  }
+  adminCreatesTag(p: { groupName: string; tagName: string }): Promise<number> {
+    return this.changes.adminCreatesTag(p)
+  }
+  adminRenamesTag(p: { tagId: string; name: string }): Promise<number> {
+    return this.changes.adminRenamesTag(p)
+  }
+  adminDeletesTag(p: { tagId: string }): Promise<number> {
+    return this.changes.adminDeletesTag(p)
+  }
+  adminUpdatesMember(p: MemberChange): Promise<number> {
+    return this.changes.adminUpdatesMember(p)
+  }
+  adminCreatesMember(p: NewMember): Promise<number> {
+    return this.changes.adminCreatesMember(p)
+  }
+  adminDeletesMember(p: { userid: string }): Promise<number> {
+    return this.changes.adminDeletesMember(p)
+  }
+
+  buildCallback(plaintextXml: string, options: BuildCallbackOptions = {}): BuiltCallback {
+    return buildCallback(this.options, plaintextXml, options, this.now())
+  }
+
+  async sendCallback(plaintextXml: string, url?: string): Promise<CallbackResponse> {
+    const target = url ?? this.callbackUrl
+    if (!target) throw new Error('No callback URL: set simulator.callbackUrl or pass one')
+    return postCallback(this.buildCallback(plaintextXml), target)
+  }
+
+  injectFault(rule: FaultRule): void {
+    this.faults.inject(rule)
+  }
+  clearFaults(): void {
+    this.faults.clear()
+  }
+  setLatency(ms: number): void {
+    this.faults.latencyMs = ms
+  }
+  expireAccessTokens(): void {
+    this.tokens.expireAll()
+  }
+  revokeAccessTokens(): void {
+    this.tokens.revokeAll()
+  }
+}
+
+/** '' or '/prefix' without a trailing slash. */
+function normaliseBasePath(basePath: string): string {
+  const trimmed = basePath.replace(/\/+$/, '')
+  return trimmed === '' || trimmed.startsWith('/') ? trimmed : `/${trimmed}`
+}
+
+/** The path below basePath, or undefined when the request is not for the simulator. */
+function pathUnderBase(path: string, basePath: string): string | undefined {
+  if (basePath === '') return path
+  if (path === basePath) return '/'
+  return path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : undefined
+}

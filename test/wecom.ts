@@ -1,0 +1,76 @@
+import type { DataSource } from 'typeorm'
+import type { WecomConfig } from '../config'
+import { createRefresher } from '../server/contacts/refresh'
+import { demoCompany } from '../server/demo/company'
+import { createEventHandler } from '../server/inbox/handlers'
+import { claimDueEvents, processInboxEvent, type InboxHandler } from '../server/inbox/worker'
+import { createLogger } from '../server/logger'
+import { createWecomRuntime, type WecomRuntime } from '../server/wecom/runtime'
+import { createSimulator, type SeedCompany, type Simulator } from '../server/wecom/simulator'
+import { migratedDatabase } from './database'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export const TEST_CREDENTIALS = {
+  corpId: 'wwtest00000000001',
+  agentId: 1000002,
+  secret: 'test-app-secret',
+  token: 'QDG6eK',
+  aesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+}
+
+export interface WecomHarness {
+  dataSource: DataSource
+  simulator: Simulator
+  wecom: WecomRuntime
+  wecomConfig: WecomConfig
+  handle: InboxHandler
+  /** Claims and handles inbox events until none is due; returns how many ran. */
+  drainInbox(): Promise<number>
+  cleanup(): Promise<void>
+}
+
+/**
+ * A migrated database of this project's kind, the simulator on its own port (seeded with
+ * the demo company unless told otherwise), and our WeCom runtime pointed at it, with short
+ * back-offs so tests of retries stay fast.
+ */
+export async function startWecomHarness({ seed = demoCompany() }: { seed?: SeedCompany } = {}): Promise<WecomHarness> {
+  const database = await migratedDatabase()
+  const simulator = createSimulator({ ...TEST_CREDENTIALS, followUserPageSize: 2 })
+  simulator.seed(seed)
+  const listening = await simulator.listen(0)
+  const wecomConfig: WecomConfig = { ...TEST_CREDENTIALS, apiBase: listening.url, oauthBase: listening.url, robotKey: null }
+  const wecom = createWecomRuntime(wecomConfig, database.dataSource, {
+    logger: createLogger('silent'),
+    spoolDir: join(mkdtempSync(join(tmpdir(), 'scrm-spool-')), 'spool'),
+    client: { backoffBaseMs: 5, timeoutMs: 2_000 },
+  })
+  const handle = createEventHandler(database.dataSource, createRefresher(database.dataSource, wecom.client))
+  return {
+    dataSource: database.dataSource,
+    simulator,
+    wecom,
+    wecomConfig,
+    handle,
+    async drainInbox() {
+      let ran = 0
+      for (;;) {
+        const events = await claimDueEvents(database.dataSource.manager, 50, 60_000)
+        if (events.length === 0) return ran
+        for (const event of events) {
+          await processInboxEvent(event, { dataSource: database.dataSource, handle, logger: createLogger('silent'), retryBaseMs: 60_000 })
+          ran++
+        }
+      }
+    },
+    async cleanup() {
+      await listening.close()
+      await database.cleanup()
+    },
+  }
+}
+
+/** Calls the simulator received on one API path (e.g. '/cgi-bin/gettoken'). */
+export const callsTo = (simulator: Simulator, path: string) => simulator.calls.filter((call) => call.path === path)
