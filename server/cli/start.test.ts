@@ -53,6 +53,25 @@ describe(`npm start on ${testDatabaseKind}`, () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200)
     expect((await fetch(`${url}/readyz`)).status).toBe(200)
     expect(existsSync(join(empty, 'data', 'scrm.sqlite'))).toBe(true)
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    for (const name of ['inbox_received_total', 'inbox_processed_total', 'inbox_failed_attempts_total', 'inbox_dead_total', 'inbox_lag_seconds', 'inbox_pending']) {
+      expect(metrics).toContain(`# TYPE ${name} `)
+    }
+
+    // The demo company was seeded in the simulator and synced into our database.
+    const db = new Database(join(empty, 'data', 'scrm.sqlite'), { readonly: true })
+    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+    expect(count('members')).toBeGreaterThanOrEqual(4)
+    expect(count('customers')).toBeGreaterThanOrEqual(30)
+    expect(count('follow_relations')).toBeGreaterThanOrEqual(30)
+    expect(count('tags')).toBeGreaterThan(0)
+    expect(count('manager_links')).toBeGreaterThanOrEqual(3)
+    expect(count('orders')).toBeGreaterThan(0)
+    expect(count('scripts')).toBeGreaterThan(0)
+    const names = db.prepare('SELECT name FROM customers').all() as { name: string }[]
+    expect(names.some((row) => /\p{Extended_Pictographic}/u.test(row.name))).toBe(true)
+    expect(Math.max(...names.map((row) => [...row.name].length))).toBeGreaterThan(40)
+    db.close()
   })
 
   it('with WeCom configured, serves on the configured database and logs no secret', async () => {

@@ -1,0 +1,32 @@
+/** `npm run job -- <name> [--date YYYY-MM-DD] [--dry-run]`: runs one scheduled job now. */
+import { parseArgs } from 'node:util'
+import { findJob, jobs } from '../jobs/registry'
+import { businessDate } from '../time'
+import { fail, openCommandContext } from './bootstrap'
+
+const usage = `Usage: npm run job -- <${jobs.map((job) => job.name).join('|')}> [--date YYYY-MM-DD] [--dry-run]`
+let parsed
+try {
+  parsed = parseArgs({ allowPositionals: true, options: { date: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } } })
+} catch (error) {
+  fail(`${(error as Error).message}\n${usage}`)
+}
+const [name] = parsed.positionals
+const job = name ? findJob(name) : undefined
+if (!job) fail(name ? `Unknown job "${name}".\n${usage}` : usage)
+const date = parsed.values.date
+if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) fail(`--date must be YYYY-MM-DD, not "${date}"`)
+
+const context = await openCommandContext(`npm run job -- ${job.name}`)
+try {
+  const result = await job.run(
+    { ...context, print: (line) => process.stdout.write(`${line}\n`) },
+    { date: date ?? businessDate(new Date(), context.config.timezone), dryRun: parsed.values['dry-run'] ?? false },
+  )
+  process.stdout.write(`${job.name}: ${result}\n`)
+} catch (error) {
+  process.stderr.write(`${job.name} failed: ${(error as Error).message}\n`)
+  process.exitCode = 1
+} finally {
+  await context.dataSource.destroy()
+}

@@ -1,0 +1,188 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ActivityLog, FollowRelation, GroupChat, InboxEvent, ManagerLink, Member, Tag } from '../entities'
+import { fullSync } from '../sync/fullSync'
+import { serveApp } from '../../test/app'
+import { testDatabaseKind } from '../../test/database'
+import { startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
+import type { RunningServer } from '../server'
+import { journalCallback } from './journal'
+
+let harness: WecomHarness
+let server: RunningServer
+beforeEach(async () => {
+  harness = await startWecomHarness()
+  server = await serveApp(harness.dataSource, { wecom: harness.wecom })
+  harness.simulator.callbackUrl = `${server.url}/wecom/callback`
+  await fullSync(harness.dataSource, harness.wecom.client)
+})
+afterEach(async () => {
+  await server.stop()
+  await harness.cleanup()
+})
+
+const event = (body: string, createTime: number) =>
+  `<xml><ToUserName><![CDATA[${TEST_CREDENTIALS.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${createTime}</CreateTime><MsgType><![CDATA[event]]></MsgType>${body}</xml>`
+const contactEvent = (changeType: string, userid: string, externalUserid: string, createTime: number) =>
+  event(
+    `<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[${changeType}]]></ChangeType><UserID><![CDATA[${userid}]]></UserID><ExternalUserID><![CDATA[${externalUserid}]]></ExternalUserID>`,
+    createTime,
+  )
+
+/** Everything handlers write, in a stable order: two equal snapshots mean the same state. */
+async function snapshot(): Promise<string> {
+  const q = (sql: string) => harness.dataSource.query(sql)
+  const tables = await Promise.all([
+    q('SELECT external_userid, name, unionid FROM customers ORDER BY external_userid'),
+    q('SELECT m.userid, c.external_userid, f.remark, f.status, f.state FROM follow_relations f JOIN members m ON m.id = f.member_id JOIN customers c ON c.id = f.customer_id ORDER BY m.userid, c.external_userid'),
+    q('SELECT f.follow_relation_id, t.wecom_tag_id FROM follow_tags f JOIN tags t ON t.id = f.tag_id ORDER BY 1, 2'),
+    q('SELECT wecom_tag_id, name FROM tags ORDER BY wecom_tag_id'),
+    q('SELECT userid, name, status FROM members ORDER BY userid'),
+    q('SELECT member_id, manager_id FROM manager_links ORDER BY 1, 2'),
+    q('SELECT chat_id, status FROM group_chats ORDER BY chat_id'),
+  ])
+  return JSON.stringify(tables)
+}
+
+async function followOf(userid: string, externalUserid: string): Promise<FollowRelation> {
+  return harness.dataSource
+    .getRepository(FollowRelation)
+    .createQueryBuilder('f')
+    .innerJoin('members', 'm', 'm.id = f.member_id')
+    .innerJoin('customers', 'c', 'c.id = f.customer_id')
+    .where('m.userid = :userid AND c.external_userid = :externalUserid', { userid, externalUserid })
+    .getOneOrFail()
+}
+
+/** Runs every inbox row's handler once more, as a redelivery after processing would. */
+async function handleAllAgain(): Promise<void> {
+  for (const row of await harness.dataSource.getRepository(InboxEvent).find({ order: { id: 'ASC' } })) await harness.handle(row)
+}
+
+describe(`event handlers on ${testDatabaseKind}`, () => {
+  it('a customer adding a member: customer, follow and tags, the same when handled twice', async () => {
+    expect(await harness.simulator.customerAddsMember({ userid: 'zhaomin', customer: { external_userid: 'wmFresh', name: '新朋友🎈' }, state: 'poster' })).toBe(200)
+    await harness.simulator.memberEditsCustomer({ userid: 'zhaomin', externalUserid: 'wmFresh', remark: '海报来的', addTagIds: ['etDemoVip', 'etDemoSkin'] })
+    expect(await harness.drainInbox()).toBe(2)
+    const follow = await followOf('zhaomin', 'wmFresh')
+    expect(follow).toMatchObject({ status: 'active', remark: '海报来的', state: 'poster' })
+    const tags: { wecom_tag_id: string }[] = await harness.dataSource.query(
+      'SELECT t.wecom_tag_id FROM follow_tags f JOIN tags t ON t.id = f.tag_id WHERE f.follow_relation_id = ? ORDER BY 1',
+      [follow.id],
+    )
+    expect(tags.map((t) => t.wecom_tag_id)).toEqual(['etDemoSkin', 'etDemoVip'])
+
+    const once = await snapshot()
+    await handleAllAgain()
+    expect(await snapshot()).toBe(once)
+  })
+
+  it('a customer deleting a member leaves a readable one-way follow, marked deleted by the customer', async () => {
+    await harness.simulator.customerDeletesMember({ userid: 'zhangsan', externalUserid: 'wmDemoCustomer001' })
+    await harness.drainInbox()
+    expect((await followOf('zhangsan', 'wmDemoCustomer001')).status).toBe('deleted_by_customer')
+    // A later edit re-reads WeCom, which still lists the one-way follow: the status stays.
+    await harness.simulator.memberEditsCustomer({ userid: 'zhangsan', externalUserid: 'wmDemoCustomer001', remark: '已删我' })
+    await harness.drainInbox()
+    expect(await followOf('zhangsan', 'wmDemoCustomer001')).toMatchObject({ status: 'deleted_by_customer', remark: '已删我' })
+    const once = await snapshot()
+    await handleAllAgain()
+    expect(await snapshot()).toBe(once)
+  })
+
+  it('a member deleting a customer, then the customer re-adding them: any order ends active', async () => {
+    const t = Math.floor(Date.now() / 1000)
+    const deleted = contactEvent('del_external_contact', 'lisi', 'wmDemoCustomer002', t - 60)
+    const readded = contactEvent('add_external_contact', 'lisi', 'wmDemoCustomer002', t)
+    // WeCom's state after both: the follow exists. Deliver the newer event first.
+    await journalCallback(harness.dataSource, readded)
+    await harness.drainInbox()
+    await journalCallback(harness.dataSource, deleted)
+    await harness.drainInbox()
+    expect((await followOf('lisi', 'wmDemoCustomer002')).status).toBe('active')
+  })
+
+  it('the customer re-adding, then the member deleting: any order ends deleted', async () => {
+    const t = Math.floor(Date.now() / 1000)
+    await harness.simulator.memberDeletesCustomer({ userid: 'zhaomin', externalUserid: 'wmDemoCustomer003' })
+    await harness.dataSource.getRepository(InboxEvent).clear()
+    const deleted = contactEvent('del_external_contact', 'zhaomin', 'wmDemoCustomer003', t)
+    const earlierAdd = contactEvent('add_external_contact', 'zhaomin', 'wmDemoCustomer003', t - 60)
+    await journalCallback(harness.dataSource, deleted)
+    await harness.drainInbox()
+    await journalCallback(harness.dataSource, earlierAdd)
+    await harness.drainInbox()
+    expect((await followOf('zhaomin', 'wmDemoCustomer003')).status).toBe('deleted_by_member')
+  })
+
+  it('a customer no member follows any more (84061): its follows end deleted by the member', async () => {
+    await harness.simulator.memberDeletesCustomer({ userid: 'lisi', externalUserid: 'wmDemoCustomer005' })
+    await harness.dataSource.getRepository(InboxEvent).clear()
+    await journalCallback(harness.dataSource, contactEvent('edit_external_contact', 'lisi', 'wmDemoCustomer005', Math.floor(Date.now() / 1000)))
+    await harness.drainInbox()
+    expect((await followOf('lisi', 'wmDemoCustomer005')).status).toBe('deleted_by_member')
+  })
+
+  it('tag changes in the admin console mirror WeCom’s tags, links included', async () => {
+    await harness.simulator.adminCreatesTag({ groupName: '客户等级', tagName: '黑卡会员' })
+    await harness.simulator.adminRenamesTag({ tagId: 'etDemoNormal', name: '普通会员' })
+    await harness.simulator.adminDeletesTag({ tagId: 'etDemoVip' })
+    expect(await harness.drainInbox()).toBe(3)
+    const tags = await harness.dataSource.getRepository(Tag).find()
+    expect(tags.map((t) => t.name)).toContain('黑卡会员')
+    expect(tags.find((t) => t.wecomTagId === 'etDemoNormal')?.name).toBe('普通会员')
+    expect(tags.find((t) => t.wecomTagId === 'etDemoVip')).toBeUndefined()
+    const [{ n }] = await harness.dataSource.query("SELECT COUNT(*) AS n FROM follow_tags f LEFT JOIN tags t ON t.id = f.tag_id WHERE t.id IS NULL")
+    expect(Number(n)).toBe(0)
+    const once = await snapshot()
+    await handleAllAgain()
+    expect(await snapshot()).toBe(once)
+  })
+
+  it('member changes keep members, departments and managers current', async () => {
+    const members = harness.dataSource.getRepository(Member)
+    await harness.simulator.adminUpdatesMember({ userid: 'zhangsan', name: '张三丰', directLeader: ['lisi'] })
+    await harness.simulator.adminCreatesMember({ userid: 'newbie', name: '新人', department: [2], isLeaderInDept: [0], mainDepartment: 2 })
+    await harness.simulator.adminDeletesMember({ userid: 'zhaomin' })
+    expect(await harness.drainInbox()).toBe(3)
+    const byUserid = new Map((await members.find()).map((m) => [m.userid, m]))
+    expect(byUserid.get('zhangsan')?.name).toBe('张三丰')
+    expect(byUserid.get('zhaomin')?.status).toBe(5)
+    const links = await harness.dataSource.getRepository(ManagerLink).find()
+    const managerOf = (userid: string) => links.filter((l) => l.memberId === byUserid.get(userid)!.id).map((l) => l.managerId)
+    expect(managerOf('zhangsan')).toEqual([byUserid.get('lisi')!.id])
+    expect(managerOf('newbie')).toEqual([byUserid.get('wanglei')!.id])
+    const once = await snapshot()
+    await handleAllAgain()
+    expect(await snapshot()).toBe(once)
+  })
+
+  it('group-chat events are recorded, and an older one arriving late changes nothing', async () => {
+    const chat = (changeType: string, createTime: number) =>
+      event(`<Event><![CDATA[change_external_chat]]></Event><ChatId><![CDATA[wrChat1]]></ChatId><ChangeType><![CDATA[${changeType}]]></ChangeType>`, createTime)
+    await journalCallback(harness.dataSource, chat('dismiss', 2000))
+    await journalCallback(harness.dataSource, chat('create', 1000))
+    await harness.drainInbox()
+    expect(await harness.dataSource.getRepository(GroupChat).findOneByOrFail({ chatId: 'wrChat1' })).toMatchObject({ status: 'dismissed', lastChange: 'dismiss' })
+  })
+
+  it('records a failed transfer in the activity log', async () => {
+    await journalCallback(
+      harness.dataSource,
+      event(
+        '<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[transfer_fail]]></ChangeType><FailReason><![CDATA[customer_refused]]></FailReason><UserID><![CDATA[lisi]]></UserID><ExternalUserID><![CDATA[wmDemoCustomer002]]></ExternalUserID>',
+        1795400000,
+      ),
+    )
+    await harness.drainInbox()
+    const [entry] = await harness.dataSource.getRepository(ActivityLog).findBy({ action: 'transfer_fail' })
+    expect(JSON.parse(entry!.detail)).toEqual({ userid: 'lisi', externalUserid: 'wmDemoCustomer002', reason: 'customer_refused' })
+  })
+
+  it('marks unknown events ignored, keeping them in the inbox', async () => {
+    await journalCallback(harness.dataSource, event('<Event><![CDATA[kf_msg_or_event]]></Event><Token>x</Token>', 1))
+    await journalCallback(harness.dataSource, '<xml><MsgType>text</MsgType><Content>你好</Content></xml>')
+    await harness.drainInbox()
+    const rows = await harness.dataSource.getRepository(InboxEvent).find()
+    expect(rows.map((row) => row.status)).toEqual(['ignored', 'ignored'])
+  })
+})

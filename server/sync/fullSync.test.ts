@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { FollowRelation, SyncCheckpoint } from '../entities'
+import { testDatabaseKind } from '../../test/database'
+import { runScript } from '../../test/processes'
+import { callsTo, startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
+import type { SeedCompany } from '../wecom/simulator'
+import { fullSync, SyncInterrupted } from './fullSync'
+
+let harness: WecomHarness | undefined
+afterEach(async () => {
+  await harness?.cleanup()
+  harness = undefined
+})
+
+/** A company of 3 members and `customers` customers, each followed by one member. */
+function company(customers: number): SeedCompany {
+  const members = ['m1', 'm2', 'm3']
+  return {
+    users: members.map((userid) => ({ userid, name: userid, department: [1], customerContact: true })),
+    tagGroups: [{ group_id: 'g1', group_name: '等级', tags: [{ id: 't1', name: '重要' }] }],
+    customers: Array.from({ length: customers }, (_, i) => ({ external_userid: `wmC${i}`, name: `客户${i}` })),
+    follows: Array.from({ length: customers }, (_, i) => ({ userid: members[i % 3]!, external_userid: `wmC${i}`, tagIds: i % 2 ? ['t1'] : [] })),
+  }
+}
+
+const count = async (sql: string) => Number((await harness!.dataSource.query(sql))[0].n)
+
+describe(`full sync on ${testDatabaseKind}`, () => {
+  it('brings an empty database to WeCom’s truth, then finds nothing to change', async () => {
+    harness = await startWecomHarness()
+    const first = await fullSync(harness.dataSource, harness.wecom.client)
+    expect(first).toMatchObject({ members: 4, resumed: false, customers: { created: 32, updated: 0, removed: 0 }, follows: { created: 37, updated: 0, removed: 0 } })
+    expect(first.tags.created).toBe(13)
+    expect(await count('SELECT COUNT(*) AS n FROM follow_tags')).toBe([...harness.simulator.company.followsByUser.values()].flatMap((byCustomer) => [...byCustomer.values()]).reduce((n, f) => n + f.tagIds.length, 0))
+
+    const second = await fullSync(harness.dataSource, harness.wecom.client)
+    expect(second).toMatchObject({ customers: { created: 0, updated: 0, removed: 0 }, follows: { created: 0, updated: 0, removed: 0 } })
+    expect(second.tags).toEqual({ created: 0, updated: 0, removed: 0 })
+  })
+
+  it('repairs drift no callback told us of: API-made changes and removed follows', async () => {
+    harness = await startWecomHarness()
+    await fullSync(harness.dataSource, harness.wecom.client)
+    // Through the API: WeCom sends no callback for these.
+    await harness.wecom.client.call('markTag', { body: { userid: 'zhangsan', external_userid: 'wmDemoCustomer001', add_tag: ['etDemoBaby'] } })
+    await harness.wecom.client.call('remark', { body: { userid: 'lisi', external_userid: 'wmDemoCustomer002', remark: 'API改的备注' } })
+    harness.simulator.company.removeFollow('zhaomin', 'wmDemoCustomer003')
+
+    const summary = await fullSync(harness.dataSource, harness.wecom.client)
+    expect(summary.follows).toEqual({ created: 0, updated: 2, removed: 1 })
+    const statuses: { status: string }[] = await harness.dataSource.query(
+      "SELECT f.status FROM follow_relations f JOIN members m ON m.id = f.member_id JOIN customers c ON c.id = f.customer_id WHERE m.userid = 'zhaomin' AND c.external_userid = 'wmDemoCustomer003'",
+    )
+    expect(statuses).toEqual([{ status: 'deleted_by_member' }])
+  })
+
+  it('resumes an interrupted sync where it stopped, and ends in the same state', async () => {
+    harness = await startWecomHarness({ seed: company(450) })
+    // One call covers up to 100 members: the 3 members' 450 follows are 5 pages of 100.
+    const fullPages = 5
+    await expect(fullSync(harness.dataSource, harness.wecom.client, { stopAfterPages: 3, concurrency: 1 })).rejects.toBeInstanceOf(SyncInterrupted)
+    expect(await harness.dataSource.getRepository(SyncCheckpoint).count()).toBe(1)
+    expect(callsTo(harness.simulator, '/cgi-bin/externalcontact/batch/get_by_user')).toHaveLength(3)
+
+    const resumed = await fullSync(harness.dataSource, harness.wecom.client, { concurrency: 1 })
+    expect(resumed.resumed).toBe(true)
+    expect(callsTo(harness.simulator, '/cgi-bin/externalcontact/batch/get_by_user')).toHaveLength(fullPages)
+    // Members and tags were read once, before the interruption.
+    expect(callsTo(harness.simulator, '/cgi-bin/externalcontact/get_follow_user_list')).toHaveLength(1)
+    expect(resumed.customers.created).toBe(450)
+    expect(await harness.dataSource.getRepository(FollowRelation).countBy({ status: 'active' })).toBe(450)
+    expect(await harness.dataSource.getRepository(SyncCheckpoint).count()).toBe(0)
+    expect(await count('SELECT COUNT(*) AS n FROM follow_tags')).toBe(225)
+  })
+
+  it('npm run sync and npm run job -- reconcile run against WeCom and print what they did', async () => {
+    harness = await startWecomHarness()
+    const url = harness.dataSource.options.type === 'mysql' ? (harness.dataSource.options as { url: string }).url : `sqlite:${harness.dataSource.options.database}`
+    const env = {
+      DATABASE_URL: url,
+      WECOM_CORP_ID: TEST_CREDENTIALS.corpId,
+      WECOM_AGENT_ID: String(TEST_CREDENTIALS.agentId),
+      WECOM_SECRET: TEST_CREDENTIALS.secret,
+      WECOM_TOKEN: TEST_CREDENTIALS.token,
+      WECOM_AES_KEY: TEST_CREDENTIALS.aesKey,
+      WECOM_API_BASE: harness.wecomConfig.apiBase,
+      SESSION_SECRET: 'x'.repeat(40),
+    }
+    const sync = runScript('server/cli/sync.ts', { env })
+    expect((await sync.exited).code, sync.output()).toBe(0)
+    expect(sync.output()).toMatch(/customers\s+created 32, updated 0, removed 0/)
+    expect(sync.output()).toMatch(/follows\s+created 37, updated 0, removed 0/)
+
+    harness.simulator.company.removeFollow('lisi', 'wmDemoCustomer002')
+    const reconcile = runScript('server/cli/job.ts', { args: ['reconcile'], env })
+    expect((await reconcile.exited).code, reconcile.output()).toBe(0)
+    expect(reconcile.output()).toContain('follows +0 ~0 -1')
+
+    const demo = runScript('server/cli/sync.ts', { env: { DATABASE_URL: url } })
+    expect((await demo.exited).code).toBe(2)
+    expect(demo.output()).toContain('needs a WeCom app')
+  })
+})
