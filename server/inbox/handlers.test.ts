@@ -76,6 +76,19 @@ describe(`event handlers on ${testDatabaseKind}`, () => {
     expect(await snapshot()).toBe(once)
   })
 
+  it('follows a customer’s followers through every page of externalcontact/get', async () => {
+    for (const userid of ['zhangsan', 'lisi', 'zhaomin', 'wanglei']) {
+      await harness.simulator.customerAddsMember({ userid, customer: { external_userid: 'wmPopular', name: '人气王' } })
+    }
+    await harness.drainInbox()
+    const gets = harness.simulator.calls.filter((call) => call.path === '/cgi-bin/externalcontact/get')
+    expect(gets.some((call) => call.query.cursor)).toBe(true)
+    const [{ n }] = await harness.dataSource.query(
+      "SELECT COUNT(*) AS n FROM follow_relations f JOIN customers c ON c.id = f.customer_id WHERE c.external_userid = 'wmPopular' AND f.status = 'active'",
+    )
+    expect(Number(n)).toBe(4)
+  })
+
   it('a customer deleting a member leaves a readable one-way follow, marked deleted by the customer', async () => {
     await harness.simulator.customerDeletesMember({ userid: 'zhangsan', externalUserid: 'wmDemoCustomer001' })
     await harness.drainInbox()

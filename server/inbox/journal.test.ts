@@ -1,0 +1,24 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { InboxEvent } from '../entities'
+import { migratedDatabase, testDatabaseKind } from '../../test/database'
+import { dedupeKey, journalCallback } from './journal'
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!()
+})
+
+describe(`inbox journal on ${testDatabaseKind}`, () => {
+  it('keeps one row per plaintext and says which write was the duplicate', async () => {
+    const { dataSource, cleanup } = await migratedDatabase()
+    cleanups.push(cleanup)
+    const plaintext = '<xml><Event><![CDATA[change_external_tag]]></Event><ChangeType>create</ChangeType><Id>et1</Id></xml>'
+    expect(await journalCallback(dataSource, plaintext)).toBe(true)
+    expect(await journalCallback(dataSource, plaintext)).toBe(false)
+    expect(await journalCallback(dataSource, plaintext.replace('et1', 'et2'))).toBe(true)
+    const rows = await dataSource.getRepository(InboxEvent).find({ order: { id: 'ASC' } })
+    expect(rows).toHaveLength(2)
+    expect(rows[0]).toMatchObject({ dedupeKey: dedupeKey(plaintext), event: 'change_external_tag', changeType: 'create', status: 'pending', attempts: 0 })
+    expect(rows[0]!.nextAttemptAt.getTime()).toBe(rows[0]!.receivedAt.getTime())
+  })
+})
