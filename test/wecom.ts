@@ -7,6 +7,8 @@ import { claimDueEvents, processInboxEvent, type InboxHandler } from '../server/
 import { createLogger } from '../server/logger'
 import { createWecomRuntime, type WecomRuntime } from '../server/wecom/runtime'
 import { createSimulator, type SeedCompany, type Simulator } from '../server/wecom/simulator'
+import type { RunningServer } from '../server/server'
+import { serveApp } from './app'
 import { migratedDatabase } from './database'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,6 +28,8 @@ export interface WecomHarness {
   wecom: WecomRuntime
   wecomConfig: WecomConfig
   handle: InboxHandler
+  /** Our server, serving /wecom/callback, when asked for with `serve`; the simulator's callbacks go to it. */
+  server: RunningServer | null
   /** Claims and handles inbox events until none is due; returns how many ran. */
   drainInbox(): Promise<number>
   cleanup(): Promise<void>
@@ -36,7 +40,7 @@ export interface WecomHarness {
  * the demo company unless told otherwise), and our WeCom runtime pointed at it, with short
  * back-offs so tests of retries stay fast.
  */
-export async function startWecomHarness({ seed = demoCompany() }: { seed?: SeedCompany } = {}): Promise<WecomHarness> {
+export async function startWecomHarness({ seed = demoCompany(), serve = false }: { seed?: SeedCompany; serve?: boolean } = {}): Promise<WecomHarness> {
   const database = await migratedDatabase()
   const simulator = createSimulator({ ...TEST_CREDENTIALS, followUserPageSize: 2 })
   simulator.seed(seed)
@@ -48,12 +52,15 @@ export async function startWecomHarness({ seed = demoCompany() }: { seed?: SeedC
     client: { backoffBaseMs: 5, timeoutMs: 2_000 },
   })
   const handle = createEventHandler(database.dataSource, createRefresher(database.dataSource, wecom.client))
+  const server = serve ? await serveApp(database.dataSource, { wecom }) : null
+  if (server) simulator.callbackUrl = `${server.url}/wecom/callback`
   return {
     dataSource: database.dataSource,
     simulator,
     wecom,
     wecomConfig,
     handle,
+    server,
     async drainInbox() {
       let ran = 0
       for (;;) {
@@ -66,6 +73,7 @@ export async function startWecomHarness({ seed = demoCompany() }: { seed?: SeedC
       }
     },
     async cleanup() {
+      await server?.stop()
       await listening.close()
       await database.cleanup()
     },

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createDataSource } from '../db/dataSource'
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../../test/database'
 import { runScript, type TestProcess } from '../../test/processes'
-import { migrations } from '../../migrations'
+import { migrations } from '../db/migrations'
 
 const cleanups: (() => Promise<unknown> | void)[] = []
 afterEach(async () => {

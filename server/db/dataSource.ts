@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DataSource, type DataSourceOptions } from 'typeorm'
 import type { DatabaseConfig } from '../../config'
-import { migrations } from '../../migrations'
+import { migrations } from './migrations'
 import { entities } from '../entities'
 import { SnakeNamingStrategy } from './namingStrategy'
 

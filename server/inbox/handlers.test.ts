@@ -1,24 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ActivityLog, FollowRelation, GroupChat, InboxEvent, ManagerLink, Member, Tag } from '../entities'
 import { fullSync } from '../sync/fullSync'
-import { serveApp } from '../../test/app'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
-import type { RunningServer } from '../server'
 import { journalCallback } from './journal'
 
 let harness: WecomHarness
-let server: RunningServer
 beforeEach(async () => {
-  harness = await startWecomHarness()
-  server = await serveApp(harness.dataSource, { wecom: harness.wecom })
-  harness.simulator.callbackUrl = `${server.url}/wecom/callback`
+  harness = await startWecomHarness({ serve: true })
   await fullSync(harness.dataSource, harness.wecom.client)
 })
-afterEach(async () => {
-  await server.stop()
-  await harness.cleanup()
-})
+afterEach(() => harness.cleanup())
 
 const event = (body: string, createTime: number) =>
   `<xml><ToUserName><![CDATA[${TEST_CREDENTIALS.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${createTime}</CreateTime><MsgType><![CDATA[event]]></MsgType>${body}</xml>`

@@ -1,7 +1,7 @@
 import { encrypt, getSignature } from '@wecom/crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Customer, FollowRelation, InboxEvent } from '../entities'
-import { errorBody, serveApp } from '../../test/app'
+import { errorBody } from '../../test/app'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
 import type { RunningServer } from '../server'
@@ -9,14 +9,10 @@ import type { RunningServer } from '../server'
 let harness: WecomHarness
 let server: RunningServer
 beforeEach(async () => {
-  harness = await startWecomHarness()
-  server = await serveApp(harness.dataSource, { wecom: harness.wecom })
-  harness.simulator.callbackUrl = `${server.url}/wecom/callback`
+  harness = await startWecomHarness({ serve: true })
+  server = harness.server!
 })
-afterEach(async () => {
-  await server.stop()
-  await harness.cleanup()
-})
+afterEach(() => harness.cleanup())
 
 const inboxRows = () => harness.dataSource.getRepository(InboxEvent).count()
 const spooled = () => harness.wecom.spool.pendingFiles().length

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DataSource } from 'typeorm'
-import { createDataSource } from '../server/db/dataSource'
-import { migrate, pendingMigrations, revertLastMigration } from '../server/db/migrate'
-import { Customer, Member } from '../server/entities'
-import { createTestDatabase, migratedDatabase, rawText, testDatabaseKind, type TestDatabase } from '../test/database'
-import { buildCustomer, buildMember } from '../test/factories'
-import { runScript } from '../test/processes'
-import { migrations } from '.'
+import { createDataSource } from './dataSource'
+import { migrate, pendingMigrations, revertLastMigration } from './migrate'
+import { Customer, Member } from '../entities'
+import { createTestDatabase, migratedDatabase, rawText, testDatabaseKind, type TestDatabase } from '../../test/database'
+import { buildCustomer, buildMember } from '../../test/factories'
+import { runScript } from '../../test/processes'
+import { migrations } from './migrations'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

@@ -1,0 +1,6 @@
+// Every migration in migrations/, in order. Listed by hand so a build never depends on a glob;
+// a landed migration is never edited: change the schema with a new one.
+import { InitialSchema1795392000000 } from '../../migrations/1795392000000-InitialSchema'
+import { WecomIntegration1795392100000 } from '../../migrations/1795392100000-WecomIntegration'
+
+export const migrations = [InitialSchema1795392000000, WecomIntegration1795392100000]
