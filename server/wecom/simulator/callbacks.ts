@@ -32,6 +32,23 @@ export interface CallbackResponse {
   body: string
 }
 
+/**
+ * A callback that did not reach our server: no URL set, connection refused, or no answer in
+ * time. The change it reports has already been applied, so callers must not say it failed.
+ */
+export class CallbackNotDelivered extends Error {
+  constructor(
+    /** Why, in a few words: e.g. `fetch failed (ECONNREFUSED)`. */
+    readonly reason: string,
+    /** No callbackUrl was set, so nothing was sent at all. */
+    readonly missingUrl: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(`Callback not delivered: ${reason}`, options)
+    this.name = 'CallbackNotDelivered'
+  }
+}
+
 /** WeCom drops a delivery that gets no answer within 5 seconds. */
 const DELIVERY_TIMEOUT_MS = 5_000
 

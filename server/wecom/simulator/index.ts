@@ -5,6 +5,7 @@
 export { createSimulator } from './simulator'
 export type { ListeningSimulator, Simulator, SimulatorOptions } from './simulator'
 export type { ApiCall } from './apiRoutes'
+export { CallbackNotDelivered } from './callbacks'
 export type { BuildCallbackOptions, BuiltCallback, CallbackResponse } from './callbacks'
 export type { FaultRule } from './faults'
 export type { AppMessageRecord, RobotMessageRecord } from './messageApi'

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Context } from 'koa'
 import type { ApiRequest, EndpointTable } from './apiRequest'
 import { refuse } from './errors'
+import { answerPage } from './html'
 import type { SimCompany } from './state'
 
 /** OAuth codes are single-use and valid for 5 minutes (wecom-protocol.md §3.3). */
@@ -88,7 +89,8 @@ export class OauthServer {
     return undefined
   }
 
-  private userFor(ctx: Context): string | null {
+  /** Who the authorize step logs in as: the member named by the demo page's cookie, else loggedInUser. */
+  userFor(ctx: Context): string | null {
     const cookie = ctx.cookies.get(OAUTH_USER_COOKIE)
     if (cookie) return safeDecode(cookie)
     return this.loggedInUser
@@ -111,15 +113,4 @@ export function firstValues(query: Context['query']): Record<string, string> {
     if (first !== undefined) values[name] = first
   }
   return values
-}
-
-/** A small HTML page, like the one the WeCom client shows when authorization cannot go on. */
-function answerPage(ctx: Context, status: number, message: string): void {
-  ctx.status = status
-  ctx.type = 'html'
-  ctx.body = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>WeCom simulator</title><p>${escapeHtml(message)}</p></html>`
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 }

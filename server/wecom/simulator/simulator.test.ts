@@ -1,9 +1,9 @@
 import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { decrypt, getSignature } from '@wecom/crypto'
 import Koa from 'koa'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startCallbackReceiver } from './callbackReceiver'
 import { createSimulator, type SeedCompany, type SimulatorOptions } from './index'
 
 // The official WXBizMsgCrypt sample key, token and CorpID (wecom-protocol.md §1.7).
@@ -82,22 +82,11 @@ async function client(base: string) {
   }
 }
 
-/** A plain HTTP server standing in for our callback endpoint. */
+/** The shared test receiver, closed after each test. */
 async function callbackReceiver(status = 200) {
-  const received: { url: string; contentType: string | undefined; body: string }[] = []
-  const server: Server = createServer((request, response) => {
-    let body = ''
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()))
-    request.on('end', () => {
-      received.push({ url: request.url ?? '', contentType: request.headers['content-type'], body })
-      response.statusCode = status
-      response.end('success')
-    })
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  cleanups.push(() => new Promise((resolve) => server.close(() => resolve())))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/wecom/callback`, received }
+  const receiver = await startCallbackReceiver(status)
+  cleanups.push(receiver.close)
+  return receiver
 }
 
 function encryptedPart(body: string): string {

@@ -3,9 +3,10 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Koa from 'koa'
 import { dispatchApiCall, type ApiCall, type ApiDispatcherDeps } from './apiRoutes'
-import { buildCallback, postCallback, type BuildCallbackOptions, type BuiltCallback, type CallbackResponse } from './callbacks'
+import { buildCallback, CallbackNotDelivered, postCallback, type BuildCallbackOptions, type BuiltCallback, type CallbackResponse } from './callbacks'
 import { AccessTokens, credentialEndpoints, JsapiTickets } from './credentials'
 import { customerEndpoints } from './customerApi'
+import { demoConsole } from './demoConsole'
 import { directoryEndpoints } from './directoryApi'
 import { Faults, type FaultRule } from './faults'
 import { messageEndpoints, type AppMessageRecord, type RobotMessageRecord } from './messageApi'
@@ -43,7 +44,7 @@ export interface ListeningSimulator {
 export interface Simulator {
   readonly options: SimulatorOptions
   callbackUrl: string | undefined
-  /** Serves everything under basePath; calls next() for other paths. */
+  /** Serves everything under basePath (the API, OAuth, and the demo page at `${basePath}/`); calls next() for other paths. */
   middleware(): Koa.Middleware
   /** Serves standalone on 127.0.0.1 (port 0: any free one). */
   listen(port?: number): Promise<ListeningSimulator>
@@ -71,7 +72,7 @@ export interface Simulator {
 
   /** Encrypts (receiveid = corpId), signs and wraps a plaintext event. */
   buildCallback(plaintextXml: string, options?: BuildCallbackOptions): BuiltCallback
-  /** buildCallback, then POST (text/xml) to `url` or callbackUrl with a 5 s timeout. */
+  /** buildCallback, then POST (text/xml) to `url` or callbackUrl with a 5 s timeout; throws CallbackNotDelivered. */
   sendCallback(plaintextXml: string, url?: string): Promise<CallbackResponse>
 
   /** Every API request received (path without basePath). */
@@ -156,14 +157,16 @@ class WecomSimulator implements Simulator {
 
   middleware(): Koa.Middleware {
     const { basePath, oauth, dispatcher, calls, now } = this
+    const serveDemo = demoConsole({ basePath, simulator: this, oauthUser: (ctx) => oauth.userFor(ctx) })
     return async function wecomSimulator(ctx, next) {
       const path = pathUnderBase(ctx.path, basePath)
+      if (path === undefined) return next()
       if (path === OAUTH_AUTHORIZE_PATH && ctx.method === 'GET') {
         calls.push({ method: ctx.method, path, query: firstValues(ctx.query), body: undefined, at: now() })
         return oauth.authorize(ctx)
       }
-      if (path?.startsWith('/cgi-bin/')) return dispatchApiCall(ctx, path, dispatcher)
-      return next()
+      if (path.startsWith('/cgi-bin/')) return dispatchApiCall(ctx, path, dispatcher)
+      return serveDemo(ctx, path, next)
     }
   }
 
@@ -230,8 +233,13 @@ class WecomSimulator implements Simulator {
 
   async sendCallback(plaintextXml: string, url?: string): Promise<CallbackResponse> {
     const target = url ?? this.callbackUrl
-    if (!target) throw new Error('No callback URL: set simulator.callbackUrl or pass one')
-    return postCallback(this.buildCallback(plaintextXml), target)
+    if (!target) throw new CallbackNotDelivered('no callback URL: set simulator.callbackUrl or pass one', true)
+    const callback = this.buildCallback(plaintextXml)
+    try {
+      return await postCallback(callback, target)
+    } catch (error) {
+      throw new CallbackNotDelivered(errorMessage(error), false, { cause: error })
+    }
   }
 
   injectFault(rule: FaultRule): void {
@@ -262,4 +270,10 @@ function pathUnderBase(path: string, basePath: string): string | undefined {
   if (basePath === '') return path
   if (path === basePath) return '/'
   return path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : undefined
+}
+
+/** fetch reports "fetch failed" and hides the reason (ECONNREFUSED, timeout) in its cause. */
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message
 }

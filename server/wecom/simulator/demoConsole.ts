@@ -1,0 +1,79 @@
+import type { Context, Next } from 'koa'
+import { DEMO_ACTION_PREFIX, DEMO_ACTIONS, type Flash } from './demoActions'
+import { FormProblem, isForeignOrigin, readForm, UnreadableForm } from './demoForm'
+import { renderDemoPage } from './demoPage'
+import { answerPage } from './html'
+import { firstValues } from './oauth'
+import type { Simulator } from './simulator'
+
+/**
+ * The demo console under the simulator's basePath: GET `/` is the page, POST
+ * `/__demo/<action>` runs a form and redirects (303) back with the outcome in the query.
+ */
+
+export interface DemoConsoleDeps {
+  basePath: string
+  simulator: Simulator
+  /** Who the OAuth authorize step would log in as for this request's browser. */
+  oauthUser: (ctx: Context) => string | null
+}
+
+/** `path` is the request path below basePath; anything that is not the console goes to next(). */
+export type DemoConsole = (ctx: Context, path: string, next: Next) => Promise<void>
+
+/** The page never runs scripts, posts only to itself, and is never framed (no clickjacking of its forms). */
+const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+/** Serves the demo page and its form posts. */
+export function demoConsole({ basePath, simulator, oauthUser }: DemoConsoleDeps): DemoConsole {
+  return async function serveDemoConsole(ctx, path, next) {
+    const reading = ctx.method === 'GET' || ctx.method === 'HEAD'
+    if (reading && basePath !== '' && ctx.path === basePath) return ctx.redirect(`${basePath}/${ctx.search}`)
+    if (reading && path === '/') return servePage(ctx)
+    if (ctx.method === 'POST' && path.startsWith(DEMO_ACTION_PREFIX)) return runAction(ctx, path.slice(DEMO_ACTION_PREFIX.length))
+    return next()
+  }
+
+  function servePage(ctx: Context): void {
+    const { options, company, appMessages, robotMessages, callbackUrl } = simulator
+    ctx.set('Cache-Control', 'no-store')
+    ctx.set('Content-Security-Policy', PAGE_CSP)
+    ctx.set('X-Content-Type-Options', 'nosniff')
+    ctx.type = 'html'
+    ctx.body = renderDemoPage({
+      basePath,
+      corpId: options.corpId,
+      agentId: options.agentId,
+      callbackUrl,
+      company,
+      appMessages,
+      robotMessages,
+      oauthUser: oauthUser(ctx),
+      flash: readFlash(firstValues(ctx.query)),
+    })
+  }
+
+  async function runAction(ctx: Context, name: string): Promise<void> {
+    if (isForeignOrigin(ctx)) return answerPage(ctx, 403, '拒绝：这个表单是从其他网站提交的（Origin 不符）。')
+    const action = Object.hasOwn(DEMO_ACTIONS, name) ? DEMO_ACTIONS[name] : undefined
+    if (!action) return answerPage(ctx, 404, `没有这个操作：${name}`)
+    let flash: Flash
+    try {
+      flash = await action({ form: await readForm(ctx), simulator, ctx })
+    } catch (error) {
+      if (error instanceof UnreadableForm) return answerPage(ctx, error.status, error.message)
+      // The visitor should read why, on the page, whatever went wrong: never a bare 500.
+      const text = error instanceof FormProblem ? error.message : `无法执行：${error instanceof Error ? error.message : String(error)}`
+      flash = { kind: 'error', text }
+    }
+    ctx.redirect(`${basePath}/?${new URLSearchParams({ [flash.kind]: flash.text })}`)
+    ctx.status = 303
+  }
+}
+
+/** The outcome a form post put in the redirect's query (`ok=…` or `error=…`). */
+function readFlash(query: Record<string, string>): Flash | undefined {
+  if (query.error) return { kind: 'error', text: query.error }
+  if (query.ok) return { kind: 'ok', text: query.ok }
+  return undefined
+}

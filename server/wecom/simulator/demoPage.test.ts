@@ -1,0 +1,227 @@
+import { decrypt } from '@wecom/crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import { demoCompany, demoCustomerId } from '../../demo/company'
+import { startCallbackReceiver } from './callbackReceiver'
+import { createSimulator } from './index'
+
+const CREDENTIALS = {
+  corpId: 'wwpagetest0000001',
+  agentId: 1000002,
+  secret: 'page-test-app-secret',
+  token: 'PageTok3n',
+  aesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+}
+const ROBOT_KEY = 'page-test-robot-key-7f3a'
+/** Demo data: customer 1 is followed by zhangsan only; the last one's nickname is an XSS probe. */
+const ZHANGSANS_CUSTOMER = demoCustomerId(1)
+const XSS_CUSTOMER = demoCustomerId(32)
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.()
+})
+
+/** The simulator standalone under demo mode's base path, seeded with the demo company, calling back to a local receiver. */
+async function start() {
+  const receiver = await startCallbackReceiver()
+  cleanups.push(receiver.close)
+  const simulator = createSimulator({ ...CREDENTIALS, basePath: '/wecom-sim', robotKeys: [ROBOT_KEY], callbackUrl: receiver.url })
+  simulator.seed(demoCompany())
+  const server = await simulator.listen()
+  cleanups.push(server.close)
+  const base = server.url
+  const origin = new URL(base).origin
+
+  return {
+    simulator,
+    receiver,
+    base,
+    origin,
+    page: async (init: RequestInit = {}) => {
+      const response = await fetch(`${base}/`, init)
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/)
+      return response.text()
+    },
+    /** A form post as a browser on the page sends it (same Origin), not following the redirect. */
+    post: (action: string, fields: Record<string, string>, headers: Record<string, string> = { Origin: origin }) =>
+      fetch(`${base}/__demo/${action}`, { method: 'POST', body: new URLSearchParams(fields), headers, redirect: 'manual' }),
+  }
+}
+
+/** The flash a 303 carries back to the page. */
+function flashOf(response: Response): { location: URL; ok: string | null; error: string | null } {
+  expect(response.status).toBe(303)
+  const location = new URL(response.headers.get('location') ?? '', 'http://page.invalid')
+  return { location, ok: location.searchParams.get('ok'), error: location.searchParams.get('error') }
+}
+
+async function accessToken(base: string): Promise<string> {
+  const answer = (await (await fetch(`${base}/cgi-bin/gettoken?corpid=${CREDENTIALS.corpId}&corpsecret=${CREDENTIALS.secret}`)).json()) as { access_token: string }
+  return answer.access_token
+}
+
+function decryptedEvent(body: string): string {
+  const encrypted = /<Encrypt><!\[CDATA\[(.+?)\]\]><\/Encrypt>/.exec(body)?.[1] ?? ''
+  return decrypt(CREDENTIALS.aesKey, encrypted).message
+}
+
+describe('demo page', () => {
+  it('lists members, customers, follows and tags, escaping every nickname and showing no credential', async () => {
+    const { simulator, base, page } = await start()
+    const token = await accessToken(base)
+
+    const bare = await fetch(base, { redirect: 'manual' })
+    expect(bare.status).toBe(302)
+    expect(bare.headers.get('location')).toBe('/wecom-sim/')
+
+    const html = await page()
+    expect(html).toContain('赵敏（zhaomin）')
+    expect(html).toContain('<code>wanglei</code>')
+    expect(html).toContain('重要客户')
+    expect(html).toContain(XSS_CUSTOMER)
+    expect(html).not.toContain('<script>alert(1)</script>')
+    expect(html).toContain('&#34;引号&#34;&#39;与&#39;&#60;script&#62;alert(1)&#60;/script&#62;')
+    expect(html).not.toContain('<b>加粗</b>')
+    expect(html).toContain(`<code>${CREDENTIALS.corpId}</code>`)
+    for (const secret of [CREDENTIALS.secret, CREDENTIALS.token, CREDENTIALS.aesKey, token, simulator.tickets.corp, simulator.tickets.agent]) {
+      expect(html).not.toContain(secret)
+    }
+
+    simulator.callbackUrl = undefined
+    expect(await page()).toContain('未设置回调地址')
+  })
+
+  it('delivers one callback when a customer adds a member and says what our server answered', async () => {
+    const { simulator, receiver, post, base } = await start()
+    const before = simulator.company.customers.size
+
+    const { location, ok, error } = flashOf(await post('customer-adds-member', { userid: 'lisi', externalUserid: '', name: '新客<img src=x>', state: 'store-qr' }))
+
+    expect(error).toBeNull()
+    expect(ok).toContain('回调已送达 (200)')
+    expect(location.pathname).toBe('/wecom-sim/')
+    const added = [...simulator.company.customers.values()].find((customer) => customer.name === '新客<img src=x>')
+    expect(simulator.company.customers.size).toBe(before + 1)
+    expect(simulator.company.follow('lisi', added?.external_userid ?? '')).toMatchObject({ state: 'store-qr', deletedByCustomer: false })
+    expect(receiver.received).toHaveLength(1)
+    const event = decryptedEvent(receiver.received[0]?.body ?? '')
+    expect(event).toContain('<ChangeType><![CDATA[add_external_contact]]></ChangeType>')
+    expect(event).toContain(`<ExternalUserID><![CDATA[${added?.external_userid}]]></ExternalUserID>`)
+
+    const shown = await (await fetch(new URL(location.pathname + location.search, base))).text()
+    expect(shown).toContain('回调已送达 (200)')
+    expect(shown).toContain('新客&#60;img src=x&#62;')
+    expect(shown).not.toContain('<img src=x>')
+  })
+
+  it('turns edits, tag and member changes into the matching callbacks and shows the result', async () => {
+    const { simulator, receiver, post, page } = await start()
+    const follow = { userid: 'zhangsan', externalUserid: ZHANGSANS_CUSTOMER }
+
+    const edited = flashOf(await post('member-edits-customer', { ...follow, remark: '老客户', addTagId: 'etDemoPerfume', removeTagId: 'etDemoVip' }))
+    expect(edited.ok).toContain('回调已送达 (200)')
+    expect(flashOf(await post('admin-renames-tag', { tagId: 'etDemoNormal', name: '一般客户' })).ok).toContain('改名为「一般客户」')
+    expect(flashOf(await post('admin-updates-member', { userid: 'lisi', name: '李思' })).ok).toContain('姓名改为「李思」')
+    expect(flashOf(await post('customer-deletes-member', follow)).ok).toContain('回调已送达 (200)')
+
+    expect(simulator.company.follow('zhangsan', ZHANGSANS_CUSTOMER)).toMatchObject({ remark: '老客户', tagIds: ['etDemoSkin', 'etDemoStore', 'etDemoPerfume'], deletedByCustomer: true })
+    const events = receiver.received.map((delivery) => /<(?:ChangeType)>(?:<!\[CDATA\[)?(\w+)/.exec(decryptedEvent(delivery.body))?.[1])
+    expect(events).toEqual(['edit_external_contact', 'update', 'update_user', 'del_follow_user'])
+    const html = await page()
+    expect(html).toContain('备注「老客户」')
+    expect(html).toContain('客户已删除该成员')
+    expect(html).toContain('一般客户')
+    expect(html).toContain('李思（lisi）')
+  })
+
+  it('refuses impossible changes with a Chinese reason and delivers nothing', async () => {
+    const { simulator, receiver, post } = await start()
+
+    expect(flashOf(await post('member-deletes-customer', { userid: 'lisi', externalUserid: ZHANGSANS_CUSTOMER })).error).toContain('没有好友关系')
+    expect(flashOf(await post('customer-deletes-member', { userid: 'ghost', externalUserid: ZHANGSANS_CUSTOMER })).error).toContain('没有成员「ghost」')
+    expect(flashOf(await post('member-edits-customer', { userid: 'zhangsan', externalUserid: ZHANGSANS_CUSTOMER })).error).toContain('请填写新备注')
+    expect(flashOf(await post('admin-renames-tag', { tagId: 'etNoSuchTag', name: '新名' })).error).toContain('没有标签或标签组')
+    expect(flashOf(await post('admin-creates-tag', { groupName: '客户等级', tagName: '' })).error).toBe('请填写标签名称。')
+    expect(flashOf(await post('member-edits-customer', { userid: 'zhangsan', externalUserid: ZHANGSANS_CUSTOMER, remark: '超'.repeat(21) })).error).toContain('不能超过 20 个字符')
+
+    expect(receiver.received).toHaveLength(0)
+    expect(simulator.company.follow('zhangsan', ZHANGSANS_CUSTOMER)).toBeDefined()
+    expect(simulator.company.tags.get('etDemoVip')?.name).toBe('重要客户')
+  })
+
+  it('refuses a post from another origin (403) and oversized bodies (413), changing nothing', async () => {
+    const { simulator, receiver, post } = await start()
+    const fields = { userid: 'zhangsan', externalUserid: ZHANGSANS_CUSTOMER }
+
+    const foreign = await post('member-deletes-customer', fields, { Origin: 'https://evil.example' })
+    expect(foreign.status).toBe(403)
+    expect(await foreign.text()).toContain('其他网站')
+    const oversized = await post('member-deletes-customer', { ...fields, padding: 'x'.repeat(17 * 1024) })
+    expect(oversized.status).toBe(413)
+
+    expect(simulator.company.follow('zhangsan', ZHANGSANS_CUSTOMER)).toBeDefined()
+    expect(receiver.received).toHaveLength(0)
+  })
+
+  it('shows a change that happened without a callback when no callback URL is set', async () => {
+    const { simulator, receiver, post } = await start()
+    simulator.callbackUrl = undefined
+
+    const { error } = flashOf(await post('customer-deletes-member', { userid: 'zhangsan', externalUserid: ZHANGSANS_CUSTOMER }))
+
+    expect(error).toContain('没有设置回调地址')
+    expect(simulator.company.follow('zhangsan', ZHANGSANS_CUSTOMER)?.deletedByCustomer).toBe(true)
+    expect(receiver.received).toHaveLength(0)
+  })
+
+  it('sets the OAuth member cookie, and authorize then logs in as that member', async () => {
+    const { base, page, post } = await start()
+
+    const chosen = await post('oauth-user', { userid: 'lisi' })
+    expect(flashOf(chosen).ok).toContain('李四（lisi）')
+    const setCookie = chosen.headers.get('set-cookie') ?? ''
+    expect(setCookie).toMatch(/^wecom_sim_user=lisi; path=\/; samesite=lax; httponly$/)
+    const cookie = setCookie.split(';')[0] ?? ''
+    expect(await page({ headers: { cookie } })).toContain('当前身份：<strong>李四（lisi）</strong>')
+
+    const query = new URLSearchParams({ appid: CREDENTIALS.corpId, redirect_uri: 'http://127.0.0.1/sidebar/', response_type: 'code', scope: 'snsapi_base', state: 's1' })
+    const authorize = await fetch(`${base}/connect/oauth2/authorize?${query}`, { headers: { cookie }, redirect: 'manual' })
+    expect(authorize.status).toBe(302)
+    const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? ''
+    const token = await accessToken(base)
+    expect(await (await fetch(`${base}/cgi-bin/auth/getuserinfo?access_token=${token}&code=${code}`)).json()).toMatchObject({ errcode: 0, userid: 'lisi' })
+
+    const unknown = await post('oauth-user', { userid: 'ghost' })
+    expect(flashOf(unknown).error).toContain('没有成员「ghost」')
+    expect(unknown.headers.get('set-cookie')).toBeNull()
+  })
+
+  it('shows the app and robot messages our bot sent, newest first and escaped', async () => {
+    const { base, page } = await start()
+    const token = await accessToken(base)
+    const send = async (path: string, body: unknown) => {
+      const answer = (await (await fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as { errcode: number }
+      expect(answer.errcode).toBe(0)
+    }
+
+    await send(`/cgi-bin/message/send?access_token=${token}`, { touser: 'zhangsan', msgtype: 'text', agentid: CREDENTIALS.agentId, text: { content: '第一条：<b>请跟进</b>' } })
+    await send(`/cgi-bin/message/send?access_token=${token}`, {
+      touser: 'lisi|zhaomin',
+      msgtype: 'textcard',
+      agentid: CREDENTIALS.agentId,
+      textcard: { title: '第二条：跟进逾期', description: '3 位客户超过 7 天未跟进', url: 'https://scrm.example/sidebar/' },
+    })
+    await send(`/cgi-bin/webhook/send?key=${ROBOT_KEY}`, { msgtype: 'markdown', markdown: { content: '**日报**：新增客户 2 位' } })
+
+    const html = await page()
+    expect(html).toContain('第一条：&#60;b&#62;请跟进&#60;/b&#62;')
+    expect(html).toContain('发给：张三（zhangsan）')
+    expect(html).toContain('发给：李四（lisi）、赵敏（zhaomin）')
+    expect(html).toContain('3 位客户超过 7 天未跟进')
+    expect(html.indexOf('第二条：跟进逾期')).toBeLessThan(html.indexOf('第一条'))
+    expect(html).toContain('**日报**：新增客户 2 位')
+    expect(html).toContain('类型 markdown')
+    expect(html).not.toContain(ROBOT_KEY)
+  })
+})
