@@ -9,6 +9,8 @@ const CONFIG_VARIABLES = /^(PORT|PUBLIC_URL|DATABASE_URL|WECOM_.*|ADMIN_USERIDS|
 
 export interface TestProcess {
   child: ChildProcess
+  /** Signals the whole process group: tsx runs our code in a child of its own, which must not outlive it. */
+  kill(signal?: NodeJS.Signals): void
   output(): string
   /** Resolves with the first match of `pattern` in stdout + stderr. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
@@ -25,6 +27,7 @@ export function runScript(
     cwd,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   })
   let output = ''
   const listeners = new Set<() => void>()
@@ -66,5 +69,12 @@ export function runScript(
       check()
     })
 
-  return { child, output: () => output, waitFor, exited }
+  const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
+    try {
+      process.kill(-child.pid!, signal)
+    } catch {
+      // Already gone.
+    }
+  }
+  return { child, kill, output: () => output, waitFor, exited }
 }

@@ -17,7 +17,7 @@ function start(env: Record<string, string>, cwd?: string): TestProcess {
   const server = runScript('server/cli/start.ts', { env: { PORT: '0', ...env }, cwd })
   cleanups.push(async () => {
     if (server.child.exitCode === null) {
-      server.child.kill('SIGKILL')
+      server.kill('SIGKILL')
       await server.exited
     }
   })
@@ -82,7 +82,7 @@ describe(`npm start on ${testDatabaseKind}`, () => {
     expect(server.output()).toContain(testDatabaseKind === 'mysql' ? 'mysql://' : 'sqlite:')
     const ready = await fetch(`${url}/readyz`)
     expect(ready.status).toBe(200)
-    server.child.kill('SIGTERM')
+    server.kill('SIGTERM')
     expect(await server.exited).toEqual({ code: 0, signal: null })
     expect(server.output()).toContain('"msg":"stopped"')
     for (const secret of [production.WECOM_SECRET, production.SESSION_SECRET, production.WECOM_AES_KEY]) {

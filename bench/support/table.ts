@@ -1,0 +1,12 @@
+import type { ResultTable } from './benchmark'
+
+/** Renders a table with aligned columns, as plain text for a terminal or a log. */
+export function renderTable({ title, columns, rows }: ResultTable): string {
+  const widths = columns.map((column, i) => Math.max(column.length, ...rows.map((row) => (row[i] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd()
+  return [title, line(columns), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
+}
+
+/** A number for a table cell: fixed decimals, '–' when there is none. */
+export const formatNumber = (value: number, decimals = 1) => (Number.isFinite(value) ? value.toFixed(decimals) : '–')
