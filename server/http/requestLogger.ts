@@ -16,7 +16,8 @@ export function requestLogger(logger: Logger): Middleware {
       const labels = { method: ctx.method, route: String(route), status: String(ctx.status) }
       httpRequestDuration.observe(labels, seconds)
       httpRequestsTotal.inc(labels)
-      logger.info(
+      // Skip building the record (and redacting the URL) when nobody would read it.
+      if (logger.isLevelEnabled('info')) logger.info(
         { method: ctx.method, url: redactUrl(ctx.originalUrl), status: ctx.status, ms: Math.round(seconds * 1e4) / 10 },
         'request',
       )

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { InboxEvent } from '../entities'
-import { migratedDatabase, testDatabaseKind } from '../../test/database'
+import { migratedDatabase, rawText, testDatabaseKind } from '../../test/database'
 import { dedupeKey, journalCallback } from './journal'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -20,5 +20,15 @@ describe(`inbox journal on ${testDatabaseKind}`, () => {
     expect(rows).toHaveLength(2)
     expect(rows[0]).toMatchObject({ dedupeKey: dedupeKey(plaintext), event: 'change_external_tag', changeType: 'create', status: 'pending', attempts: 0 })
     expect(rows[0]!.nextAttemptAt.getTime()).toBe(rows[0]!.receivedAt.getTime())
+  })
+
+  it('stores the instant it was given, in UTC', async () => {
+    const { dataSource, cleanup } = await migratedDatabase()
+    cleanups.push(cleanup)
+    const at = new Date('2026-11-23T09:30:00.123+08:00')
+    await journalCallback(dataSource, '<xml><A>1</A></xml>', at)
+    const [row] = await dataSource.getRepository(InboxEvent).find()
+    expect(row!.receivedAt.toISOString()).toBe('2026-11-23T01:30:00.123Z')
+    expect(await rawText(dataSource, 'inbox_events', 'received_at', row!.id)).toBe('2026-11-23 01:30:00.123')
   })
 })

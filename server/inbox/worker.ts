@@ -5,6 +5,7 @@ import { InboxEvent } from '../entities'
 import { isMysql, query } from '../db/sql'
 import type { Logger } from '../logger'
 import { metricsRegistry } from '../metrics'
+import { watchLoopPressure } from './loopPressure'
 
 /** What a handler decided: done (it changed what it had to), or ignored (not for us). */
 export type HandlerOutcome = 'done' | 'ignored'
@@ -26,6 +27,12 @@ export interface InboxWorkerOptions {
   idleMs?: number
   /** Runs before each round, e.g. to move spooled callbacks into the inbox. */
   beforeRound?: () => Promise<void>
+  /**
+   * Events handled at once. Handlers wait on WeCom most of the time, so a few in flight keep
+   * the queue moving when WeCom is slow. SQLite runs one: its single connection cannot hold
+   * two transactions at once.
+   */
+  concurrency?: number
 }
 
 const received = new Counter({ name: 'inbox_received_total', help: 'Callbacks journaled (duplicates excluded)', registers: [metricsRegistry] })
@@ -76,7 +83,9 @@ export function registerInboxGauges(dataSource: DataSource): void {
  * SQLite runs a single worker and its transactions are serial, so the same update suffices.
  */
 export async function claimDueEvents(manager: EntityManager, limit: number, claimMs: number, now = new Date()): Promise<InboxEvent[]> {
-  return manager.transaction(async (tx) => {
+  // READ COMMITTED: REPEATABLE READ's gap locks on the scanned range would make the
+  // callback route's inserts wait for the claim.
+  const claim = async (tx: EntityManager) => {
     const lock = isMysql(tx) ? ' FOR UPDATE SKIP LOCKED' : ''
     const due = await query<{ id: number }>(
       tx,
@@ -92,7 +101,8 @@ export async function claimDueEvents(manager: EntityManager, limit: number, clai
       .whereInIds(ids)
       .execute()
     return tx.getRepository(InboxEvent).findBy(ids.map((id) => ({ id })))
-  })
+  }
+  return isMysql(manager) ? manager.transaction('READ COMMITTED', claim) : manager.transaction(claim)
 }
 
 /**
@@ -130,7 +140,9 @@ export function startInboxWorker(options: InboxWorkerOptions) {
   const claimMs = options.claimMs ?? 60_000
   const retryBaseMs = options.retryBaseMs ?? 5_000
   const idleMs = options.idleMs ?? 1_000
+  const concurrency = isMysql(dataSource.manager) ? (options.concurrency ?? 4) : 1
   const owner = `${hostname()}:${process.pid}`
+  const pressure = watchLoopPressure()
 
   let running = true
   let wakeUp: (() => void) | null = null
@@ -150,7 +162,15 @@ export function startInboxWorker(options: InboxWorkerOptions) {
       try {
         await options.beforeRound?.()
         const events = await claimDueEvents(dataSource.manager, batchSize, claimMs)
-        for (const event of events) await processInboxEvent(event, { dataSource, handle: options.handle, logger, retryBaseMs })
+        const queue = [...events]
+        await Promise.all(
+          Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+            for (let event = queue.shift(); event; event = queue.shift()) {
+              await pressure.yieldWhileBusy()
+              await processInboxEvent(event, { dataSource, handle: options.handle, logger, retryBaseMs })
+            }
+          }),
+        )
         if (events.length < batchSize && running) await sleep(idleMs)
       } catch (error) {
         // The database went away, most likely: wait and try again; claimed rows come back.
@@ -167,6 +187,7 @@ export function startInboxWorker(options: InboxWorkerOptions) {
       running = false
       wakeUp?.()
       await loop
+      pressure.stop()
     },
   }
 }

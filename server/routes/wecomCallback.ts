@@ -54,16 +54,17 @@ export function wecomCallbackRoutes({ codec, dataSource, spool, logger, onJourna
       if ((error as { type?: string }).type === 'entity.too.large') throw payloadTooLarge('A callback body is at most 1 MB')
       throw new AppError('bad_request', 400, 'The callback body could not be read')
     }
-    let plaintext: string
+    let opened: ReturnType<CallbackCodec['openEnvelope']>
     try {
-      plaintext = codec.openEnvelope(signedQuery(ctx.query), body)
+      opened = codec.openEnvelope(signedQuery(ctx.query), body)
     } catch (error) {
       throw error instanceof CallbackError ? refused(error) : error
     }
+    const { plaintext, fields } = opened
 
     const receivedAt = new Date()
     try {
-      if (await journalCallback(dataSource, plaintext, receivedAt)) {
+      if (await journalCallback(dataSource, plaintext, receivedAt, fields)) {
         inboxMetrics.received.inc()
         onJournaled?.()
       }

@@ -54,8 +54,9 @@ describe('callback codec, official vectors', () => {
   })
 
   it('opens the POST vector to its 284-byte plaintext', () => {
-    const plaintext = codec.openEnvelope(POST_QUERY, envelope(POST_ENCRYPT))
+    const { plaintext, fields } = codec.openEnvelope(POST_QUERY, envelope(POST_ENCRYPT))
     expect(plaintext).toBe(POST_PLAINTEXT)
+    expect(fields).toMatchObject({ MsgType: 'text', Content: 'hello', MsgId: '4561255354251345929', AgentID: '218' })
     expect(Buffer.byteLength(plaintext)).toBe(284)
   })
 
@@ -67,11 +68,16 @@ describe('callback codec, official vectors', () => {
     expect(decrypt(AES_KEY, POST_ENCRYPT).random.toString()).toBe('0960688932c47ef1')
   })
 
+  it('accepts an envelope with an XML declaration, or Encrypt without CDATA', () => {
+    const bare = `<?xml version="1.0" encoding="UTF-8"?>\n<xml><ToUserName>${CORP_ID}</ToUserName><Encrypt>${POST_ENCRYPT}</Encrypt><AgentID></AgentID></xml>`
+    expect(codec.openEnvelope(POST_QUERY, bare).plaintext).toBe(POST_PLAINTEXT)
+  })
+
   it('opens the derived contact-event vector into a typed event', () => {
     const encrypted =
       'sKqRbbiSUnDhFHOvPjtUMQt4o93Z7RIw5jBB62MqEINhKaM9eMS5BYRP3YqfaOp4WaT0GPBltRR0d6Brb8l/KpYiGIMpzeVwh+7K8G46kDK+dHgPEuZ/WJz1/DSInCiNv9YJuEZkqHZ8otPbIbb+X354iMCha+E0HGKTBV43XPdgzLDDEtp/tLniVIEChMkf4/Z5U+kwLTmeCzV+3KX1Vkh+nkOJkz4F8ya2xO48rXJb/8q+UYaEfjW6gkEdJPHqFgMpORb3G6ZE2h969yBUEWH9Jkfzv2RfhqRWKKp1VBmyqtcKYGH+hfnnkAH8YLmD0rUYWYneBOjj3ez+/AxJSXpoJtIZKI9uB49li0eMeeaMiHp5hU374kqZ4hmY2LY1fsABN8blebydEzcNqtuz/OP6uFDFTApAGlW2taIJHNDKPt2bhSq2DLcpSoAL13AgJt07jev2Ey9BTn8I/PyGYpJfUHmI3DosV1jHwI1JdERiN/t0BdwnMb/+0hxPYfCRvRIUEeoRsxa9wXxYYLFZvjI1RFcaLkQED48oEn+yobJDBlrLTwsXht18ZWekVYQoSfe+jCK02P5JhCX1fXl/QN09YFV/CLBTCCNQ17JRyYU16IJxyA4p88sdeuG8gVtJI0kMq+ohHigYa3+61xTFBLlWI65NYRtTq1rssCDAt9Wzgdpa5ude/EG9NL/SLTiG65h10MiE2HmC3oTfyM8FJA=='
     const query = { msg_signature: '4fbbd9a0dee6641dc73dfd65fa4def5a6d5b2972', timestamp: '1403610513', nonce: '1372623149' }
-    const event = parseEvent(codec.openEnvelope(query, envelope(encrypted)))
+    const event = parseEvent(codec.openEnvelope(query, envelope(encrypted)).plaintext)
     expect(event).toEqual({
       event: 'change_external_contact',
       changeType: 'add_external_contact',
@@ -98,7 +104,8 @@ describe('callback codec, refused input', () => {
   })
 
   it('refuses a body that is not an envelope', () => {
-    for (const body of ['', 'not xml', '<xml><Encrypt></Encrypt></xml>', '<xml><ToUserName>a</ToUserName>', '<!DOCTYPE x [<!ENTITY e "x">]><xml><Encrypt>&e;</Encrypt></xml>']) {
+    const twice = `<xml><Encrypt>${POST_ENCRYPT}</Encrypt><Encrypt>${POST_ENCRYPT}</Encrypt></xml>`
+    for (const body of ['', 'not xml', '<xml><Encrypt></Encrypt></xml>', '<xml><ToUserName>a</ToUserName>', '<!DOCTYPE x [<!ENTITY e "x">]><xml><Encrypt>&e;</Encrypt></xml>', twice]) {
       expect(refusal(() => codec.openEnvelope(POST_QUERY, body)).problem).toBe('xml')
     }
   })

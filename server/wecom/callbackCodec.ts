@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { decrypt, encrypt } from '@wecom/crypto'
-import { parseXml } from './xml'
+import { parseXml, type XmlObject } from './xml'
 
 export type CallbackProblem = 'signature' | 'base64' | 'ciphertext' | 'padding' | 'receiveid' | 'xml'
 
@@ -34,6 +34,19 @@ export interface CallbackCodecOptions {
 }
 
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const ENVELOPE = /^\s*(?:<\?xml[^>]*\?>\s*)?<xml>[\s\S]*<\/xml>\s*$/
+const ENCRYPT_ELEMENT = /<Encrypt>\s*(?:<!\[CDATA\[([^\]<]*)\]\]>|([^<]*))\s*<\/Encrypt>/g
+
+/**
+ * The Encrypt value of an envelope. The envelope's other elements are unused and the
+ * signature covers Encrypt, so a full XML parse here would only cost time on the hot path.
+ */
+function envelopeEncrypt(body: string): string | null {
+  if (!ENVELOPE.test(body)) return null
+  const matches = [...body.matchAll(ENCRYPT_ELEMENT)]
+  if (matches.length !== 1) return null
+  return (matches[0]![1] ?? matches[0]![2] ?? '').trim() || null
+}
 const AES_BLOCK_FOR_PADDING = 32
 
 export function createCallbackCodec({ token, aesKey, corpId }: CallbackCodecOptions) {
@@ -81,17 +94,15 @@ export function createCallbackCodec({ token, aesKey, corpId }: CallbackCodecOpti
       return decryptMessage(echostr)
     },
 
-    /** POST: the plaintext XML of the event inside a signed, encrypted envelope. */
-    openEnvelope(query: SignedQuery, body: string): string {
-      const envelope = parseXml(body)
-      const encrypted = envelope?.Encrypt
-      if (typeof encrypted !== 'string' || encrypted === '') {
-        throw new CallbackError('xml', 'the body is not an <xml> envelope with <Encrypt>')
-      }
+    /** POST: the event inside a signed, encrypted envelope, as text and as parsed fields. */
+    openEnvelope(query: SignedQuery, body: string): { plaintext: string; fields: XmlObject } {
+      const encrypted = envelopeEncrypt(body)
+      if (encrypted === null) throw new CallbackError('xml', 'the body is not an <xml> envelope with one <Encrypt>')
       verifySignature(query, encrypted)
       const plaintext = decryptMessage(encrypted)
-      if (parseXml(plaintext) === null) throw new CallbackError('xml', 'the decrypted message is not XML')
-      return plaintext
+      const fields = parseXml(plaintext)
+      if (fields === null) throw new CallbackError('xml', 'the decrypted message is not XML')
+      return { plaintext, fields }
     },
   }
 }
