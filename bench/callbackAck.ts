@@ -16,7 +16,7 @@ import { eventXml } from '../server/wecom/simulator/callbacks'
 import { createBenchDatabase, type BenchDatabase, type InnodbCounters } from './support/benchDatabase'
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './support/benchmark'
 import { latencyTimeline, summarizeLatencies, type LatencySummary } from './support/latencyStats'
-import { measureMachineCpu } from './support/machineCpu'
+import { measureMachineCpu, measureStolenCpu } from './support/machineCpu'
 import { keepAliveAgent, runOpenLoop, type OpenLoopOutcome, type PreparedRequest } from './support/openLoopLoad'
 import { serverLoad, serverWork, snapshotServer, type ServerLoad, type ServerWork } from './support/serverMetrics'
 import { startServerProcess, type ServerProcess } from './support/serverProcess'
@@ -93,6 +93,7 @@ interface PhaseResult {
   generatorCpuPercent: number
   /** Every process on the machine, MySQL included. Of one core. */
   machineCpuPercent: number
+  stolenCpuPercent: number
   /** Server-wide InnoDB counters over the measured window. */
   innodb: InnodbCounters
   budgetMet: boolean
@@ -209,6 +210,7 @@ async function runPhase(
   const serverBefore = await snapshotServer(serverUrl)
   const innodbBefore = await database.innodbCounters()
   const machineCpu = measureMachineCpu()
+  const stolenCpu = measureStolenCpu()
   const cpuBefore = process.cpuUsage()
   const wallBefore = performance.now()
   progress(`${phase.name}: ${measuredRequests.length} callbacks at ${LOAD.ratePerSecond}/s…`)
@@ -216,6 +218,7 @@ async function runPhase(
   const cpu = process.cpuUsage(cpuBefore)
   const generatorCpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore)) * 100
   const machineCpuPercent = machineCpu()
+  const stolenCpuPercent = stolenCpu()
   const innodbAfter = await database.innodbCounters()
   const serverAfterLoad = await snapshotServer(serverUrl)
   // Callbacks the client gave up on may still be queued in the server: the next phase
@@ -249,6 +252,7 @@ async function runPhase(
     serverWork: serverWork(serverBefore, serverDrained),
     generatorCpuPercent,
     machineCpuPercent,
+    stolenCpuPercent,
     innodb: {
       rowLockWaits: innodbAfter.rowLockWaits - innodbBefore.rowLockWaits,
       rowLockTimeMs: innodbAfter.rowLockTimeMs - innodbBefore.rowLockTimeMs,
@@ -335,10 +339,11 @@ function report(
       },
       {
         title: `Where the time went (CPU in % of one core, ${cores} cores = ${cores * 100} %; the server times a callback from its first middleware to the answer)`,
-        columns: ['phase', 'machine CPU', 'server CPU', 'bench CPU', 'loop delay p99/max ms', 'server mean ms', 'server ≤ 50 ms', 'send lag p99/max ms', 'row lock waits', 'fsyncs', 'drain s', 'worker done', 'inbox after'],
+        columns: ['phase', 'machine CPU', 'stolen', 'server CPU', 'bench CPU', 'loop delay p99/max ms', 'server mean ms', 'server ≤ 50 ms', 'send lag p99/max ms', 'row lock waits', 'fsyncs', 'drain s', 'worker done', 'inbox after'],
         rows: phases.map((phase) => [
           phase.name,
           `${formatNumber(phase.machineCpuPercent, 0)} %`,
+          `${formatNumber(phase.stolenCpuPercent, 0)} %`,
           `${formatNumber(phase.serverLoad.cpuPercent, 0)} %`,
           `${formatNumber(phase.generatorCpuPercent, 0)} %`,
           `${ms(phase.serverLoad.eventLoopDelayP99Ms)}/${ms(phase.serverLoad.eventLoopDelayMaxMs)}`,
@@ -355,6 +360,7 @@ function report(
     ],
     notes: [
       `${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}): the server, this load generator with the WeCom simulator, and MySQL ${context.mysql.version} all share them; before the run, other processes kept ${formatNumber(context.backgroundCpuPercent, 0)} % busy (1-minute load average ${formatNumber(context.loadAverageBefore, 2)}).`,
+      '"stolen": CPU the hypervisor gave other guests during the phase (/proc/stat steal); when it is high, the latency figures measure the neighbours more than this server.',
       `MySQL innodb_flush_log_at_trx_commit=${context.mysql.innodb_flush_log_at_trx_commit}: every journaled callback is a durable commit.`,
       'Latency runs from the request leaving this process to the last byte of the answer, over keep-alive connections; "send lag" shows whether the generator kept to its clock.',
       `"journaled" a/b: of the b callbacks answered 200 (warm-up included), a are in inbox_events; "late rows": callbacks the server journaled after the client's ${LOAD.requestTimeoutMs / 1000} s deadline (WeCom would resend those; the dedupe key absorbs them).`,

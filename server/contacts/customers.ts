@@ -163,14 +163,20 @@ export async function upsertFollowers(
   })
   const relationIds = new Map(relations.map((r) => [relationKey(r.memberId, r.customerId), r.id]))
 
-  const reactivated = await manager
-    .createQueryBuilder()
-    .update(FollowRelation)
-    .set({ status: 'active', statusChangedAt: readAt })
-    .where({ id: In([...wanted].map((key) => relationIds.get(key)!)) })
-    .andWhere("status = 'deleted_by_member'")
-    .andWhere('(status_changed_at IS NULL OR status_changed_at < :readAt)', { readAt })
-    .execute()
+  // Rarely needed, so only issued when some follow is deleted by the member: an UPDATE on
+  // every page would lock rows that concurrent sync chunks are upserting.
+  const toReactivate = [...existing.values()].filter((relation) => relation.status === 'deleted_by_member').map((relation) => relation.id)
+  const reactivated =
+    toReactivate.length === 0
+      ? { affected: 0 }
+      : await manager
+          .createQueryBuilder()
+          .update(FollowRelation)
+          .set({ status: 'active', statusChangedAt: readAt })
+          .where({ id: In(toReactivate) })
+          .andWhere("status = 'deleted_by_member'")
+          .andWhere('(status_changed_at IS NULL OR status_changed_at < :readAt)', { readAt })
+          .execute()
 
   const links: { followRelationId: number; tagId: number; createdAt: Date }[] = []
   const written: number[] = []

@@ -1,5 +1,6 @@
 /** Re-reading WeCom's current state and writing it: what handlers and sync share. */
 import type { DataSource } from 'typeorm'
+import { upsertTransaction } from '../db/transaction'
 import { Customer, FollowRelation } from '../entities'
 import type { WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
@@ -57,7 +58,7 @@ export function createRefresher(dataSource: DataSource, client: WecomClient) {
     }
     const followers = current.followers.map(followerFromWecom)
     await ensureTagsKnown(followers.flatMap((f) => f.tagIds))
-    await dataSource.transaction(async (tx) => {
+    await upsertTransaction(dataSource, async (tx) => {
       const memberIds = await ensureMembers(tx, followers.map((f) => f.userid))
       const { ids } = await upsertCustomers(tx, [current.contact])
       const customerId = ids.get(current.contact.external_userid)!

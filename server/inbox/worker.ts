@@ -5,7 +5,7 @@ import { InboxEvent } from '../entities'
 import { isMysql, query } from '../db/sql'
 import type { Logger } from '../logger'
 import { metricsRegistry } from '../metrics'
-import { watchLoopPressure } from './loopPressure'
+import { watchAckPressure } from './loopPressure'
 
 /** What a handler decided: done (it changed what it had to), or ignored (not for us). */
 export type HandlerOutcome = 'done' | 'ignored'
@@ -142,7 +142,7 @@ export function startInboxWorker(options: InboxWorkerOptions) {
   const idleMs = options.idleMs ?? 1_000
   const concurrency = isMysql(dataSource.manager) ? (options.concurrency ?? 4) : 1
   const owner = `${hostname()}:${process.pid}`
-  const pressure = watchLoopPressure()
+  const pressure = watchAckPressure()
 
   let running = true
   let wakeUp: (() => void) | null = null
@@ -182,7 +182,10 @@ export function startInboxWorker(options: InboxWorkerOptions) {
 
   return {
     /** A callback was journaled: look now instead of at the next poll. */
-    wake: () => wakeUp?.(),
+    wake: () => {
+      pressure.noteCallback()
+      wakeUp?.()
+    },
     async stop(): Promise<void> {
       running = false
       wakeUp?.()

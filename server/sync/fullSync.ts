@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm'
+import { upsertTransaction } from '../db/transaction'
 import { SyncCheckpoint } from '../entities'
 import { followerFromWecom, markUnlistedFollowersDeleted, upsertCustomers, upsertFollowers, type ChangeCounts } from '../contacts/customers'
 import { ensureMembers, setFollowUsers, upsertDepartments, upsertMembers } from '../contacts/members'
@@ -85,19 +86,21 @@ export async function fullSync(dataSource: DataSource, client: WecomClient, opti
       const readAt = new Date()
       const page = await client.call('batchGetByUser', { body: { userid_list: userids, cursor, limit: PAGE_LIMIT } })
       pages++
-      await dataSource.transaction(async (tx) => {
+      // Counted after the commit: a transaction retried after a deadlock must not count twice.
+      const counts = await upsertTransaction(dataSource, async (tx) => {
         const entries = page.external_contact_list
         const followers = entries.map((entry) => followerFromWecom(entry.follow_info))
         const memberIds = await ensureMembers(tx, followers.map((f) => f.userid))
         const customers = await upsertCustomers(tx, entries.map((entry) => entry.external_contact))
-        add(checkpoint.customers, customers.counts)
         const rows = entries.map((entry, i) => ({
           memberId: memberIds.get(followers[i]!.userid)!,
           customerId: customers.ids.get(entry.external_contact.external_userid)!,
           follower: followers[i]!,
         }))
-        add(checkpoint.follows, await upsertFollowers(tx, rows, { readAt, syncedAt }))
+        return { customers: customers.counts, follows: await upsertFollowers(tx, rows, { readAt, syncedAt }) }
       })
+      add(checkpoint.customers, counts.customers)
+      add(checkpoint.follows, counts.follows)
       cursor = page.next_cursor ?? ''
       checkpoint.cursors[index] = cursor === '' ? 'done' : cursor
       await save()
