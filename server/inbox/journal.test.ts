@@ -32,3 +32,18 @@ describe(`inbox journal on ${testDatabaseKind}`, () => {
     expect(await rawText(dataSource, 'inbox_events', 'received_at', row!.id)).toBe('2026-11-23 01:30:00.123')
   })
 })
+
+describe(`inbox journal under concurrent callbacks on ${testDatabaseKind}`, () => {
+  it('tells each caller whether its row was new, when news and re-deliveries arrive together', async () => {
+    const { dataSource, cleanup } = await migratedDatabase()
+    cleanups.push(cleanup)
+    const event = (n: number) => `<xml><Event>change_external_tag</Event><ChangeType>update</ChangeType><Id>et${n}</Id></xml>`
+    await journalCallback(dataSource, event(1))
+    // Re-deliveries of an old event, four deliveries of a new one, and plain new ones, all at once.
+    const plaintexts = [event(1), event(2), event(2), event(2), event(2), event(3), event(1), ...Array.from({ length: 30 }, (_, i) => event(10 + i))]
+    const results = await Promise.all(plaintexts.map((plaintext) => journalCallback(dataSource, plaintext)))
+    expect(results.slice(0, 7)).toEqual([false, true, false, false, false, true, false])
+    expect(results.slice(7).every(Boolean)).toBe(true)
+    expect(await dataSource.getRepository(InboxEvent).count()).toBe(1 + 2 + 30)
+  })
+})
