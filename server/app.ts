@@ -6,6 +6,8 @@ import type { Config } from '../config'
 import { errorHandler } from './http/errorHandler'
 import { requestLogger } from './http/requestLogger'
 import type { Logger } from './logger'
+import { createRefresher } from './contacts/refresh'
+import { authRoutes } from './routes/auth'
 import { healthRoutes } from './routes/health'
 import { wecomCallbackRoutes } from './routes/wecomCallback'
 import type { WecomRuntime } from './wecom/runtime'
@@ -22,8 +24,10 @@ export interface AppContext {
 }
 
 /** The Koa application: every route the server answers, nothing started yet. */
-export function createApp({ dataSource, logger, wecom, simulator }: AppContext): Koa {
+export function createApp({ config, dataSource, logger, wecom, simulator }: AppContext): Koa {
   const app = new Koa()
+  // Signs the OAuth state cookie.
+  app.keys = [config.sessionSecret]
   // Our errors are answered by errorHandler; Koa's default handler would log them twice.
   app.silent = true
 
@@ -36,6 +40,8 @@ export function createApp({ dataSource, logger, wecom, simulator }: AppContext):
   if (wecom) {
     const callback = wecomCallbackRoutes({ codec: wecom.codec, dataSource, spool: wecom.spool, logger, onJournaled: wecom.onJournaled })
     app.use(callback.routes()).use(callback.allowedMethods())
+    const auth = authRoutes({ config, dataSource, wecom, refresh: createRefresher(dataSource, wecom.client) })
+    app.use(auth.routes()).use(auth.allowedMethods())
   }
 
   if (simulator) app.use(simulator)

@@ -105,6 +105,6 @@ async function shutdown(http: Server, dataSource: DataSource, logger: Logger, cl
   clearTimeout(grace)
   // Workers finish the event in hand before the database closes under them.
   for (const close of closers) await close()
-  await dataSource.destroy()
+  if (dataSource.isInitialized) await dataSource.destroy()
   logger.info('stopped')
 }

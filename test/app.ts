@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import type Koa from 'koa'
 import type { DataSource } from 'typeorm'
@@ -31,7 +33,7 @@ export async function serveApp(
 ): Promise<RunningServer> {
   const app = createApp({ config, dataSource, logger, wecom })
   extend?.(app)
-  return listen(app, { port: 0, dataSource, logger })
+  return listen(app, { port: config.port === 3000 ? 0 : config.port, dataSource, logger })
 }
 
 export interface ErrorBody {
@@ -41,4 +43,13 @@ export interface ErrorBody {
 /** The `{ error: { id, message } }` body of a refused request. */
 export async function errorBody(response: Response): Promise<ErrorBody['error']> {
   return ((await response.json()) as ErrorBody).error
+}
+
+/** A port free right now, so that a server's PUBLIC_URL can name it before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }

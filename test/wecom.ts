@@ -8,7 +8,8 @@ import { createLogger } from '../server/logger'
 import { createWecomRuntime, type WecomRuntime } from '../server/wecom/runtime'
 import { createSimulator, type SeedCompany, type Simulator } from '../server/wecom/simulator'
 import type { RunningServer } from '../server/server'
-import { serveApp } from './app'
+import { parseConfig } from '../config'
+import { freePort, serveApp } from './app'
 import { migratedDatabase } from './database'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -52,7 +53,12 @@ export async function startWecomHarness({ seed = demoCompany(), serve = false }:
     client: { backoffBaseMs: 5, timeoutMs: 2_000 },
   })
   const handle = createEventHandler(database.dataSource, createRefresher(database.dataSource, wecom.client))
-  const server = serve ? await serveApp(database.dataSource, { wecom }) : null
+  let server: RunningServer | null = null
+  if (serve) {
+    const port = await freePort()
+    const config = parseConfig({ PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, ADMIN_USERIDS: 'wanglei' })
+    server = await serveApp(database.dataSource, { wecom, config })
+  }
   if (server) simulator.callbackUrl = `${server.url}/wecom/callback`
   return {
     dataSource: database.dataSource,

@@ -2,5 +2,6 @@
 // a landed migration is never edited: change the schema with a new one.
 import { InitialSchema1795392000000 } from '../../migrations/1795392000000-InitialSchema'
 import { WecomIntegration1795392100000 } from '../../migrations/1795392100000-WecomIntegration'
+import { Sessions1795392200000 } from '../../migrations/1795392200000-Sessions'
 
-export const migrations = [InitialSchema1795392000000, WecomIntegration1795392100000]
+export const migrations = [InitialSchema1795392000000, WecomIntegration1795392100000, Sessions1795392200000]

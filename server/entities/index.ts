@@ -9,6 +9,7 @@ import { Script, ScriptCategory, ScriptMemberUsage, ScriptTagTarget } from './sc
 import { FollowTag, Tag, TagGroup } from './tag'
 import { WecomCredential } from './wecomCredential'
 import { GroupChat, SyncCheckpoint } from './wecomState'
+import { Session } from './session'
 
 export * from './customer'
 export * from './followUp'
@@ -20,6 +21,7 @@ export * from './script'
 export * from './tag'
 export * from './wecomCredential'
 export * from './wecomState'
+export * from './session'
 
 export const entities = [
   Department, Member, MemberDepartment, ManagerLink,
@@ -32,4 +34,5 @@ export const entities = [
   JobRun, JobDelivery,
   WecomCredential,
   GroupChat, SyncCheckpoint,
+  Session,
 ]

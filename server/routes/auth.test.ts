@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Session } from '../entities'
+import { parseConfig } from '../../config'
+import { errorBody, serveApp } from '../../test/app'
+import { testDatabaseKind } from '../../test/database'
+import { startWecomHarness, type WecomHarness } from '../../test/wecom'
+
+let harness: WecomHarness
+let base: string
+beforeEach(async () => {
+  harness = await startWecomHarness({ serve: true })
+  base = harness.server!.url
+})
+afterEach(() => harness.cleanup())
+
+/** A browser's cookie jar, enough for these tests: name → value. */
+class Browser {
+  cookies = new Map<string, string>()
+  lastSetCookies: string[] = []
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    })
+    this.lastSetCookies = response.headers.getSetCookie()
+    for (const header of this.lastSetCookies) {
+      const [pair] = header.split(';')
+      const [name, value] = pair!.split('=')
+      if (value === '') this.cookies.delete(name!)
+      else this.cookies.set(name!, value!)
+    }
+    return response
+  }
+  /** Through our start, WeCom's authorize, and back to the page: the page's URL with code and state. */
+  async authorize(userid: string): Promise<URL> {
+    const start = await this.fetch(`${base}/api/auth/start?return=${encodeURIComponent('/sidebar/?tab=todo')}`)
+    expect(start.status).toBe(302)
+    harness.simulator.setOauthUser(userid)
+    const authorize = await this.fetch(start.headers.get('location')!)
+    expect(authorize.status).toBe(302)
+    return new URL(authorize.headers.get('location')!)
+  }
+  signIn(page: URL): Promise<Response> {
+    return this.fetch(`${base}/api/auth/session`, {
+      method: 'POST',
+      body: JSON.stringify({ code: page.searchParams.get('code'), state: page.searchParams.get('state') }),
+      headers: { 'content-type': 'application/json' },
+    })
+  }
+}
+
+describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
+  it('signs a member in: authorize, back to the page, a session cookie', async () => {
+    const browser = new Browser()
+    const start = await browser.fetch(`${base}/api/auth/start?return=/sidebar/`)
+    const authorize = new URL(start.headers.get('location')!.replace('#wechat_redirect', ''))
+    expect(authorize.pathname).toBe('/connect/oauth2/authorize')
+    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+      appid: harness.wecomConfig.corpId,
+      redirect_uri: `${base}/sidebar/`,
+      response_type: 'code',
+      scope: 'snsapi_base',
+      agentid: '1000002',
+    })
+    expect(start.headers.get('location')).toMatch(/#wechat_redirect$/)
+
+    const page = await browser.authorize('zhangsan')
+    expect(`${page.origin}${page.pathname}`).toBe(`${base}/sidebar/`)
+    expect(page.searchParams.get('tab')).toBe('todo')
+    const signedIn = await browser.signIn(page)
+    expect(signedIn.status).toBe(200)
+    const body = (await signedIn.json()) as { member: { userid: string }; csrfToken: string; wecom: { corpId: string } }
+    expect(body.member).toEqual({ userid: 'zhangsan', name: '张三', isOperator: false })
+    expect(body.wecom.corpId).toBe(harness.wecomConfig.corpId)
+    const cookie = browser.lastSetCookies.find((c) => c.startsWith('scrm_session='))!
+    expect(cookie).toMatch(/httponly/i)
+    expect(cookie).toMatch(/samesite=lax/i)
+    expect(cookie).not.toMatch(/secure/i)
+
+    const session = await browser.fetch(`${base}/api/session`)
+    expect(session.status).toBe(200)
+    expect(((await session.json()) as { member: { userid: string } }).member.userid).toBe('zhangsan')
+    // The database keeps only the token's hash.
+    const token = browser.cookies.get('scrm_session')!
+    const [row] = await harness.dataSource.getRepository(Session).find()
+    expect(row!.tokenHash).toBe(createHash('sha256').update(token).digest('hex'))
+  })
+
+  it('refuses a code obtained by someone else (the state is bound to the browser)', async () => {
+    const attacker = new Browser()
+    const attackersPage = await attacker.authorize('lisi')
+    const victim = new Browser()
+    const response = await victim.signIn(attackersPage)
+    expect(response.status).toBe(403)
+    expect((await errorBody(response)).id).toBe('oauth_state')
+    expect(await harness.dataSource.getRepository(Session).count()).toBe(0)
+  })
+
+  it('refuses a code used twice', async () => {
+    const browser = new Browser()
+    const page = await browser.authorize('zhangsan')
+    expect((await browser.signIn(page)).status).toBe(200)
+    await browser.fetch(`${base}/api/auth/start?return=/sidebar/`)
+    const replay = await browser.fetch(`${base}/api/auth/session`, {
+      method: 'POST',
+      body: JSON.stringify({ code: page.searchParams.get('code'), state: browser.cookies.get('scrm_oauth_state') }),
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(replay.status).toBe(401)
+    expect((await errorBody(replay)).id).toBe('oauth_code')
+  })
+
+  it('refuses to return to another site, and bad sign-in bodies', async () => {
+    for (const target of ['https://evil.example/sidebar/', '//evil.example/sidebar/', '/sidebar//evil.example', '/api/session']) {
+      expect((await fetch(`${base}/api/auth/start?return=${encodeURIComponent(target)}`, { redirect: 'manual' })).status).toBe(400)
+    }
+    const notJson = await fetch(`${base}/api/auth/session`, { method: 'POST', body: 'code=1' })
+    expect([notJson.status, (await errorBody(notJson)).id]).toEqual([400, 'bad_request'])
+    const missing = await fetch(`${base}/api/auth/session`, { method: 'POST', body: '{}' })
+    expect([missing.status, (await errorBody(missing)).id]).toEqual([400, 'validation_failed'])
+  })
+
+  it('marks its cookies Secure when PUBLIC_URL is https', async () => {
+    const config = parseConfig({ PUBLIC_URL: 'https://scrm.example.com', SESSION_SECRET: 'x'.repeat(40) })
+    const server = await serveApp(harness.dataSource, { wecom: harness.wecom, config })
+    try {
+      const start = await fetch(`${server.url}/api/auth/start?return=/sidebar/`, { redirect: 'manual' })
+      expect(start.headers.getSetCookie().every((cookie) => /;\s*secure/i.test(cookie))).toBe(true)
+      expect(decodeURIComponent(start.headers.get('location')!)).toContain('redirect_uri=https://scrm.example.com/sidebar/')
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('ends a session idle for more than 12 hours', async () => {
+    const browser = new Browser()
+    await browser.signIn(await browser.authorize('zhangsan'))
+    await harness.dataSource.createQueryBuilder().update(Session).set({ lastSeenAt: new Date(Date.now() - 13 * 3600_000) }).execute()
+    const response = await browser.fetch(`${base}/api/session`)
+    expect(response.status).toBe(401)
+    expect(await harness.dataSource.getRepository(Session).count()).toBe(0)
+  })
+})
+
+describe(`JS-SDK signatures on ${testDatabaseKind}`, () => {
+  async function signedIn(): Promise<{ browser: Browser; csrfToken: string }> {
+    const browser = new Browser()
+    const response = await browser.signIn(await browser.authorize('lisi'))
+    return { browser, csrfToken: ((await response.json()) as { csrfToken: string }).csrfToken }
+  }
+  const sign = (browser: Browser, body: unknown, csrfToken?: string) =>
+    browser.fetch(`${base}/api/jssdk/signature`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...(csrfToken ? { 'x-csrf-token': csrfToken } : {}) },
+    })
+
+  it('signs our page URL with the app ticket as WeCom checks it, without sending the ticket', async () => {
+    const { browser, csrfToken } = await signedIn()
+    const url = `${base}/sidebar/?tab=todo`
+    for (const [kind, ticket] of [['agent', harness.simulator.tickets.agent], ['corp', harness.simulator.tickets.corp]] as const) {
+      const response = await sign(browser, { url: `${url}#panel`, kind }, csrfToken)
+      expect(response.status).toBe(200)
+      const text = await response.text()
+      expect(text).not.toContain(ticket)
+      const { timestamp, nonceStr, signature } = JSON.parse(text) as { timestamp: string; nonceStr: string; signature: string }
+      const expected = createHash('sha1').update(`jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`).digest('hex')
+      expect(signature).toBe(expected)
+      expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(5)
+    }
+  })
+
+  it('needs a session and the CSRF token, and signs only our own pages', async () => {
+    expect((await fetch(`${base}/api/jssdk/signature`, { method: 'POST', body: '{}' })).status).toBe(401)
+    const { browser, csrfToken } = await signedIn()
+    const withoutToken = await sign(browser, { url: `${base}/sidebar/`, kind: 'agent' })
+    expect([withoutToken.status, (await errorBody(withoutToken)).id]).toEqual([403, 'csrf'])
+    const wrongToken = await sign(browser, { url: `${base}/sidebar/`, kind: 'agent' }, 'x'.repeat(32))
+    expect(wrongToken.status).toBe(403)
+    const elsewhere = await sign(browser, { url: 'https://evil.example/sidebar/', kind: 'agent' }, csrfToken)
+    expect(elsewhere.status).toBe(400)
+  })
+})

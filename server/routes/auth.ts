@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto'
+import Router from '@koa/router'
+import type { DataSource } from 'typeorm'
+import { z } from 'zod'
+import type { Config } from '../../config'
+import { createSession, endSession, sameSecret, SESSION_ABSOLUTE_MS } from '../auth/sessions'
+import type { Refresher } from '../contacts/refresh'
+import { Member, MEMBER_STATUS } from '../entities'
+import { AppError, badRequest, forbidden } from '../errors'
+import { parseBody } from '../http/body'
+import { requireSession, SESSION_COOKIE, type SessionState } from '../http/session'
+import { WecomApiError } from '../wecom/errors'
+import { WecomCode } from '../wecom/apiTypes'
+import { signPageUrl } from '../wecom/jssdk'
+import { authorizeUrl } from '../wecom/oauth'
+import type { WecomRuntime } from '../wecom/runtime'
+
+const STATE_COOKIE = 'scrm_oauth_state'
+const STATE_TTL_MS = 10 * 60_000
+/** Pages a login may return to: ours, never another site. */
+const RETURN_PATH = /^\/(sidebar|console)\/[^\\]*$/
+
+export interface AuthRouteOptions {
+  config: Config
+  dataSource: DataSource
+  wecom: WecomRuntime
+  refresh: Refresher
+}
+
+/**
+ * Sign-in through WeCom OAuth (SPEC §3.3). The `state` is bound to the visitor by a signed
+ * cookie, so a code obtained by someone else cannot sign this browser in (login CSRF).
+ */
+export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOptions): Router<SessionState> {
+  const router = new Router<SessionState>({ prefix: '/api' })
+  const secure = config.publicUrl.startsWith('https:')
+  const publicOrigin = new URL(config.publicUrl).origin
+
+  router.get('/auth/start', (ctx) => {
+    const returnTo = typeof ctx.query.return === 'string' ? ctx.query.return : '/sidebar/'
+    if (!RETURN_PATH.test(returnTo) || returnTo.includes('//')) throw badRequest('return must be a page of ours, e.g. /sidebar/')
+    const state = randomBytes(16).toString('hex')
+    ctx.cookies.secure = secure
+    ctx.cookies.set(STATE_COOKIE, state, { signed: true, httpOnly: true, sameSite: 'lax', secure, maxAge: STATE_TTL_MS, path: '/api/auth' })
+    ctx.redirect(authorizeUrl(wecom.config, `${config.publicUrl}${returnTo}`, state))
+  })
+
+  const sessionRequest = z.object({ code: z.string().min(1).max(512), state: z.string().min(1).max(128) })
+
+  router.post('/auth/session', async (ctx) => {
+    const origin = ctx.get('origin')
+    if (origin && origin !== publicOrigin) throw forbidden('Sign-in must come from our own pages')
+    const { code, state } = await parseBody(ctx, sessionRequest)
+    if (!sameSecret(state, ctx.cookies.get(STATE_COOKIE, { signed: true }) ?? '')) {
+      throw new AppError('oauth_state', 403, 'This sign-in was not started in this browser; open the page again')
+    }
+    ctx.cookies.set(STATE_COOKIE, null, { path: '/api/auth' })
+
+    let userid: string | undefined
+    try {
+      userid = (await wecom.client.call('getUserInfo', { query: { code } })).userid
+    } catch (error) {
+      if (error instanceof WecomApiError && error.code === WecomCode.invalidOauthCode) {
+        throw new AppError('oauth_code', 401, 'The sign-in code is used or expired; open the page again')
+      }
+      throw error
+    }
+    if (!userid) throw new AppError('not_a_member', 403, 'Only members of the company can use this page')
+    if (!(await dataSource.getRepository(Member).existsBy({ userid }))) await refresh.member(userid)
+    const member = await dataSource.getRepository(Member).findOneBy({ userid })
+    if (!member || member.status === MEMBER_STATUS.left) throw new AppError('not_a_member', 403, 'Only members of the company can use this page')
+
+    const { token, csrfToken } = await createSession(dataSource, member.id)
+    ctx.cookies.secure = secure
+    ctx.cookies.set(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_ABSOLUTE_MS, path: '/' })
+    ctx.body = presentSession(member, csrfToken)
+  })
+
+  router.get('/session', requireSession(dataSource), (ctx) => {
+    ctx.body = presentSession(ctx.state.member, ctx.state.member.csrfToken)
+  })
+
+  router.delete('/session', requireSession(dataSource), async (ctx) => {
+    await endSession(dataSource, ctx.cookies.get(SESSION_COOKIE)!)
+    ctx.cookies.set(SESSION_COOKIE, null, { path: '/' })
+    ctx.status = 204
+  })
+
+  const signatureRequest = z.object({ url: z.url({ protocol: /^https?$/ }).max(2048), kind: z.enum(['corp', 'agent']) })
+
+  // One endpoint answers both of ww.register's signers; the tickets stay on the server.
+  router.post('/jssdk/signature', requireSession(dataSource), async (ctx) => {
+    const { url, kind } = await parseBody(ctx, signatureRequest)
+    if (new URL(url).origin !== publicOrigin) throw badRequest('Only pages of this site are signed')
+    const ticket = await wecom.client.ticket(kind === 'corp' ? 'jsapi_ticket' : 'agent_ticket')
+    ctx.body = signPageUrl(url, ticket)
+  })
+
+  function presentSession(member: { userid: string; name: string }, csrfToken: string) {
+    return {
+      member: { userid: member.userid, name: member.name, isOperator: config.adminUserIds.includes(member.userid) },
+      csrfToken,
+      wecom: { corpId: wecom.config.corpId, agentId: wecom.config.agentId },
+    }
+  }
+
+  return router
+}
