@@ -8,6 +8,7 @@ import { requestLogger } from './http/requestLogger'
 import type { Logger } from './logger'
 import { createRefresher } from './contacts/refresh'
 import { authRoutes } from './routes/auth'
+import { customerRoutes } from './routes/customers'
 import { healthRoutes } from './routes/health'
 import { wecomCallbackRoutes } from './routes/wecomCallback'
 import type { WecomRuntime } from './wecom/runtime'
@@ -42,6 +43,8 @@ export function createApp({ config, dataSource, logger, wecom, simulator }: AppC
     app.use(callback.routes()).use(callback.allowedMethods())
     const auth = authRoutes({ config, dataSource, wecom, refresh: createRefresher(dataSource, wecom.client) })
     app.use(auth.routes()).use(auth.allowedMethods())
+    const customers = customerRoutes({ config, dataSource })
+    app.use(customers.routes()).use(customers.allowedMethods())
   }
 
   if (simulator) app.use(simulator)

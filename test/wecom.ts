@@ -56,7 +56,7 @@ export async function startWecomHarness({ seed = demoCompany(), serve = false }:
   let server: RunningServer | null = null
   if (serve) {
     const port = await freePort()
-    const config = parseConfig({ PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, ADMIN_USERIDS: 'wanglei' })
+    const config = parseConfig({ PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, ADMIN_USERIDS: 'zhaomin' })
     server = await serveApp(database.dataSource, { wecom, config })
   }
   if (server) simulator.callbackUrl = `${server.url}/wecom/callback`

@@ -5,6 +5,7 @@ import { parseConfig } from '../../config'
 import { errorBody, serveApp } from '../../test/app'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, type WecomHarness } from '../../test/wecom'
+import { Browser } from '../../test/browserSession'
 
 let harness: WecomHarness
 let base: string
@@ -14,46 +15,9 @@ beforeEach(async () => {
 })
 afterEach(() => harness.cleanup())
 
-/** A browser's cookie jar, enough for these tests: name → value. */
-class Browser {
-  cookies = new Map<string, string>()
-  lastSetCookies: string[] = []
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
-    })
-    this.lastSetCookies = response.headers.getSetCookie()
-    for (const header of this.lastSetCookies) {
-      const [pair] = header.split(';')
-      const [name, value] = pair!.split('=')
-      if (value === '') this.cookies.delete(name!)
-      else this.cookies.set(name!, value!)
-    }
-    return response
-  }
-  /** Through our start, WeCom's authorize, and back to the page: the page's URL with code and state. */
-  async authorize(userid: string): Promise<URL> {
-    const start = await this.fetch(`${base}/api/auth/start?return=${encodeURIComponent('/sidebar/?tab=todo')}`)
-    expect(start.status).toBe(302)
-    harness.simulator.setOauthUser(userid)
-    const authorize = await this.fetch(start.headers.get('location')!)
-    expect(authorize.status).toBe(302)
-    return new URL(authorize.headers.get('location')!)
-  }
-  signIn(page: URL): Promise<Response> {
-    return this.fetch(`${base}/api/auth/session`, {
-      method: 'POST',
-      body: JSON.stringify({ code: page.searchParams.get('code'), state: page.searchParams.get('state') }),
-      headers: { 'content-type': 'application/json' },
-    })
-  }
-}
-
 describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
   it('signs a member in: authorize, back to the page, a session cookie', async () => {
-    const browser = new Browser()
+    const browser = new Browser(harness)
     const start = await browser.fetch(`${base}/api/auth/start?return=/sidebar/`)
     const authorize = new URL(start.headers.get('location')!.replace('#wechat_redirect', ''))
     expect(authorize.pathname).toBe('/connect/oauth2/authorize')
@@ -89,9 +53,9 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
   })
 
   it('refuses a code obtained by someone else (the state is bound to the browser)', async () => {
-    const attacker = new Browser()
+    const attacker = new Browser(harness)
     const attackersPage = await attacker.authorize('lisi')
-    const victim = new Browser()
+    const victim = new Browser(harness)
     const response = await victim.signIn(attackersPage)
     expect(response.status).toBe(403)
     expect((await errorBody(response)).id).toBe('oauth_state')
@@ -99,7 +63,7 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
   })
 
   it('refuses a code used twice', async () => {
-    const browser = new Browser()
+    const browser = new Browser(harness)
     const page = await browser.authorize('zhangsan')
     expect((await browser.signIn(page)).status).toBe(200)
     await browser.fetch(`${base}/api/auth/start?return=/sidebar/`)
@@ -135,7 +99,7 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
   })
 
   it('ends a session idle for more than 12 hours', async () => {
-    const browser = new Browser()
+    const browser = new Browser(harness)
     await browser.signIn(await browser.authorize('zhangsan'))
     await harness.dataSource.createQueryBuilder().update(Session).set({ lastSeenAt: new Date(Date.now() - 13 * 3600_000) }).execute()
     const response = await browser.fetch(`${base}/api/session`)
@@ -146,7 +110,7 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
 
 describe(`JS-SDK signatures on ${testDatabaseKind}`, () => {
   async function signedIn(): Promise<{ browser: Browser; csrfToken: string }> {
-    const browser = new Browser()
+    const browser = new Browser(harness)
     const response = await browser.signIn(await browser.authorize('lisi'))
     return { browser, csrfToken: ((await response.json()) as { csrfToken: string }).csrfToken }
   }

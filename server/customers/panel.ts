@@ -1,0 +1,184 @@
+import type { EntityManager } from 'typeorm'
+import { query } from '../db/sql'
+import { Customer, FollowRelation, type OrderStatus } from '../entities'
+import { renderScript, type RenderedScript } from '../scripts/render'
+import { visibleFollow, type Viewer, type VisibleFollow } from './access'
+import { maskPhone } from './phone'
+
+export const ORDER_STATUS_TEXT: Record<OrderStatus, string> = {
+  paid: '已付款',
+  shipped: '已发货',
+  completed: '已完成',
+  refunded: '已退款',
+  cancelled: '已取消',
+}
+/** Orders that count as money spent. */
+const SPENDING: OrderStatus[] = ['paid', 'shipped', 'completed']
+const RECENT_ORDERS = 5
+const FOLLOW_UPS = 20
+const SUGGESTED_SCRIPTS = 20
+
+const yuan = (cents: number) => (cents / 100).toFixed(2)
+// Raw rows: MySQL gives Dates, SQLite the stored UTC text ('2026-11-23 01:30:00.000', '2026-11-23').
+const toDate = (value: Date | string | null) => (value === null ? null : value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`))
+const toDay = (value: Date | string | null) => (value === null ? null : value instanceof Date ? value.toISOString().slice(0, 10) : value.slice(0, 10))
+
+export interface Panel {
+  customer: { externalUserid: string; name: string; avatar: string | null; type: number; gender: number; corpName: string | null }
+  follow: {
+    member: { userid: string; name: string }
+    through: VisibleFollow['through']
+    remark: string
+    description: string
+    phones: string[]
+    channel: string
+    addWay: number
+    addedAt: string
+    status: string
+    stage: string | null
+    nextFollowUpOn: string | null
+  }
+  followUps: { id: number; note: string; nextFollowUpOn: string | null; stage: string | null; author: string; createdAt: string }[]
+  tagGroups: { id: number; name: string; tags: { id: number; name: string; marked: boolean }[] }[]
+  orders: {
+    recent: { platform: string; orderNo: string; status: string; statusText: string; amount: string; paidAt: string | null; items: { name: string; quantity: number }[] }[]
+    totals: { count: number; spent: string }
+  }
+  scripts: { id: number; category: string; title: string; content: string; preview: RenderedScript; tagMatch: boolean }[]
+}
+
+/**
+ * Everything the sidebar shows for (viewer, customer), in one call and a fixed number of
+ * queries whatever the size of the data (SPEC §4.2). Null when the viewer may not see it.
+ */
+export async function loadPanel(manager: EntityManager, viewer: Viewer, externalUserid: string): Promise<Panel | null> {
+  const access = await visibleFollow(manager, viewer, externalUserid)
+  if (!access) return null
+  const [customer, follow] = await Promise.all([
+    manager.findOneByOrFail(Customer, { id: access.customerId }),
+    manager.findOneByOrFail(FollowRelation, { id: access.followId }),
+  ])
+
+  const [followUps, tags, orders, items, totals] = await Promise.all([
+    query<{ id: number; note: string; next_follow_up_on: Date | string | null; stage: string | null; author: string; created_at: Date | string }>(
+      manager,
+      `SELECT u.id, u.note, u.next_follow_up_on, u.stage, m.name AS author, u.created_at
+         FROM follow_ups u JOIN members m ON m.id = u.author_member_id
+        WHERE u.follow_relation_id = :followId ORDER BY u.created_at DESC, u.id DESC LIMIT ${FOLLOW_UPS}`,
+      { followId: access.followId },
+    ),
+    query<{ group_id: number; group_name: string; tag_id: number; tag_name: string; marked: number }>(
+      manager,
+      `SELECT g.id AS group_id, g.name AS group_name, t.id AS tag_id, t.name AS tag_name,
+              CASE WHEN ft.tag_id IS NULL THEN 0 ELSE 1 END AS marked
+         FROM tag_groups g JOIN tags t ON t.group_id = g.id
+         LEFT JOIN follow_tags ft ON ft.tag_id = t.id AND ft.follow_relation_id = :followId
+        ORDER BY g.sort_order DESC, g.id, t.sort_order DESC, t.id`,
+      { followId: access.followId },
+    ),
+    query<{ id: number; platform: string; order_no: string; status: OrderStatus; amount_cents: number | string; paid_at: Date | string | null }>(
+      manager,
+      `SELECT id, platform, order_no, status, amount_cents, paid_at FROM orders
+        WHERE customer_id = :customerId ORDER BY paid_at DESC, id DESC LIMIT ${RECENT_ORDERS}`,
+      { customerId: access.customerId },
+    ),
+    query<{ order_id: number; name: string; quantity: number }>(
+      manager,
+      `SELECT i.order_id, i.name, i.quantity FROM order_items i
+        WHERE i.order_id IN (SELECT id FROM (SELECT id FROM orders WHERE customer_id = :customerId ORDER BY paid_at DESC, id DESC LIMIT ${RECENT_ORDERS}) recent)
+        ORDER BY i.order_id, i.line_no`,
+      { customerId: access.customerId },
+    ),
+    query<{ count: number | string; spent: number | string | null }>(
+      manager,
+      `SELECT COUNT(*) AS count, SUM(CASE WHEN status IN (:...spending) THEN amount_cents ELSE 0 END) AS spent
+         FROM orders WHERE customer_id = :customerId`,
+      { customerId: access.customerId, spending: SPENDING },
+    ),
+  ])
+
+  const tagGroups: Panel['tagGroups'] = []
+  for (const row of tags) {
+    let group = tagGroups.at(-1)
+    if (group?.id !== Number(row.group_id)) tagGroups.push((group = { id: Number(row.group_id), name: row.group_name, tags: [] }))
+    group.tags.push({ id: Number(row.tag_id), name: row.tag_name, marked: Number(row.marked) === 1 })
+  }
+  const markedNames = tagGroups.flatMap((g) => g.tags.filter((t) => t.marked).map((t) => t.name))
+
+  const recent = orders.map((order) => ({
+    platform: order.platform,
+    orderNo: order.order_no,
+    status: order.status,
+    statusText: ORDER_STATUS_TEXT[order.status] ?? order.status,
+    amount: yuan(Number(order.amount_cents)),
+    paidAt: toDate(order.paid_at)?.toISOString() ?? null,
+    items: items.filter((item) => Number(item.order_id) === Number(order.id)).map((item) => ({ name: item.name, quantity: Number(item.quantity) })),
+  }))
+  const spent = yuan(Number(totals[0]?.spent ?? 0))
+  const latest = recent[0]
+
+  const scripts = await suggestScripts(manager, viewer.id, markedNames)
+  const values = {
+    客户称呼: follow.remark || customer.name,
+    客户昵称: customer.name,
+    导购姓名: viewer.name,
+    最近购买: latest ? latest.items.map((item) => item.name).join('、') || null : null,
+    订单状态: latest?.statusText ?? null,
+    累计消费: recent.length > 0 ? spent : null,
+  }
+
+  return {
+    customer: {
+      externalUserid: customer.externalUserid,
+      name: customer.name,
+      avatar: customer.avatar,
+      type: customer.type,
+      gender: customer.gender,
+      corpName: customer.corpName,
+    },
+    follow: {
+      member: { userid: access.memberUserid, name: access.memberName },
+      through: access.through,
+      remark: follow.remark,
+      description: follow.description,
+      phones: follow.remarkMobiles.map(maskPhone),
+      channel: follow.state,
+      addWay: follow.addWay,
+      addedAt: follow.addedAt.toISOString(),
+      status: follow.status,
+      stage: follow.stage,
+      nextFollowUpOn: follow.nextFollowUpOn,
+    },
+    followUps: followUps.map((u) => ({
+      id: Number(u.id),
+      note: u.note,
+      nextFollowUpOn: toDay(u.next_follow_up_on),
+      stage: u.stage,
+      author: u.author,
+      createdAt: toDate(u.created_at)!.toISOString(),
+    })),
+    tagGroups,
+    orders: { recent, totals: { count: Number(totals[0]?.count ?? 0), spent } },
+    scripts: scripts.map((script) => ({ ...script, preview: renderScript(script.content, values) })),
+  }
+}
+
+/** Scripts targeted at the customer's tags first, then the viewer's most sent, then the team's (SPEC §4.3). */
+async function suggestScripts(manager: EntityManager, memberId: number, tagNames: string[]) {
+  const rows = await query<{ id: number; category: string; title: string; content: string; tag_match: number | string }>(
+    manager,
+    `SELECT s.id, c.name AS category, s.title, s.content,
+            MAX(CASE WHEN t.tag_name IS NULL THEN 0 ELSE 1 END) AS tag_match,
+            COALESCE(MAX(u.send_count), 0) AS member_sends, s.send_count
+       FROM scripts s
+       JOIN script_categories c ON c.id = s.category_id
+       LEFT JOIN script_tag_targets t ON t.script_id = s.id AND t.tag_name IN (:...tagNames)
+       LEFT JOIN script_member_usage u ON u.script_id = s.id AND u.member_id = :memberId
+      GROUP BY s.id, c.name, s.title, s.content, s.send_count
+      ORDER BY tag_match DESC, member_sends DESC, s.send_count DESC, s.id
+      LIMIT ${SUGGESTED_SCRIPTS}`,
+    // An empty IN list is not SQL; no tag can be named ''.
+    { memberId, tagNames: tagNames.length > 0 ? tagNames : [''] },
+  )
+  return rows.map((row) => ({ id: Number(row.id), category: row.category, title: row.title, content: row.content, tagMatch: Number(row.tag_match) === 1 }))
+}

@@ -1,0 +1,120 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Logger as TypeormLogger } from 'typeorm'
+import { seedDemoContent } from '../demo/company'
+import type { Panel } from '../customers/panel'
+import { fullSync } from '../sync/fullSync'
+import { errorBody } from '../../test/app'
+import { signedIn } from '../../test/browserSession'
+import { testDatabaseKind } from '../../test/database'
+import { startWecomHarness, type WecomHarness } from '../../test/wecom'
+
+let harness: WecomHarness
+beforeEach(async () => {
+  harness = await startWecomHarness({ serve: true })
+  await fullSync(harness.dataSource, harness.wecom.client)
+  await seedDemoContent(harness.dataSource)
+})
+afterEach(() => harness.cleanup())
+
+// The demo company: customer n belongs to zhangsan, lisi, zhaomin in turn; wanglei manages all three;
+// the test server makes zhaomin an operator.
+const panelOf = async (userid: string, externalUserid: string) => (await signedIn(harness, userid)).api(`/api/customers/${externalUserid}/panel`)
+
+describe(`the panel call on ${testDatabaseKind}`, () => {
+  it('returns the profile, the member’s follow, tags by group, orders and filled scripts', async () => {
+    const response = await panelOf('zhangsan', 'wmDemoCustomer001')
+    expect(response.status).toBe(200)
+    const panel = (await response.json()) as Panel
+    expect(panel.customer).toMatchObject({ externalUserid: 'wmDemoCustomer001', name: '🌸小美' })
+    expect(panel.follow).toMatchObject({ member: { userid: 'zhangsan', name: '张三' }, through: 'own', remark: '🌸小美-老客', channel: 'store-qr', phones: ['138****0001'], status: 'active' })
+    expect(JSON.stringify(panel)).not.toContain('13800000001')
+
+    expect(panel.tagGroups.map((g) => g.name)).toEqual(['客户等级', '兴趣偏好', '来源渠道'])
+    const marked = panel.tagGroups.flatMap((g) => g.tags.filter((t) => t.marked).map((t) => t.name))
+    expect(marked).toEqual(['重要客户', '护肤', '门店'])
+    expect(panel.tagGroups[0]!.tags.map((t) => t.name)).toEqual(['重要客户', '普通客户', '潜在客户'])
+
+    expect(panel.orders.recent.map((o) => o.orderNo)).toEqual(['DEMO000001'])
+    expect(panel.orders.recent[0]).toMatchObject({ platform: 'youzan', status: 'shipped', statusText: '已发货', amount: '122.50', items: [{ name: '防晒霜', quantity: 2 }] })
+    expect(panel.orders.totals).toEqual({ count: 1, spent: '122.50' })
+
+    // Targeted at 重要客户 and 护肤, which the customer has: suggested first.
+    expect(panel.scripts.slice(0, 2).map((s) => s.title).sort()).toEqual(['会员回馈', '护肤新品'])
+    expect(panel.scripts.slice(0, 2).every((s) => s.tagMatch)).toBe(true)
+    const care = panel.scripts.find((s) => s.title === '护肤新品')!
+    expect(care.preview).toEqual({ text: '🌸小美-老客，上次您买的防晒霜用得怎么样？这周到了新款精华，很适合换季。', unresolved: [] })
+    const reward = panel.scripts.find((s) => s.title === '会员回馈')!
+    expect(reward.preview.text).toContain('累计消费122.50元')
+  })
+
+  it('marks the variables a customer without orders cannot fill', async () => {
+    const panel = (await (await panelOf('lisi', 'wmDemoCustomer014')).json()) as Panel
+    expect(panel.orders.totals).toEqual({ count: 0, spent: '0.00' })
+    const care = panel.scripts.find((s) => s.title === '护肤新品')!
+    expect(care.preview.unresolved).toEqual(['最近购买'])
+    expect(care.preview.text).toContain('{{最近购买}}')
+  })
+
+  it('lets members reach only their own customers, answering 404 otherwise', async () => {
+    const others = await panelOf('zhangsan', 'wmDemoCustomer002')
+    expect(others.status).toBe(404)
+    const missing = await panelOf('zhangsan', 'wmNoSuchCustomer')
+    expect(missing.status).toBe(404)
+    // The same answer: whether a customer exists is not told.
+    expect(await errorBody(others)).toEqual(await errorBody(missing))
+  })
+
+  it('lets managers reach their reports’ customers, and operators everyone’s', async () => {
+    const asManager = await panelOf('wanglei', 'wmDemoCustomer002')
+    expect(asManager.status).toBe(200)
+    expect(((await asManager.json()) as Panel).follow).toMatchObject({ member: { userid: 'lisi' }, through: 'report' })
+    const asOperator = await panelOf('zhaomin', 'wmDemoCustomer001')
+    expect(asOperator.status).toBe(200)
+    expect(((await asOperator.json()) as Panel).follow).toMatchObject({ member: { userid: 'zhangsan' }, through: 'operator' })
+    // A plain member is nobody's manager.
+    expect((await panelOf('lisi', 'wmDemoCustomer003')).status).toBe(404)
+  })
+
+  it('closes a customer the member deleted, keeps one who deleted the member', async () => {
+    await harness.dataSource.query(
+      "UPDATE follow_relations SET status = 'deleted_by_member' WHERE customer_id = (SELECT id FROM customers WHERE external_userid = 'wmDemoCustomer004')",
+    )
+    await harness.dataSource.query(
+      "UPDATE follow_relations SET status = 'deleted_by_customer' WHERE customer_id = (SELECT id FROM customers WHERE external_userid = 'wmDemoCustomer007')",
+    )
+    expect((await panelOf('zhangsan', 'wmDemoCustomer004')).status).toBe(404)
+    expect((await panelOf('zhangsan', 'wmDemoCustomer007')).status).toBe(200)
+  })
+
+  it('needs a session', async () => {
+    expect((await fetch(`${harness.server!.url}/api/customers/wmDemoCustomer001/panel`)).status).toBe(401)
+  })
+
+  it('runs a bounded number of queries, however many orders and follow-ups there are', async () => {
+    const { api } = await signedIn(harness, 'zhangsan')
+    const count = async () => {
+      let queries = 0
+      const original = harness.dataSource.logger
+      const counting: TypeormLogger = { ...original, logQuery: () => void queries++, logQueryError: () => {}, logQuerySlow: () => {}, logSchemaBuild: () => {}, logMigration: () => {}, log: () => {} }
+      Object.assign(harness.dataSource, { logger: counting })
+      try {
+        expect((await api('/api/customers/wmDemoCustomer001/panel')).status).toBe(200)
+      } finally {
+        Object.assign(harness.dataSource, { logger: original })
+      }
+      return queries
+    }
+    const before = await count()
+    const [customer] = await harness.dataSource.query("SELECT id FROM customers WHERE external_userid = 'wmDemoCustomer001'")
+    for (let n = 0; n < 30; n++) {
+      await harness.dataSource.query(
+        `INSERT INTO orders (platform, order_no, status, paid_at, amount_cents, customer_id, source, created_at, updated_at) VALUES ('jd', 'X${n}', 'paid', '2026-01-01 00:00:00', 100, ${customer.id}, 'test', '2026-01-01 00:00:00', '2026-01-01 00:00:00')`,
+      )
+    }
+    const after = await count()
+    // Counting works (the access check, customer, follow, history, tags, orders, items, totals, scripts; the session)…
+    expect(before).toBeGreaterThanOrEqual(9)
+    expect(before).toBeLessThanOrEqual(12)
+    expect(after).toBe(before)
+  })
+})

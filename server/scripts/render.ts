@@ -1,0 +1,31 @@
+/** The variables of SPEC §4.3, by the name written between {{ and }}. */
+export const SCRIPT_VARIABLES = ['客户称呼', '客户昵称', '导购姓名', '最近购买', '订单状态', '累计消费'] as const
+export type ScriptVariable = (typeof SCRIPT_VARIABLES)[number]
+
+export type ScriptValues = Partial<Record<ScriptVariable, string | null>>
+
+export interface RenderedScript {
+  /** The text with every known variable that has a value filled in. */
+  text: string
+  /** Variables left as written because they have no value here (or are unknown), in order of appearance. */
+  unresolved: string[]
+}
+
+const PLACEHOLDER = /\{\{\s*([^{}]{1,20}?)\s*\}\}/g
+
+/**
+ * Fills a script for one customer. Values are plain text: nothing in a nickname or a
+ * script is ever interpreted, and a value cannot introduce a new placeholder (single pass).
+ */
+export function renderScript(content: string, values: ScriptValues): RenderedScript {
+  const unresolved: string[] = []
+  const text = content.replace(PLACEHOLDER, (whole, name: string) => {
+    const value = (SCRIPT_VARIABLES as readonly string[]).includes(name) ? values[name as ScriptVariable] : undefined
+    if (value === undefined || value === null || value === '') {
+      if (!unresolved.includes(name)) unresolved.push(name)
+      return whole
+    }
+    return value
+  })
+  return { text, unresolved }
+}
