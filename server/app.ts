@@ -43,7 +43,7 @@ export function createApp({ config, dataSource, logger, wecom, simulator }: AppC
     app.use(callback.routes()).use(callback.allowedMethods())
     const auth = authRoutes({ config, dataSource, wecom, refresh: createRefresher(dataSource, wecom.client) })
     app.use(auth.routes()).use(auth.allowedMethods())
-    const customers = customerRoutes({ config, dataSource })
+    const customers = customerRoutes({ config, dataSource, wecom })
     app.use(customers.routes()).use(customers.allowedMethods())
   }
 

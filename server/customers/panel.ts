@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm'
-import { query } from '../db/sql'
+import { query, rawDay, rawInstant } from '../db/sql'
 import { Customer, FollowRelation, type OrderStatus } from '../entities'
 import { renderScript, type RenderedScript } from '../scripts/render'
 import { visibleFollow, type Viewer, type VisibleFollow } from './access'
@@ -19,9 +19,6 @@ const FOLLOW_UPS = 20
 const SUGGESTED_SCRIPTS = 20
 
 const yuan = (cents: number) => (cents / 100).toFixed(2)
-// Raw rows: MySQL gives Dates, SQLite the stored UTC text ('2026-11-23 01:30:00.000', '2026-11-23').
-const toDate = (value: Date | string | null) => (value === null ? null : value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`))
-const toDay = (value: Date | string | null) => (value === null ? null : value instanceof Date ? value.toISOString().slice(0, 10) : value.slice(0, 10))
 
 export interface Panel {
   customer: { externalUserid: string; name: string; avatar: string | null; type: number; gender: number; corpName: string | null }
@@ -111,7 +108,7 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
     status: order.status,
     statusText: ORDER_STATUS_TEXT[order.status] ?? order.status,
     amount: yuan(Number(order.amount_cents)),
-    paidAt: toDate(order.paid_at)?.toISOString() ?? null,
+    paidAt: order.paid_at === null ? null : rawInstant(order.paid_at).toISOString(),
     items: items.filter((item) => Number(item.order_id) === Number(order.id)).map((item) => ({ name: item.name, quantity: Number(item.quantity) })),
   }))
   const spent = yuan(Number(totals[0]?.spent ?? 0))
@@ -152,10 +149,10 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
     followUps: followUps.map((u) => ({
       id: Number(u.id),
       note: u.note,
-      nextFollowUpOn: toDay(u.next_follow_up_on),
+      nextFollowUpOn: rawDay(u.next_follow_up_on),
       stage: u.stage,
       author: u.author,
-      createdAt: toDate(u.created_at)!.toISOString(),
+      createdAt: rawInstant(u.created_at).toISOString(),
     })),
     tagGroups,
     orders: { recent, totals: { count: Number(totals[0]?.count ?? 0), spent } },

@@ -1,26 +1,69 @@
 import Router from '@koa/router'
 import type { DataSource } from 'typeorm'
+import { z } from 'zod'
 import type { Config } from '../../config'
+import { visibleFollow, type Viewer } from '../customers/access'
+import { addFollowUp, recordScriptSend, setTag } from '../customers/actions'
 import { loadPanel } from '../customers/panel'
+import { memberTodo } from '../customers/todo'
+import { STAGES } from '../entities'
 import { notFound } from '../errors'
+import { parseBody } from '../http/body'
 import { requireSession, type SessionState } from '../http/session'
+import type { WecomRuntime } from '../wecom/runtime'
 
-/** The sidebar's customer API: everything behind a session, every customer behind its access rule. */
-export function customerRoutes({ config, dataSource }: { config: Config; dataSource: DataSource }): Router<SessionState> {
-  const router = new Router<SessionState>({ prefix: '/api/customers' })
+const followUpRequest = z.object({
+  note: z.string().trim().min(1, 'write what happened').max(2000),
+  nextFollowUpOn: z.iso.date().nullable().default(null),
+  stage: z.enum(STAGES).nullable().default(null),
+})
+const tagRequest = z.object({ marked: z.boolean() })
+const sendRequest = z.object({ scriptId: z.number().int().positive(), edited: z.boolean().default(false) })
+
+/** The sidebar's API: everything behind a session, every customer behind its access rule. */
+export function customerRoutes({ config, dataSource, wecom }: { config: Config; dataSource: DataSource; wecom: WecomRuntime }): Router<SessionState> {
+  const router = new Router<SessionState>({ prefix: '/api' })
   router.use(requireSession(dataSource))
 
+  const viewerOf = (member: SessionState['member']): Viewer => ({ id: member.id, name: member.name, isOperator: config.adminUserIds.includes(member.userid) })
+  /** The follow the signed-in member acts through; the same 404 whether the customer is missing or someone else's. */
+  async function followOf(member: SessionState['member'], externalUserid: string) {
+    const follow = await visibleFollow(dataSource.manager, viewerOf(member), externalUserid)
+    if (!follow) throw notFound('No such customer among yours')
+    return { ...follow, externalUserid }
+  }
+
   // One call per panel open (SPEC §4.2).
-  router.get('/:externalUserid/panel', async (ctx) => {
-    const { member } = ctx.state
-    const panel = await loadPanel(
-      dataSource.manager,
-      { id: member.id, name: member.name, isOperator: config.adminUserIds.includes(member.userid) },
-      ctx.params.externalUserid!,
-    )
-    // The same answer whether the customer does not exist or is someone else's.
+  router.get('/customers/:externalUserid/panel', async (ctx) => {
+    const panel = await loadPanel(dataSource.manager, viewerOf(ctx.state.member), ctx.params.externalUserid!)
     if (!panel) throw notFound('No such customer among yours')
     ctx.body = panel
+  })
+
+  router.put('/customers/:externalUserid/tags/:tagId', async (ctx) => {
+    const { marked } = await parseBody(ctx, tagRequest)
+    const follow = await followOf(ctx.state.member, ctx.params.externalUserid!)
+    await setTag(dataSource, wecom.client, ctx.state.member.id, follow, Number(ctx.params.tagId), marked)
+    ctx.body = { marked }
+  })
+
+  router.post('/customers/:externalUserid/follow-ups', async (ctx) => {
+    const input = await parseBody(ctx, followUpRequest)
+    const follow = await followOf(ctx.state.member, ctx.params.externalUserid!)
+    const saved = await addFollowUp(dataSource, ctx.state.member.id, follow, input)
+    ctx.status = 201
+    ctx.body = { id: saved.id, note: saved.note, nextFollowUpOn: saved.nextFollowUpOn, stage: saved.stage, createdAt: saved.createdAt.toISOString() }
+  })
+
+  router.post('/customers/:externalUserid/script-sends', async (ctx) => {
+    const { scriptId, edited } = await parseBody(ctx, sendRequest)
+    const follow = await followOf(ctx.state.member, ctx.params.externalUserid!)
+    await recordScriptSend(dataSource, ctx.state.member.id, follow, scriptId, edited)
+    ctx.status = 204
+  })
+
+  router.get('/todo', async (ctx) => {
+    ctx.body = { items: await memberTodo(dataSource.manager, ctx.state.member.id, config.timezone) }
   })
 
   return router

@@ -1,0 +1,93 @@
+import type { DataSource } from 'typeorm'
+import { ActivityLog, FollowRelation, FollowTag, FollowUp, Script, ScriptMemberUsage, Tag, type Stage } from '../entities'
+import { AppError, notFound } from '../errors'
+import type { WecomClient } from '../wecom/client'
+import { WecomApiError } from '../wecom/errors'
+import type { VisibleFollow } from './access'
+
+const log = (actorMemberId: number, customerId: number, action: string, detail: object, at: Date) => ({
+  actorMemberId,
+  customerId,
+  action,
+  detail: JSON.stringify(detail),
+  createdAt: at,
+})
+
+/**
+ * Marks or unmarks a corp tag: WeCom first (it is the truth and says no for its own
+ * reasons), then our copy and the activity log, together. A WeCom refusal changes nothing.
+ */
+export async function setTag(
+  dataSource: DataSource,
+  client: WecomClient,
+  actorId: number,
+  follow: VisibleFollow & { externalUserid: string },
+  tagId: number,
+  marked: boolean,
+): Promise<void> {
+  const tag = await dataSource.getRepository(Tag).findOneBy({ id: tagId })
+  if (!tag) throw notFound('No such tag')
+  try {
+    await client.call('markTag', {
+      body: { userid: follow.memberUserid, external_userid: follow.externalUserid, ...(marked ? { add_tag: [tag.wecomTagId] } : { remove_tag: [tag.wecomTagId] }) },
+    })
+  } catch (error) {
+    if (error instanceof WecomApiError) throw new AppError('wecom_refused', 502, `WeCom did not change the tag (${error.code})`)
+    throw error
+  }
+  const now = new Date()
+  await dataSource.transaction(async (tx) => {
+    if (marked) {
+      await tx.createQueryBuilder().insert().into(FollowTag).values({ followRelationId: follow.followId, tagId, createdAt: now }).orIgnore().execute()
+    } else {
+      await tx.delete(FollowTag, { followRelationId: follow.followId, tagId })
+    }
+    await tx.insert(ActivityLog, log(actorId, follow.customerId, marked ? 'tag_added' : 'tag_removed', { tag: tag.name, wecomTagId: tag.wecomTagId }, now))
+  })
+}
+
+/** Records a follow-up and keeps the follow's next date, stage and last follow-up in step. */
+export async function addFollowUp(
+  dataSource: DataSource,
+  actorId: number,
+  follow: VisibleFollow,
+  input: { note: string; nextFollowUpOn: string | null; stage: Stage | null },
+): Promise<FollowUp> {
+  const now = new Date()
+  return dataSource.transaction(async (tx) => {
+    const saved = await tx.save(
+      tx.create(FollowUp, { followRelationId: follow.followId, authorMemberId: actorId, note: input.note, nextFollowUpOn: input.nextFollowUpOn, stage: input.stage, createdAt: now }),
+    )
+    await tx.update(
+      FollowRelation,
+      { id: follow.followId },
+      { nextFollowUpOn: input.nextFollowUpOn, lastFollowedUpAt: now, updatedAt: now, ...(input.stage ? { stage: input.stage } : {}) },
+    )
+    await tx.insert(ActivityLog, log(actorId, follow.customerId, 'follow_up', { followUpId: saved.id, stage: input.stage, next: input.nextFollowUpOn }, now))
+    return saved
+  })
+}
+
+/** Counts a script sent into a chat, for the member's and the team's suggestions. */
+export async function recordScriptSend(dataSource: DataSource, actorId: number, follow: VisibleFollow, scriptId: number, edited: boolean): Promise<void> {
+  const now = new Date()
+  await dataSource.transaction(async (tx) => {
+    const updated = await tx.increment(Script, { id: scriptId }, 'sendCount', 1)
+    if (!updated.affected) throw notFound('No such script')
+    // Insert-if-missing, then increment: safe when a double tap sends twice at once.
+    await tx
+      .createQueryBuilder()
+      .insert()
+      .into(ScriptMemberUsage)
+      .values({ scriptId, memberId: actorId, sendCount: 0, lastSentAt: now })
+      .orIgnore()
+      .execute()
+    await tx
+      .createQueryBuilder()
+      .update(ScriptMemberUsage)
+      .set({ sendCount: () => 'send_count + 1', lastSentAt: now })
+      .where('script_id = :scriptId AND member_id = :memberId', { scriptId, memberId: actorId })
+      .execute()
+    await tx.insert(ActivityLog, log(actorId, follow.customerId, 'script_sent', { scriptId, edited }, now))
+  })
+}

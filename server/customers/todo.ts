@@ -1,0 +1,41 @@
+import type { EntityManager } from 'typeorm'
+import { query, rawDay, rawInstant } from '../db/sql'
+import { businessDate } from '../time'
+
+export interface TodoItem {
+  externalUserid: string
+  name: string
+  remark: string
+  nextFollowUpOn: string | null
+  addedAt: string
+  /** overdue: the date has passed, or added over 24 h ago and never followed up; today: due today. */
+  kind: 'overdue' | 'today'
+}
+
+/**
+ * A member's follow-ups due, as SPEC §4.4 defines them, in the business time zone. One
+ * set-based query: the (member, status, next date) index serves it.
+ */
+export async function memberTodo(manager: EntityManager, memberId: number, timeZone: string, now = new Date()): Promise<TodoItem[]> {
+  const today = businessDate(now, timeZone)
+  const rows = await query<{ external_userid: string; name: string; remark: string; next_follow_up_on: Date | string | null; added_at: Date | string; due: string }>(
+    manager,
+    `SELECT c.external_userid, c.name, f.remark, f.next_follow_up_on, f.added_at,
+            CASE WHEN f.next_follow_up_on = :today THEN 'today' ELSE 'overdue' END AS due
+       FROM follow_relations f JOIN customers c ON c.id = f.customer_id
+      WHERE f.member_id = :memberId AND f.status = 'active'
+        AND (f.next_follow_up_on <= :today
+             OR (f.next_follow_up_on IS NULL AND f.last_followed_up_at IS NULL AND f.added_at < :dayAgo))
+      ORDER BY CASE WHEN f.next_follow_up_on IS NULL THEN f.added_at ELSE NULL END, f.next_follow_up_on, f.id
+      LIMIT 500`,
+    { memberId, today, dayAgo: new Date(now.getTime() - 86_400_000) },
+  )
+  return rows.map((row) => ({
+    externalUserid: row.external_userid,
+    name: row.name,
+    remark: row.remark,
+    nextFollowUpOn: rawDay(row.next_follow_up_on),
+    addedAt: rawInstant(row.added_at).toISOString(),
+    kind: row.due === 'today' ? 'today' : 'overdue',
+  }))
+}

@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ActivityLog, FollowUp, Script, ScriptMemberUsage, Tag } from '../entities'
+import { seedDemoContent } from '../demo/company'
+import type { Panel } from '../customers/panel'
+import type { TodoItem } from '../customers/todo'
+import { fullSync } from '../sync/fullSync'
+import { businessDate } from '../time'
+import { errorBody } from '../../test/app'
+import { signedIn } from '../../test/browserSession'
+import { testDatabaseKind } from '../../test/database'
+import { callsTo, startWecomHarness, type WecomHarness } from '../../test/wecom'
+
+let harness: WecomHarness
+beforeEach(async () => {
+  harness = await startWecomHarness({ serve: true })
+  await fullSync(harness.dataSource, harness.wecom.client)
+  await seedDemoContent(harness.dataSource)
+})
+afterEach(() => harness.cleanup())
+
+const tagId = async (wecomTagId: string) => (await harness.dataSource.getRepository(Tag).findOneByOrFail({ wecomTagId })).id
+const simulatedTags = (userid: string, externalUserid: string) => harness.simulator.company.follow(userid, externalUserid)!.tagIds
+const panel = async (api: (path: string) => Promise<Response>, externalUserid: string) => (await (await api(`/api/customers/${externalUserid}/panel`)).json()) as Panel
+const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body) })
+
+describe(`tag toggles on ${testDatabaseKind}`, () => {
+  it('marks and unmarks through WeCom’s mark_tag, locally, and in the activity log', async () => {
+    const { api } = await signedIn(harness, 'zhangsan')
+    const normal = await tagId('etDemoNormal')
+    const on = await api(`/api/customers/wmDemoCustomer001/tags/${normal}`, { method: 'PUT', body: JSON.stringify({ marked: true }) })
+    expect(on.status).toBe(200)
+    expect(simulatedTags('zhangsan', 'wmDemoCustomer001')).toContain('etDemoNormal')
+    expect((await panel(api, 'wmDemoCustomer001')).tagGroups[0]!.tags.find((t) => t.id === normal)!.marked).toBe(true)
+
+    expect((await api(`/api/customers/wmDemoCustomer001/tags/${normal}`, { method: 'PUT', body: JSON.stringify({ marked: false }) })).status).toBe(200)
+    expect(simulatedTags('zhangsan', 'wmDemoCustomer001')).not.toContain('etDemoNormal')
+    expect((await panel(api, 'wmDemoCustomer001')).tagGroups[0]!.tags.find((t) => t.id === normal)!.marked).toBe(false)
+    const logged = await harness.dataSource.getRepository(ActivityLog).find({ order: { id: 'ASC' } })
+    expect(logged.map((entry) => entry.action)).toEqual(['tag_added', 'tag_removed'])
+    expect(JSON.parse(logged[0]!.detail)).toEqual({ tag: '普通客户', wecomTagId: 'etDemoNormal' })
+  })
+
+  it('changes nothing when WeCom refuses', async () => {
+    const { api } = await signedIn(harness, 'zhangsan')
+    harness.simulator.injectFault({ path: '/cgi-bin/externalcontact/mark_tag', errcode: 84061 })
+    const response = await api(`/api/customers/wmDemoCustomer001/tags/${await tagId('etDemoNormal')}`, { method: 'PUT', body: JSON.stringify({ marked: true }) })
+    expect(response.status).toBe(502)
+    expect(await errorBody(response)).toEqual({ id: 'wecom_refused', message: 'WeCom did not change the tag (84061)' })
+    expect((await panel(api, 'wmDemoCustomer001')).tagGroups[0]!.tags.find((t) => t.name === '普通客户')!.marked).toBe(false)
+    expect(await harness.dataSource.getRepository(ActivityLog).count()).toBe(0)
+  })
+
+  it('touches neither WeCom nor us for another member’s customer, or without the CSRF token', async () => {
+    const { api, browser } = await signedIn(harness, 'zhangsan')
+    const normal = await tagId('etDemoNormal')
+    expect((await api(`/api/customers/wmDemoCustomer002/tags/${normal}`, { method: 'PUT', body: JSON.stringify({ marked: true }) })).status).toBe(404)
+    const forged = await browser.fetch(`${harness.server!.url}/api/customers/wmDemoCustomer001/tags/${normal}`, {
+      method: 'PUT',
+      body: JSON.stringify({ marked: true }),
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(forged.status).toBe(403)
+    expect(callsTo(harness.simulator, '/cgi-bin/externalcontact/mark_tag')).toHaveLength(0)
+  })
+})
+
+describe(`follow-ups and the to-do list on ${testDatabaseKind}`, () => {
+  it('saves a follow-up that the panel shows and the to-do list counts', async () => {
+    const { api } = await signedIn(harness, 'lisi')
+    const today = businessDate(new Date(), 'Asia/Shanghai')
+    const saved = await api('/api/customers/wmDemoCustomer002/follow-ups', json({ note: '<b>约了</b>周六到店', nextFollowUpOn: today, stage: '意向' }))
+    expect(saved.status).toBe(201)
+    const shown = await panel(api, 'wmDemoCustomer002')
+    expect(shown.followUps[0]).toMatchObject({ note: '<b>约了</b>周六到店', nextFollowUpOn: today, stage: '意向', author: '李四' })
+    expect(shown.follow).toMatchObject({ stage: '意向', nextFollowUpOn: today })
+    const todo = (await (await api('/api/todo')).json()) as { items: TodoItem[] }
+    expect(todo.items.find((item) => item.externalUserid === 'wmDemoCustomer002')).toMatchObject({ kind: 'today', nextFollowUpOn: today })
+    // Customers added more than a day ago and never followed up are overdue.
+    expect(todo.items.filter((item) => item.kind === 'overdue').length).toBeGreaterThan(0)
+    expect(todo.items.every((item) => item.kind === 'today' || item.nextFollowUpOn === null || item.nextFollowUpOn < today)).toBe(true)
+  })
+
+  it('refuses a follow-up without a note or with a bad date, writing nothing', async () => {
+    const { api } = await signedIn(harness, 'lisi')
+    for (const body of [{ note: '  ' }, { note: 'ok', nextFollowUpOn: '2026-13-40' }, { note: 'ok', stage: '随便' }]) {
+      const response = await api('/api/customers/wmDemoCustomer002/follow-ups', json(body))
+      expect([response.status, (await errorBody(response)).id]).toEqual([400, 'validation_failed'])
+    }
+    expect(await harness.dataSource.getRepository(FollowUp).count()).toBe(0)
+  })
+})
+
+describe(`script sends on ${testDatabaseKind}`, () => {
+  it('counts each send for the member and the team, double taps included', async () => {
+    const { api } = await signedIn(harness, 'zhangsan')
+    const script = await harness.dataSource.getRepository(Script).findOneByOrFail({ title: '护肤新品' })
+    const sends = await Promise.all([1, 2].map(() => api('/api/customers/wmDemoCustomer001/script-sends', json({ scriptId: script.id, edited: true }))))
+    expect(sends.map((r) => r.status)).toEqual([204, 204])
+    expect((await harness.dataSource.getRepository(Script).findOneByOrFail({ id: script.id })).sendCount).toBe(2)
+    expect((await harness.dataSource.getRepository(ScriptMemberUsage).findOneByOrFail({ scriptId: script.id })).sendCount).toBe(2)
+    expect((await api('/api/customers/wmDemoCustomer001/script-sends', json({ scriptId: 99999 }))).status).toBe(404)
+  })
+})
