@@ -136,6 +136,18 @@ describe(`JS-SDK signatures on ${testDatabaseKind}`, () => {
     }
   })
 
+  it('hands both signatures out with the session, for the page URL it is given', async () => {
+    const { browser } = await signedIn()
+    const url = `${base}/sidebar/`
+    const response = await browser.fetch(`${base}/api/session?url=${encodeURIComponent(url)}`)
+    const { signatures } = (await response.json()) as { signatures: Record<'corp' | 'agent', { timestamp: string; nonceStr: string; signature: string }> }
+    for (const [kind, ticket] of [['agent', harness.simulator.tickets.agent], ['corp', harness.simulator.tickets.corp]] as const) {
+      const { timestamp, nonceStr, signature } = signatures[kind]
+      expect(signature).toBe(createHash('sha1').update(`jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`).digest('hex'))
+    }
+    expect((await browser.fetch(`${base}/api/session?url=${encodeURIComponent('https://evil.example/')}`)).status).toBe(400)
+  })
+
   it('needs a session and the CSRF token, and signs only our own pages', async () => {
     expect((await fetch(`${base}/api/jssdk/signature`, { method: 'POST', body: '{}' })).status).toBe(401)
     const { browser, csrfToken } = await signedIn()

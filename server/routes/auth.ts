@@ -45,12 +45,24 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
     ctx.redirect(authorizeUrl(wecom.config, `${config.publicUrl}${returnTo}`, state))
   })
 
-  const sessionRequest = z.object({ code: z.string().min(1).max(512), state: z.string().min(1).max(128) })
+  const pageUrl = z.url({ protocol: /^https?$/ }).max(2048)
+  const sessionRequest = z.object({ code: z.string().min(1).max(512), state: z.string().min(1).max(128), url: pageUrl.optional() })
+
+  /**
+   * Both JS-SDK signatures of a page, handed out with the session so that the sidebar needs
+   * no round trip of its own for them (SPEC §7: ≤ 2 round trips before the panel shows).
+   */
+  async function signaturesFor(url: string | undefined) {
+    if (url === undefined) return undefined
+    if (new URL(url).origin !== publicOrigin) throw badRequest('Only pages of this site are signed')
+    const [corp, agent] = await Promise.all([wecom.client.ticket('jsapi_ticket'), wecom.client.ticket('agent_ticket')])
+    return { corp: signPageUrl(url, corp), agent: signPageUrl(url, agent) }
+  }
 
   router.post('/auth/session', async (ctx) => {
     const origin = ctx.get('origin')
     if (origin && origin !== publicOrigin) throw forbidden('Sign-in must come from our own pages')
-    const { code, state } = await parseBody(ctx, sessionRequest)
+    const { code, state, url } = await parseBody(ctx, sessionRequest)
     if (!sameSecret(state, ctx.cookies.get(STATE_COOKIE, { signed: true }) ?? '')) {
       throw new AppError('oauth_state', 403, 'This sign-in was not started in this browser; open the page again')
     }
@@ -73,11 +85,13 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
     const { token, csrfToken } = await createSession(dataSource, member.id)
     ctx.cookies.secure = secure
     ctx.cookies.set(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_ABSOLUTE_MS, path: '/' })
-    ctx.body = presentSession(member, csrfToken)
+    ctx.body = { ...presentSession(member, csrfToken), signatures: await signaturesFor(url) }
   })
 
-  router.get('/session', requireSession(dataSource), (ctx) => {
-    ctx.body = presentSession(ctx.state.member, ctx.state.member.csrfToken)
+  router.get('/session', requireSession(dataSource), async (ctx) => {
+    const url = ctx.query.url === undefined ? undefined : pageUrl.safeParse(ctx.query.url)
+    if (url && !url.success) throw badRequest('url must be the page URL')
+    ctx.body = { ...presentSession(ctx.state.member, ctx.state.member.csrfToken), signatures: await signaturesFor(url?.data) }
   })
 
   router.delete('/session', requireSession(dataSource), async (ctx) => {
@@ -86,9 +100,10 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
     ctx.status = 204
   })
 
-  const signatureRequest = z.object({ url: z.url({ protocol: /^https?$/ }).max(2048), kind: z.enum(['corp', 'agent']) })
+  const signatureRequest = z.object({ url: pageUrl, kind: z.enum(['corp', 'agent']) })
 
-  // One endpoint answers both of ww.register's signers; the tickets stay on the server.
+  // One endpoint answers both of ww.register's signers (when the page's URL changed since
+  // the session call); the tickets stay on the server.
   router.post('/jssdk/signature', requireSession(dataSource), async (ctx) => {
     const { url, kind } = await parseBody(ctx, signatureRequest)
     if (new URL(url).origin !== publicOrigin) throw badRequest('Only pages of this site are signed')

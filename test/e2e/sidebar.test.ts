@@ -1,0 +1,134 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { seedDemoContent } from '../../server/demo/company'
+import { fullSync } from '../../server/sync/fullSync'
+import { browserAvailable, fakeWecomHost, launchChromium, WECOM_USER_AGENT } from '../browser'
+import { testDatabaseKind } from '../database'
+import { callsTo, startWecomHarness, type WecomHarness } from '../wecom'
+
+const enabled = browserAvailable()
+let browser: Browser
+let harness: WecomHarness
+beforeAll(async () => {
+  if (enabled) browser = await launchChromium()
+})
+afterAll(async () => browser?.close())
+beforeEach(async () => {
+  harness = await startWecomHarness({ serve: true })
+  await fullSync(harness.dataSource, harness.wecom.client)
+  await seedDemoContent(harness.dataSource)
+})
+afterEach(() => harness.cleanup())
+
+/** The sidebar as member `userid` opens it in WeCom, in the given entry, for the given customer. */
+async function openSidebar(userid: string, { entry = 'single_chat_tools', customer = 'wmDemoCustomer001' as string | null, hash = '' } = {}): Promise<Page> {
+  harness.simulator.setOauthUser(userid)
+  const context = await browser.newContext({ userAgent: WECOM_USER_AGENT, locale: 'zh-CN' })
+  await context.addInitScript(fakeWecomHost({ agentTicket: harness.simulator.tickets.agent, entry, userId: customer }))
+  const page = await context.newPage()
+  await page.goto(`${harness.server!.url}/sidebar/${hash}`)
+  return page
+}
+const fake = <T>(page: Page, read: string) => page.evaluate((expression) => (0, eval)(expression), read) as Promise<T>
+
+describe.runIf(enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => {
+  it('signs in through OAuth, passes the signature check, and shows the customer', async () => {
+    const page = await openSidebar('zhangsan')
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('🌸小美')
+    expect(new URL(page.url()).searchParams.has('code')).toBe(false)
+    expect(await fake<boolean>(page, 'window.__wecomFake.verified')).toBe(true)
+    await expect.poll(() => page.getByText('备注：🌸小美-老客').count()).toBe(1)
+    expect(await page.getByRole('button', { name: '重要客户', exact: true }).getAttribute('aria-pressed')).toBe('true')
+    expect(await page.getByRole('button', { name: '普通客户', exact: true }).getAttribute('aria-pressed')).toBe('false')
+    expect(await page.getByText('DEMO000001').count()).toBe(1)
+    expect(await page.getByRole('button', { name: '护肤新品' }).count()).toBe(1)
+    expect(await page.getByText('138****0001').count()).toBe(1)
+  })
+
+  it('shows the panel after at most 2 API round trips once signed in (SPEC §7)', async () => {
+    const first = await openSidebar('zhangsan')
+    await expect.poll(() => first.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('🌸小美')
+    // The same WeCom client opens the toolbar again: its session cookie is kept.
+    const page = await first.context().newPage()
+    const apiCalls: string[] = []
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/api/')) apiCalls.push(`${request.method()} ${new URL(request.url()).pathname}`)
+    })
+    await page.goto(`${harness.server!.url}/sidebar/`)
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('🌸小美')
+    expect(apiCalls).toEqual(['GET /api/session', 'GET /api/customers/wmDemoCustomer001/panel'])
+  })
+
+  it('toggles a tag through WeCom’s mark_tag, and rolls back with a message when WeCom refuses', async () => {
+    const page = await openSidebar('zhangsan')
+    const normal = page.getByRole('button', { name: '普通客户', exact: true })
+    await normal.click()
+    await expect.poll(() => callsTo(harness.simulator, '/cgi-bin/externalcontact/mark_tag').length).toBe(1)
+    expect(await normal.getAttribute('aria-pressed')).toBe('true')
+    expect(harness.simulator.company.follow('zhangsan', 'wmDemoCustomer001')!.tagIds).toContain('etDemoNormal')
+
+    harness.simulator.injectFault({ path: '/cgi-bin/externalcontact/mark_tag', errcode: 40068 })
+    const prospect = page.getByRole('button', { name: '潜在客户', exact: true })
+    await prospect.click()
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('潜在客户')
+    expect(await prospect.getAttribute('aria-pressed')).toBe('false')
+  })
+
+  it('sends a script filled with the customer’s data through sendChatMessage', async () => {
+    const page = await openSidebar('zhangsan')
+    const row = page.getByRole('listitem').filter({ has: page.getByRole('button', { name: '护肤新品' }) })
+    await row.getByRole('button', { name: '发送' }).click()
+    await expect.poll(() => fake<unknown[]>(page, "window.__wecomFake.calls.filter((c) => c.name === 'sendChatMessage').map((c) => c.params)")).toEqual([
+      expect.objectContaining({ msgtype: 'text', text: { content: '🌸小美-老客，上次您买的防晒霜用得怎么样？这周到了新款精华，很适合换季。' } }),
+    ])
+    await expect.poll(async () => Number((await harness.dataSource.query("SELECT send_count FROM scripts WHERE title = '护肤新品'"))[0].send_count)).toBe(1)
+  })
+
+  it('asks before sending a text with an unresolved variable, and sends it as edited', async () => {
+    const page = await openSidebar('lisi', { customer: 'wmDemoCustomer014' })
+    const row = page.getByRole('listitem').filter({ has: page.getByRole('button', { name: '护肤新品' }) })
+    await row.getByRole('button', { name: '发送' }).click()
+    const dialog = page.getByRole('dialog')
+    await expect.poll(() => dialog.textContent()).toContain('{{最近购买}}')
+    await dialog.getByRole('button', { name: '取消' }).click()
+    await row.getByRole('button', { name: '护肤新品' }).click()
+    const text = row.getByRole('textbox')
+    await text.fill('周末有空来店里看看新品吗？')
+    await row.getByRole('button', { name: '发送' }).click()
+    expect(await page.getByRole('dialog').count()).toBe(0)
+    await expect.poll(() => fake<string[]>(page, "window.__wecomFake.calls.filter((c) => c.name === 'sendChatMessage').map((c) => c.params.text.content)")).toEqual([
+      '周末有空来店里看看新品吗？',
+    ])
+  })
+
+  it('saves a follow-up that then appears on the to-do page', async () => {
+    const page = await openSidebar('zhangsan', { customer: 'wmDemoCustomer004' })
+    await page.getByLabel('跟进记录').fill('电话沟通，周末到店试用')
+    const today = await page.evaluate(() => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()))
+    await page.getByLabel('下次跟进').fill(today)
+    await page.getByRole('button', { name: '保存' }).click()
+    await expect.poll(() => page.getByText('电话沟通，周末到店试用').count()).toBe(1)
+    const todo = await openSidebar('zhangsan', { hash: '#/todo' })
+    const item = todo.getByRole('listitem').filter({ hasText: '今天' })
+    await expect.poll(() => item.count()).toBe(1)
+  })
+
+  it('shows a nickname made of HTML as text', async () => {
+    const page = await openSidebar('zhangsan', { customer: 'wmDemoCustomer013' })
+    const heading = page.getByRole('heading', { level: 1 })
+    await expect.poll(() => heading.textContent(), { timeout: 15_000 }).toBe('<b>加粗</b>&amp;')
+    expect(await heading.locator('b').count()).toBe(0)
+  })
+
+  it('refuses another member’s customer with a clear page', async () => {
+    const page = await openSidebar('zhangsan', { customer: 'wmDemoCustomer002' })
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('你没有跟进这位客户')
+  })
+
+  it('explains the group-chat toolbar and a chat without a customer', async () => {
+    const group = await openSidebar('zhangsan', { entry: 'group_chat_tools', customer: null })
+    await expect.poll(() => group.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('客户群')
+    const none = await openSidebar('zhangsan', { entry: 'single_chat_tools', customer: null })
+    await expect.poll(() => none.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('没有找到当前聊天的客户')
+  })
+})
