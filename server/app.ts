@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import Koa from 'koa'
 import mount from 'koa-mount'
 import serve from 'koa-static'
@@ -20,12 +22,12 @@ export interface AppContext {
   logger: Logger
   /** The WeCom side: present when the server talks to WeCom (or to the demo's simulator). */
   wecom?: WecomRuntime
-  /** Demo mode: the simulator, mounted for browsers (OAuth, the simulator page). */
-  simulator?: Koa.Middleware
+  /** Demo mode: the simulator, mounted for browsers (OAuth, its page), and its stand-in WeCom host. */
+  demo?: { simulator: Koa.Middleware; devBridgeUrl: string }
 }
 
 /** The Koa application: every route the server answers, nothing started yet. */
-export function createApp({ config, dataSource, logger, wecom, simulator }: AppContext): Koa {
+export function createApp({ config, dataSource, logger, wecom, demo }: AppContext): Koa {
   const app = new Koa()
   // Signs the OAuth state cookie.
   app.keys = [config.sessionSecret]
@@ -47,7 +49,10 @@ export function createApp({ config, dataSource, logger, wecom, simulator }: AppC
     app.use(customers.routes()).use(customers.allowedMethods())
   }
 
-  if (simulator) app.use(simulator)
+  if (demo) {
+    app.use(demo.simulator)
+    app.use(serveSidebarWithDevBridge(demo.devBridgeUrl))
+  }
 
   app.use(async function redirectSidebarRoot(ctx, next) {
     if (ctx.path === '/sidebar') return ctx.redirect(`/sidebar/${ctx.search}`)
@@ -62,4 +67,18 @@ export function createApp({ config, dataSource, logger, wecom, simulator }: AppC
 function cacheHashedAssets(res: { setHeader(name: string, value: string): void }, path: string): void {
   const hashed = path.includes('/assets/')
   res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache')
+}
+
+/**
+ * Demo mode only: the sidebar page with the simulator's stand-in WeixinJSBridge loaded
+ * before the app, so that it runs in a plain browser. Production never serves this.
+ */
+function serveSidebarWithDevBridge(devBridgeUrl: string): Koa.Middleware {
+  return async function sidebarWithDevBridge(ctx, next) {
+    if (ctx.method !== 'GET' || (ctx.path !== '/sidebar/' && ctx.path !== '/sidebar/index.html')) return next()
+    const html = await readFile(join(SIDEBAR_DIST, 'index.html'), 'utf8')
+    ctx.type = 'html'
+    ctx.set('Cache-Control', 'no-cache')
+    ctx.body = html.replace('<head>', `<head>\n    <script src="${devBridgeUrl}"></script>`)
+  }
 }

@@ -9,7 +9,8 @@ import { createDataSource } from './db/dataSource'
 import { migrate } from './db/migrate'
 import { createRefresher } from './contacts/refresh'
 import { seedDemoContent } from './demo/company'
-import { startDemoWecom } from './demo/demoWecom'
+import { SIMULATOR_PATH, startDemoWecom } from './demo/demoWecom'
+import { DEV_BRIDGE_PATH } from './wecom/simulator'
 import { createEventHandler } from './inbox/handlers'
 import { journalCallback } from './inbox/journal'
 import { registerInboxGauges, startInboxWorker } from './inbox/worker'
@@ -59,7 +60,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     wecom.onJournaled = worker.wake
     registerInboxGauges(dataSource)
 
-    const app = createApp({ config, dataSource, logger, wecom, simulator: demo?.simulator.middleware() })
+    const app = createApp({
+      config,
+      dataSource,
+      logger,
+      wecom,
+      demo: demo ? { simulator: demo.simulator.middleware(), devBridgeUrl: `${SIMULATOR_PATH}${DEV_BRIDGE_PATH}` } : undefined,
+    })
     const server = await listen(app, { port: config.port, dataSource, logger, closers })
     if (demo) {
       demo.simulator.callbackUrl = `http://127.0.0.1:${server.port}/wecom/callback`

@@ -1,6 +1,7 @@
 import type { Context } from 'koa'
 import { CallbackNotDelivered } from './callbacks'
 import { FormProblem, type FormFields } from './demoForm'
+import { DEV_CHAT_COOKIE } from './devBridge'
 import { OAUTH_USER_COOKIE } from './oauth'
 import type { Simulator } from './simulator'
 import { randomId, type SimCompany, type SimCustomer, type SimFollow, type SimTag, type SimTagGroup, type SimUser } from './state'
@@ -15,6 +16,8 @@ import { randomId, type SimCompany, type SimCustomer, type SimFollow, type SimTa
 export interface Flash {
   kind: 'ok' | 'error'
   text: string
+  /** Where to go instead of back to the page (opening the sidebar). */
+  location?: string
 }
 
 interface ActionInput {
@@ -117,6 +120,23 @@ export const DEMO_ACTIONS: Record<string, DemoAction> = {
     return reportChange(`管理员修改了成员${before}：${changes.filter(Boolean).join('，')}`, () =>
       simulator.adminUpdatesMember({ userid: member.userid, ...(name ? { name } : {}), ...(department ? { department: [department.id] } : {}) }),
     )
+  },
+
+  'open-sidebar': ({ form, simulator, ctx }) => {
+    const member = requireMember(simulator.company, form)
+    const target = form.optional('externalUserid', '客户', ID_MAX)
+    const cookie = { path: '/', sameSite: 'lax', httpOnly: true, secure: ctx.secure, overwrite: true } as const
+    let chat: string
+    if (target === 'group') chat = 'group_chat_tools|'
+    else {
+      const customer = requireCustomer(simulator.company, target)
+      const follow = simulator.company.follow(member.userid, customer.external_userid)
+      if (!follow) throw new FormProblem(`${memberLabel(member)}没有添加客户${customerLabel(customer)}，不能和他单聊。`)
+      chat = `single_chat_tools|${customer.external_userid}`
+    }
+    ctx.cookies.set(OAUTH_USER_COOKIE, encodeURIComponent(member.userid), cookie)
+    ctx.cookies.set(DEV_CHAT_COOKIE, encodeURIComponent(chat), cookie)
+    return { kind: 'ok', text: '', location: '/sidebar/' }
   },
 
   'oauth-user': ({ form, simulator, ctx }) => {

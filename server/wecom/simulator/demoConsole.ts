@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa'
+import { DEV_BRIDGE_PATH, devBridgeScript, readDevChat } from './devBridge'
 import { DEMO_ACTION_PREFIX, DEMO_ACTIONS, type Flash } from './demoActions'
 import { FormProblem, isForeignOrigin, readForm, UnreadableForm } from './demoForm'
 import { renderDemoPage } from './demoPage'
@@ -30,6 +31,12 @@ export function demoConsole({ basePath, simulator, oauthUser }: DemoConsoleDeps)
     const reading = ctx.method === 'GET' || ctx.method === 'HEAD'
     if (reading && basePath !== '' && ctx.path === basePath) return ctx.redirect(`${basePath}/${ctx.search}`)
     if (reading && path === '/') return servePage(ctx)
+    if (reading && path === DEV_BRIDGE_PATH) {
+      ctx.type = 'application/javascript'
+      ctx.set('Cache-Control', 'no-store')
+      ctx.body = devBridgeScript(readDevChat(ctx))
+      return
+    }
     if (ctx.method === 'POST' && path.startsWith(DEMO_ACTION_PREFIX)) return runAction(ctx, path.slice(DEMO_ACTION_PREFIX.length))
     return next()
   }
@@ -66,7 +73,7 @@ export function demoConsole({ basePath, simulator, oauthUser }: DemoConsoleDeps)
       const text = error instanceof FormProblem ? error.message : `无法执行：${error instanceof Error ? error.message : String(error)}`
       flash = { kind: 'error', text }
     }
-    ctx.redirect(`${basePath}/?${new URLSearchParams({ [flash.kind]: flash.text })}`)
+    ctx.redirect(flash.location ?? `${basePath}/?${new URLSearchParams({ [flash.kind]: flash.text })}`)
     ctx.status = 303
   }
 }

@@ -88,8 +88,13 @@ function renderOauthSection({ basePath, company, oauthUser }: DemoPageView): str
 <p>当前身份：<strong>${escapeHtml(current)}</strong></p>
 <p class="hint">企业微信在 OAuth 授权时会认出“正在使用客户端的成员”。在这里选择后，本浏览器里的授权都会以该成员登录（保存在 cookie 中）。</p>
 ${actionForm(basePath, 'oauth-user', '选择成员', `<label>成员 <select name="userid"><option value="">（清除选择）</option>${options}</select></label>`, '设为当前身份')}
-<!-- 侧边栏入口：后续的 issue 在这里加上“以成员 X 的身份，在与客户 Y 的聊天中打开侧边栏”。 -->
-<div id="sidebar-launcher" class="placeholder"><h3>打开聊天侧边栏</h3><p>以所选成员的身份、在与某位客户的聊天中打开侧边栏：即将提供。</p></div>
+${actionForm(
+  basePath,
+  'open-sidebar',
+  '打开聊天侧边栏',
+  `<p class="hint">以所选成员的身份，在与所选客户的单聊（或一个客户群）中打开客户助手。</p><label>成员 <select name="userid" required>${options}</select></label><label>聊天 <select name="externalUserid" required>${customerOptions(company)}<option value="group">（一个客户群）</option></select></label>`,
+  '在侧边栏中打开',
+)}
 </section>`
 }
 

@@ -10,6 +10,7 @@ export type { BuildCallbackOptions, BuiltCallback, CallbackResponse } from './ca
 export type { FaultRule } from './faults'
 export type { AppMessageRecord, RobotMessageRecord } from './messageApi'
 export { OAUTH_USER_COOKIE } from './oauth'
+export { DEV_BRIDGE_PATH } from './devBridge'
 export { SimCompany, ROOT_DEPARTMENT_ID } from './state'
 export type {
   SeedCompany,

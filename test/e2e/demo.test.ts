@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser } from 'playwright-core'
+import { freePort } from '../app'
+import { browserAvailable, launchChromium } from '../browser'
+import { testDatabaseKind } from '../database'
+import { runScript, type TestProcess } from '../processes'
+import { startWecomHarness } from '../wecom'
+
+const enabled = browserAvailable() && testDatabaseKind === 'sqlite'
+let browser: Browser
+let demo: TestProcess
+let url: string
+let cwd: string
+
+// Demo mode is SQLite by definition: this runs once, in the SQLite project.
+describe.runIf(enabled)('the demo in a plain browser', () => {
+  beforeAll(async () => {
+    browser = await launchChromium()
+    cwd = mkdtempSync(join(tmpdir(), 'scrm-demo-e2e-'))
+    const port = await freePort()
+    demo = runScript('server/cli/start.ts', { env: { PORT: String(port) }, cwd })
+    ;[, url] = (await demo.waitFor(/sidebar\s+(http:\/\/localhost:\d+)\/sidebar\//)) as unknown as [string, string]
+  })
+  afterAll(async () => {
+    await browser?.close()
+    demo?.kill('SIGTERM')
+    await demo?.exited
+    rmSync(cwd, { recursive: true, force: true })
+  })
+
+  it('opens the sidebar as a member chatting with a customer, through the stand-in WeCom host', async () => {
+    const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage()
+    await page.goto(`${url}/wecom-sim/`)
+    const form = page.locator('form[action$="/__demo/open-sidebar"]')
+    await form.getByLabel('成员').selectOption('zhangsan')
+    await form.getByLabel('聊天').selectOption('wmDemoCustomer001')
+    await form.getByRole('button').click()
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 20_000 }).toBe('🌸小美')
+    expect(new URL(page.url()).pathname).toBe('/sidebar/')
+    const row = page.getByRole('listitem').filter({ has: page.getByRole('button', { name: '新客欢迎' }) })
+    await row.getByRole('button', { name: '发送' }).click()
+    await expect.poll(() => page.getByText('（演示）已发送到聊天：').textContent()).toContain('我是张三')
+  })
+
+  it('never loads the stand-in host outside demo mode', async () => {
+    const demoPage = await (await fetch(`${url}/sidebar/`)).text()
+    expect(demoPage).toContain('/wecom-sim/dev-bridge.js')
+    const production = await startWecomHarness({ serve: true })
+    try {
+      const page = await (await fetch(`${production.server!.url}/sidebar/`)).text()
+      expect(page).toContain('<div id="app">')
+      expect(page).not.toContain('dev-bridge')
+      expect((await fetch(`${production.server!.url}/wecom-sim/dev-bridge.js`)).status).toBe(404)
+    } finally {
+      await production.cleanup()
+    }
+  })
+})
