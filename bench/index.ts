@@ -11,13 +11,14 @@ import { cpus, platform, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { callbackAck } from './callbackAck'
 import { fullSyncBenchmark } from './fullSync'
+import { sidebarPanelBenchmark } from './sidebarPanel'
 import type { Benchmark, BenchmarkReport } from './support/benchmark'
 import { REPO_ROOT } from './support/serverProcess'
 import { renderTable } from './support/table'
 import { Teardown } from './support/teardown'
 
 /** Every benchmark, in the order they run. */
-const BENCHMARKS: Benchmark[] = [callbackAck, fullSyncBenchmark]
+const BENCHMARKS: Benchmark[] = [callbackAck, fullSyncBenchmark, sidebarPanelBenchmark]
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results')
 
