@@ -25,12 +25,21 @@ export function launchChromium(): Promise<Browser> {
  * agentConfig is checked as WeCom checks it, against the app ticket the test passes in.
  * Runs in the page before our bundle; tests read and steer it through window.__wecomFake.
  */
-export function fakeWecomHost(options: { agentTicket: string; entry: string; userId: string | null; chatId?: string | null }): string {
+export function fakeWecomHost(options: {
+  agentTicket: string
+  entry: string
+  userId: string | null
+  chatId?: string | null
+  /** Calls the host refuses, with the keyword it answers (e.g. { getContext: 'fail_no permission' }). */
+  fail?: Record<string, string>
+}): string {
   return `(() => {
     const state = window.__wecomFake = { calls: [], entry: ${JSON.stringify(options.entry)}, userId: ${JSON.stringify(options.userId)},
-      chatId: ${JSON.stringify(options.chatId ?? null)}, ticket: ${JSON.stringify(options.agentTicket)}, verified: false }
+      chatId: ${JSON.stringify(options.chatId ?? null)}, ticket: ${JSON.stringify(options.agentTicket)}, verified: false,
+      fail: ${JSON.stringify(options.fail ?? {})} }
     const sha1 = async (text) => [...new Uint8Array(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, '0')).join('')
     const answer = async (name, p) => {
+      if (state.fail[name]) return { err_msg: name + ':' + state.fail[name] }
       switch (name) {
         case 'agentConfig': {
           const expected = await sha1('jsapi_ticket=' + state.ticket + '&noncestr=' + p.nonceStr + '&timestamp=' + p.timestamp + '&url=' + location.href.split('#')[0])

@@ -98,6 +98,13 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
     }
   })
 
+  it('ends a session at its absolute expiry, however active', async () => {
+    const browser = new Browser(harness)
+    await browser.signIn(await browser.authorize('zhangsan'))
+    await harness.dataSource.createQueryBuilder().update(Session).set({ expiresAt: new Date(Date.now() - 1000) }).execute()
+    expect((await browser.fetch(`${base}/api/session`)).status).toBe(401)
+  })
+
   it('ends a session idle for more than 12 hours', async () => {
     const browser = new Browser(harness)
     await browser.signIn(await browser.authorize('zhangsan'))

@@ -61,9 +61,13 @@ function withTimeout<T>(work: Promise<T>): Promise<T> {
   return Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), CONTEXT_TIMEOUT_MS))])
 }
 
+/**
+ * What to tell the member. WeCom says "no permission" both for a bad signature and for a
+ * member without 客户联系, so which call failed tells them apart: the config step, or an API.
+ */
 const describeFailure = (error: unknown): string => {
   const text = String((error as { errMsg?: string })?.errMsg ?? (error as Error)?.message ?? error)
-  if (/agentConfig|config:/.test(text) && !/permission/.test(text)) return messages.signatureFailed
+  if (/^(agentConfig|config|preVerifyJSAPI):/.test(text)) return messages.signatureFailed
   if (/permission/.test(text)) return messages.noPermission
   if (text === 'timeout') return messages.outsideWecom
   return messages.noCustomer

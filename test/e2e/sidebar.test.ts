@@ -21,10 +21,13 @@ beforeEach(async () => {
 afterEach(() => harness.cleanup())
 
 /** The sidebar as member `userid` opens it in WeCom, in the given entry, for the given customer. */
-async function openSidebar(userid: string, { entry = 'single_chat_tools', customer = 'wmDemoCustomer001' as string | null, hash = '' } = {}): Promise<Page> {
+async function openSidebar(
+  userid: string,
+  { entry = 'single_chat_tools', customer = 'wmDemoCustomer001' as string | null, hash = '', agentTicket = '', fail = {} as Record<string, string> } = {},
+): Promise<Page> {
   harness.simulator.setOauthUser(userid)
   const context = await browser.newContext({ userAgent: WECOM_USER_AGENT, locale: 'zh-CN' })
-  await context.addInitScript(fakeWecomHost({ agentTicket: harness.simulator.tickets.agent, entry, userId: customer }))
+  await context.addInitScript(fakeWecomHost({ agentTicket: agentTicket || harness.simulator.tickets.agent, entry, userId: customer, fail }))
   const page = await context.newPage()
   await page.goto(`${harness.server!.url}/sidebar/${hash}`)
   return page
@@ -87,6 +90,8 @@ describe.runIf(enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => 
   it('asks before sending a text with an unresolved variable, and sends it as edited', async () => {
     const page = await openSidebar('lisi', { customer: 'wmDemoCustomer014' })
     const row = page.getByRole('listitem').filter({ has: page.getByRole('button', { name: '护肤新品' }) })
+    // The preview marks the variable that has no value for this customer.
+    await expect.poll(() => row.locator('mark').textContent(), { timeout: 15_000 }).toBe('{{最近购买}}')
     await row.getByRole('button', { name: '发送' }).click()
     const dialog = page.getByRole('dialog')
     await expect.poll(() => dialog.textContent()).toContain('{{最近购买}}')
@@ -123,6 +128,17 @@ describe.runIf(enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => 
   it('refuses another member’s customer with a clear page', async () => {
     const page = await openSidebar('zhangsan', { customer: 'wmDemoCustomer002' })
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('你没有跟进这位客户')
+  })
+
+  it('says so clearly when the JS-SDK signature does not pass WeCom’s check', async () => {
+    const page = await openSidebar('zhangsan', { agentTicket: 'a-ticket-that-is-not-the-apps' })
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('JS-SDK 签名未通过')
+    expect(await fake<boolean>(page, 'window.__wecomFake.verified')).toBe(false)
+  })
+
+  it('says so clearly when the member lacks 客户联系 permission', async () => {
+    const page = await openSidebar('zhangsan', { fail: { getCurExternalContact: 'fail_no permission' } })
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('没有“客户联系”权限')
   })
 
   it('explains the group-chat toolbar and a chat without a customer', async () => {
