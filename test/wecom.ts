@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm'
 import type { WecomConfig } from '../config'
 import { createRefresher } from '../server/contacts/refresh'
-import { demoCompany } from '../server/demo/company'
+import { demoCompany, seedDemoContent } from '../server/demo/company'
+import { fullSync } from '../server/sync/fullSync'
 import { createEventHandler } from '../server/inbox/handlers'
 import { claimDueEvents, processInboxEvent, type InboxHandler } from '../server/inbox/worker'
 import { createLogger } from '../server/logger'
@@ -41,7 +42,16 @@ export interface WecomHarness {
  * the demo company unless told otherwise), and our WeCom runtime pointed at it, with short
  * back-offs so tests of retries stay fast.
  */
-export async function startWecomHarness({ seed = demoCompany(), serve = false }: { seed?: SeedCompany; serve?: boolean } = {}): Promise<WecomHarness> {
+export async function startWecomHarness({
+  seed = demoCompany(),
+  serve = false,
+  synced = false,
+}: {
+  seed?: SeedCompany
+  serve?: boolean
+  /** Sync the simulator's company into the database, and add the demo's orders and scripts. */
+  synced?: boolean
+} = {}): Promise<WecomHarness> {
   const database = await migratedDatabase()
   const simulator = createSimulator({ ...TEST_CREDENTIALS, followUserPageSize: 2 })
   simulator.seed(seed)
@@ -53,6 +63,10 @@ export async function startWecomHarness({ seed = demoCompany(), serve = false }:
     client: { backoffBaseMs: 5, timeoutMs: 2_000 },
   })
   const handle = createEventHandler(database.dataSource, createRefresher(database.dataSource, wecom.client))
+  if (synced) {
+    await fullSync(database.dataSource, wecom.client)
+    await seedDemoContent(database.dataSource)
+  }
   let server: RunningServer | null = null
   if (serve) {
     const port = await freePort()

@@ -1,8 +1,9 @@
 import type { EntityManager } from 'typeorm'
 import { query, rawDay, rawInstant } from '../db/sql'
 import { Customer, FollowRelation, type OrderStatus } from '../entities'
-import { renderScript, type RenderedScript } from '../scripts/render'
-import { visibleFollow, type Viewer, type VisibleFollow } from './access'
+import type { Panel } from '../api/contract'
+import { renderScript } from '../scripts/render'
+import { visibleFollow, type Viewer } from './access'
 import { maskPhone } from './phone'
 
 export const ORDER_STATUS_TEXT: Record<OrderStatus, string> = {
@@ -20,29 +21,6 @@ const SUGGESTED_SCRIPTS = 20
 
 const yuan = (cents: number) => (cents / 100).toFixed(2)
 
-export interface Panel {
-  customer: { externalUserid: string; name: string; avatar: string | null; type: number; gender: number; corpName: string | null }
-  follow: {
-    member: { userid: string; name: string }
-    through: VisibleFollow['through']
-    remark: string
-    description: string
-    phones: string[]
-    channel: string
-    addWay: number
-    addedAt: string
-    status: string
-    stage: string | null
-    nextFollowUpOn: string | null
-  }
-  followUps: { id: number; note: string; nextFollowUpOn: string | null; stage: string | null; author: string; createdAt: string }[]
-  tagGroups: { id: number; name: string; tags: { id: number; name: string; marked: boolean }[] }[]
-  orders: {
-    recent: { platform: string; orderNo: string; status: string; statusText: string; amount: string; paidAt: string | null; items: { name: string; quantity: number }[] }[]
-    totals: { count: number; spent: string }
-  }
-  scripts: { id: number; category: string; title: string; content: string; preview: RenderedScript; tagMatch: boolean }[]
-}
 
 /**
  * Everything the sidebar shows for (viewer, customer), in one call and a fixed number of

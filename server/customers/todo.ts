@@ -1,16 +1,8 @@
 import type { EntityManager } from 'typeorm'
 import { query, rawDay, rawInstant } from '../db/sql'
+import type { TodoItem } from '../api/contract'
 import { businessDate } from '../time'
 
-export interface TodoItem {
-  externalUserid: string
-  name: string
-  remark: string
-  nextFollowUpOn: string | null
-  addedAt: string
-  /** overdue: the date has passed, or added over 24 h ago and never followed up; today: due today. */
-  kind: 'overdue' | 'today'
-}
 
 /**
  * A member's follow-ups due, as SPEC §4.4 defines them, in the business time zone. One

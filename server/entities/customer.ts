@@ -23,8 +23,8 @@ export class Customer {
 export const FOLLOW_STATUSES = ['active', 'deleted_by_member', 'deleted_by_customer'] as const
 export type FollowStatus = (typeof FOLLOW_STATUSES)[number]
 
-export const STAGES = ['新客户', '意向', '成交', '复购', '流失'] as const
-export type Stage = (typeof STAGES)[number]
+export { STAGES, type Stage } from '../api/contract'
+import type { Stage } from '../api/contract'
 
 /** A member following a customer: WeCom's follow_user entry, plus our follow-up state. */
 @Entity('follow_relations')

@@ -1,9 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ActivityLog, FollowUp, Script, ScriptMemberUsage, Tag } from '../entities'
-import { seedDemoContent } from '../demo/company'
-import type { Panel } from '../customers/panel'
-import type { TodoItem } from '../customers/todo'
-import { fullSync } from '../sync/fullSync'
+import type { Panel, TodoItem } from '../api/contract'
 import { businessDate } from '../time'
 import { errorBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
@@ -12,9 +9,7 @@ import { callsTo, startWecomHarness, type WecomHarness } from '../../test/wecom'
 
 let harness: WecomHarness
 beforeEach(async () => {
-  harness = await startWecomHarness({ serve: true })
-  await fullSync(harness.dataSource, harness.wecom.client)
-  await seedDemoContent(harness.dataSource)
+  harness = await startWecomHarness({ serve: true, synced: true })
 })
 afterEach(() => harness.cleanup())
 

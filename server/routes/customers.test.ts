@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Logger as TypeormLogger } from 'typeorm'
-import { seedDemoContent } from '../demo/company'
-import type { Panel } from '../customers/panel'
-import { fullSync } from '../sync/fullSync'
+import type { Panel } from '../api/contract'
 import { errorBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { testDatabaseKind } from '../../test/database'
@@ -10,9 +8,7 @@ import { startWecomHarness, type WecomHarness } from '../../test/wecom'
 
 let harness: WecomHarness
 beforeEach(async () => {
-  harness = await startWecomHarness({ serve: true })
-  await fullSync(harness.dataSource, harness.wecom.client)
-  await seedDemoContent(harness.dataSource)
+  harness = await startWecomHarness({ serve: true, synced: true })
 })
 afterEach(() => harness.cleanup())
 

@@ -1,15 +1,11 @@
+import type { RenderedScript } from '../api/contract'
+
 /** The variables of SPEC §4.3, by the name written between {{ and }}. */
 export const SCRIPT_VARIABLES = ['客户称呼', '客户昵称', '导购姓名', '最近购买', '订单状态', '累计消费'] as const
 export type ScriptVariable = (typeof SCRIPT_VARIABLES)[number]
 
 export type ScriptValues = Partial<Record<ScriptVariable, string | null>>
 
-export interface RenderedScript {
-  /** The text with every known variable that has a value filled in. */
-  text: string
-  /** Variables left as written because they have no value here (or are unknown), in order of appearance. */
-  unresolved: string[]
-}
 
 const PLACEHOLDER = /\{\{\s*([^{}]{1,20}?)\s*\}\}/g
 

@@ -1,7 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { seedDemoContent } from '../../server/demo/company'
-import { fullSync } from '../../server/sync/fullSync'
 import { browserAvailable, fakeWecomHost, launchChromium, WECOM_USER_AGENT } from '../browser'
 import { testDatabaseKind } from '../database'
 import { callsTo, startWecomHarness, type WecomHarness } from '../wecom'
@@ -14,9 +12,7 @@ beforeAll(async () => {
 })
 afterAll(async () => browser?.close())
 beforeEach(async () => {
-  harness = await startWecomHarness({ serve: true })
-  await fullSync(harness.dataSource, harness.wecom.client)
-  await seedDemoContent(harness.dataSource)
+  harness = await startWecomHarness({ serve: true, synced: true })
 })
 afterEach(() => harness.cleanup())
 

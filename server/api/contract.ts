@@ -1,0 +1,63 @@
+/**
+ * The JSON the sidebar API answers with: the one definition both the server (which builds
+ * it) and the sidebar (which reads it) use. Types only, no imports, so either side can load it.
+ */
+
+/** A customer's stage in the follow-up funnel (SPEC §4.4). */
+export const STAGES = ['新客户', '意向', '成交', '复购', '流失'] as const
+export type Stage = (typeof STAGES)[number]
+
+export interface Signature {
+  timestamp: string
+  nonceStr: string
+  signature: string
+}
+
+export interface SessionInfo {
+  member: { userid: string; name: string; isOperator: boolean }
+  csrfToken: string
+  wecom: { corpId: string; agentId: number }
+  /** The page's JS-SDK signatures, when the page sent its URL. */
+  signatures?: { corp: Signature; agent: Signature }
+}
+
+export interface RenderedScript {
+  /** The text with every known variable that has a value filled in. */
+  text: string
+  /** Variables left as written because they have no value here (or are unknown), in order of appearance. */
+  unresolved: string[]
+}
+
+export interface Panel {
+  customer: { externalUserid: string; name: string; avatar: string | null; type: number; gender: number; corpName: string | null }
+  follow: {
+    member: { userid: string; name: string }
+    through: 'own' | 'report' | 'operator'
+    remark: string
+    description: string
+    phones: string[]
+    channel: string
+    addWay: number
+    addedAt: string
+    status: string
+    stage: string | null
+    nextFollowUpOn: string | null
+  }
+  followUps: { id: number; note: string; nextFollowUpOn: string | null; stage: string | null; author: string; createdAt: string }[]
+  tagGroups: { id: number; name: string; tags: { id: number; name: string; marked: boolean }[] }[]
+  orders: {
+    recent: { platform: string; orderNo: string; status: string; statusText: string; amount: string; paidAt: string | null; items: { name: string; quantity: number }[] }[]
+    totals: { count: number; spent: string }
+  }
+  scripts: { id: number; category: string; title: string; content: string; preview: RenderedScript; tagMatch: boolean }[]
+}
+
+export interface TodoItem {
+  externalUserid: string
+  name: string
+  remark: string
+  nextFollowUpOn: string | null
+  addedAt: string
+  /** overdue: the date has passed, or added over 24 h ago and never followed up; today: due today. */
+  kind: 'overdue' | 'today'
+}
