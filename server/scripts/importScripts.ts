@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import type { DataSource } from 'typeorm'
+import { In, type DataSource } from 'typeorm'
 import { Script, ScriptCategory, ScriptTagTarget } from '../entities'
 import { csvRecords } from '../imports/csvRecords'
 import { SCRIPT_VARIABLES } from './render'
@@ -87,10 +87,20 @@ async function writeBatch(dataSource: DataSource, rows: ScriptRow[], summary: Im
     await tx.createQueryBuilder().insert().updateEntity(false).into(ScriptCategory).values(categories.map((name) => ({ name, sortOrder: 0, createdAt: now }))).orIgnore().execute()
     const categoryIds = new Map((await tx.findBy(ScriptCategory, categories.map((name) => ({ name })))).map((c) => [c.name, c.id]))
 
+    // What the batch's scripts are now: one query for the scripts, one for their targets.
+    const existingScripts = await tx.findBy(Script, rows.map((row) => ({ categoryId: categoryIds.get(row.category)!, title: row.title })))
+    const existingByKey = new Map(existingScripts.map((script) => [`${script.categoryId}\u0000${script.title}`, script]))
+    const targetsById = new Map<number, string[]>()
+    if (existingScripts.length > 0) {
+      for (const target of await tx.findBy(ScriptTagTarget, { scriptId: In(existingScripts.map((script) => script.id)) })) {
+        targetsById.set(target.scriptId, [...(targetsById.get(target.scriptId) ?? []), target.tagName])
+      }
+    }
+
     for (const row of rows) {
       const categoryId = categoryIds.get(row.category)!
-      const existing = await tx.findOneBy(Script, { categoryId, title: row.title })
-      const targets = existing ? (await tx.findBy(ScriptTagTarget, { scriptId: existing.id })).map((t) => t.tagName).sort() : []
+      const existing = existingByKey.get(`${categoryId}\u0000${row.title}`)
+      const targets = existing ? (targetsById.get(existing.id) ?? []).sort() : []
       if (existing && existing.content === row.content && targets.join('|') === [...row.tags].sort().join('|')) {
         summary.unchanged++
         continue
