@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm'
+import type { Stage } from '../api/contract'
 import { jsonText } from '../db/columns'
 
 /** A WeChat (or other corp's WeCom) user who added a member: WeCom's external contact. */
@@ -24,7 +25,6 @@ export const FOLLOW_STATUSES = ['active', 'deleted_by_member', 'deleted_by_custo
 export type FollowStatus = (typeof FOLLOW_STATUSES)[number]
 
 export { STAGES, type Stage } from '../api/contract'
-import type { Stage } from '../api/contract'
 
 /** A member following a customer: WeCom's follow_user entry, plus our follow-up state. */
 @Entity('follow_relations')
