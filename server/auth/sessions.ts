@@ -36,18 +36,27 @@ export async function createSession(dataSource: DataSource, memberId: number, no
 /** The member behind a session token, or null when it is unknown, idle too long, expired, or the member left. */
 export async function findSession(dataSource: DataSource, token: string | undefined, now = new Date()): Promise<SignedInMember | null> {
   if (!token) return null
-  const session = await dataSource.getRepository(Session).findOneBy({ tokenHash: hash(token) })
-  if (!session) return null
+  // Every API call starts here: session and member in one query.
+  const row = await dataSource
+    .getRepository(Session)
+    .createQueryBuilder('s')
+    .innerJoin(Member, 'm', 'm.id = s.member_id')
+    .select(['s.tokenHash', 's.csrfToken', 's.lastSeenAt', 's.expiresAt'])
+    .addSelect(['m.id AS member_id', 'm.userid AS member_userid', 'm.name AS member_name', 'm.status AS member_status'])
+    .where('s.token_hash = :hash', { hash: hash(token) })
+    .getRawAndEntities()
+  const session = row.entities[0]
+  const member = row.raw[0] as { member_id: number; member_userid: string; member_name: string; member_status: number } | undefined
+  if (!session || !member) return null
   if (session.expiresAt <= now || now.getTime() - session.lastSeenAt.getTime() > SESSION_IDLE_MS) {
     await dataSource.getRepository(Session).delete({ tokenHash: session.tokenHash })
     return null
   }
-  const member = await dataSource.getRepository(Member).findOneBy({ id: session.memberId })
-  if (!member || member.status === MEMBER_STATUS.left) return null
+  if (Number(member.member_status) === MEMBER_STATUS.left) return null
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
     await dataSource.getRepository(Session).update({ tokenHash: session.tokenHash }, { lastSeenAt: now })
   }
-  return { id: member.id, userid: member.userid, name: member.name, csrfToken: session.csrfToken }
+  return { id: Number(member.member_id), userid: member.member_userid, name: member.member_name, csrfToken: session.csrfToken }
 }
 
 export async function endSession(dataSource: DataSource, token: string): Promise<void> {

@@ -108,7 +108,7 @@ describe(`the panel call on ${testDatabaseKind}`, () => {
       )
     }
     const after = await count()
-    // Counting works (the access check, customer, follow, history, tags, orders, items, totals, scripts; the session)…
+    // Counting works (the session, the access check, customer, follow, history, tags, orders, items, totals, scripts)…
     expect(before).toBeGreaterThanOrEqual(9)
     expect(before).toBeLessThanOrEqual(12)
     expect(after).toBe(before)
