@@ -17,6 +17,8 @@ export interface GeneratedCounts {
   followUps: number
 }
 
+/** Bump when the data changes shape: kept copies made by another version are made again. */
+export const GENERATOR_VERSION = 2
 const ROWS_PER_INSERT = 5_000
 const MEMBERS = 2_000
 const FOLLOWS_PER_CUSTOMER = 3
@@ -58,8 +60,9 @@ export async function generateCompany(dataSource: DataSource, url: string, { sca
     progress(`members ${members}`)
     const departments = Math.ceil(members / 10)
     await insertRows(connection, 'departments', '(id, name, parent_id, sort_order, updated_at)', departments, (d) => `(${d + 2}, ${text(`销售${d + 1}组`)}, 1, ${d}, ${at})`)
+    // Each group of ten has its leader (a department leader); the leaders report to gen00000 (a direct leader).
     await insertRows(connection, 'members', '(id, userid, name, status, is_follow_user, direct_leaders, created_at, updated_at, main_department_id)', members, (m) =>
-      `(${m + 1}, 'gen${String(m).padStart(5, '0')}', ${text(`成员${m}`)}, 1, 1, '[]', ${at}, ${at}, ${Math.floor(m / 10) + 2})`,
+      `(${m + 1}, 'gen${String(m).padStart(5, '0')}', ${text(`成员${m}`)}, 1, 1, '${m % 10 === 0 && m > 0 ? '["gen00000"]' : '[]'}', ${at}, ${at}, ${Math.floor(m / 10) + 2})`,
     )
     await insertRows(connection, 'member_departments', '(member_id, department_id, is_leader)', members, (m) => `(${m + 1}, ${Math.floor(m / 10) + 2}, ${m % 10 === 0 ? 1 : 0})`)
 
@@ -85,7 +88,7 @@ export async function generateCompany(dataSource: DataSource, url: string, { sca
     await insertRows(
       connection,
       'follow_relations',
-      '(id, member_id, customer_id, remark, description, remark_corp_name, remark_mobiles, add_way, oper_userid, state, added_at, status, stage, next_follow_up_on, last_followed_up_at, created_at, updated_at)',
+      '(id, member_id, customer_id, remark, description, remark_corp_name, remark_mobiles, add_way, oper_userid, state, added_at, status, status_changed_at, stage, next_follow_up_on, last_followed_up_at, created_at, updated_at)',
       follows,
       (f) => {
         const c = Math.floor(f / FOLLOWS_PER_CUSTOMER)
@@ -95,7 +98,9 @@ export async function generateCompany(dataSource: DataSource, url: string, { sca
         const next = f % 3 === 0 ? sqlDay(now + (((f * 7) % 61) - 30) * day) : 'NULL'
         const followed = f % 10 === 0 ? sqlTime(added + day) : 'NULL'
         const status = f % 50 === 0 ? 'deleted_by_customer' : f % 47 === 0 ? 'deleted_by_member' : 'active'
-        return `(${f + 1}, ${m + 1}, ${c + 1}, ${f % 4 === 0 ? text(`备注${c}`) : "''"}, '', '', ${f % 5 === 0 ? `'["138${String(c).padStart(8, '0')}"]'` : "'[]'"}, ${f % 4}, '', ${f % 2 ? "'store-qr'" : "''"}, ${sqlTime(added)}, '${status}', NULL, ${next}, ${followed}, ${at}, ${at})`
+        // Losses spread over the last 30 days, so about one in thirty happened yesterday.
+        const changed = status === 'active' ? 'NULL' : sqlTime(now - ((f * 11) % 30) * day - 7_200_000)
+        return `(${f + 1}, ${m + 1}, ${c + 1}, ${f % 4 === 0 ? text(`备注${c}`) : "''"}, '', '', ${f % 5 === 0 ? `'["138${String(c).padStart(8, '0')}"]'` : "'[]'"}, ${f % 4}, '', ${f % 2 ? "'store-qr'" : "''"}, ${sqlTime(added)}, '${status}', ${changed}, NULL, ${next}, ${followed}, ${at}, ${at})`
       },
       (done) => done % 600_000 === 0 && progress(`  follows ${done}`),
     )
