@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { DataSource } from 'typeorm'
-import { Member, MEMBER_STATUS, Session } from '../entities'
+import { query, rawInstant } from '../db/sql'
+import { MEMBER_STATUS, Session } from '../entities'
 
 /** A session ends after this long without a request… */
 export const SESSION_IDLE_MS = 12 * 60 * 60_000
@@ -36,27 +37,24 @@ export async function createSession(dataSource: DataSource, memberId: number, no
 /** The member behind a session token, or null when it is unknown, idle too long, expired, or the member left. */
 export async function findSession(dataSource: DataSource, token: string | undefined, now = new Date()): Promise<SignedInMember | null> {
   if (!token) return null
-  // Every API call starts here: session and member in one query.
-  const row = await dataSource
-    .getRepository(Session)
-    .createQueryBuilder('s')
-    .innerJoin(Member, 'm', 'm.id = s.member_id')
-    .select(['s.tokenHash', 's.csrfToken', 's.lastSeenAt', 's.expiresAt'])
-    .addSelect(['m.id AS member_id', 'm.userid AS member_userid', 'm.name AS member_name', 'm.status AS member_status'])
-    .where('s.token_hash = :hash', { hash: hash(token) })
-    .getRawAndEntities()
-  const session = row.entities[0]
-  const member = row.raw[0] as { member_id: number; member_userid: string; member_name: string; member_status: number } | undefined
-  if (!session || !member) return null
-  if (session.expiresAt <= now || now.getTime() - session.lastSeenAt.getTime() > SESSION_IDLE_MS) {
-    await dataSource.getRepository(Session).delete({ tokenHash: session.tokenHash })
+  // Every API call starts here: session and member in one plain query.
+  const [row] = await query<{ token_hash: string; csrf_token: string; last_seen_at: Date | string; expires_at: Date | string; member_id: number; userid: string; name: string; status: number }>(
+    dataSource.manager,
+    `SELECT s.token_hash, s.csrf_token, s.last_seen_at, s.expires_at, m.id AS member_id, m.userid, m.name, m.status
+       FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = :hash`,
+    { hash: hash(token) },
+  )
+  if (!row) return null
+  const lastSeenAt = rawInstant(row.last_seen_at)
+  if (rawInstant(row.expires_at) <= now || now.getTime() - lastSeenAt.getTime() > SESSION_IDLE_MS) {
+    await dataSource.getRepository(Session).delete({ tokenHash: row.token_hash })
     return null
   }
-  if (Number(member.member_status) === MEMBER_STATUS.left) return null
-  if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
-    await dataSource.getRepository(Session).update({ tokenHash: session.tokenHash }, { lastSeenAt: now })
+  if (Number(row.status) === MEMBER_STATUS.left) return null
+  if (now.getTime() - lastSeenAt.getTime() > TOUCH_EVERY_MS) {
+    await dataSource.getRepository(Session).update({ tokenHash: row.token_hash }, { lastSeenAt: now })
   }
-  return { id: Number(member.member_id), userid: member.member_userid, name: member.member_name, csrfToken: session.csrfToken }
+  return { id: Number(row.member_id), userid: row.userid, name: row.name, csrfToken: row.csrf_token }
 }
 
 export async function endSession(dataSource: DataSource, token: string): Promise<void> {

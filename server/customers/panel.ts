@@ -29,12 +29,10 @@ const yuan = (cents: number) => (cents / 100).toFixed(2)
 export async function loadPanel(manager: EntityManager, viewer: Viewer, externalUserid: string): Promise<Panel | null> {
   const access = await visibleFollow(manager, viewer, externalUserid)
   if (!access) return null
-  const [customer, follow] = await Promise.all([
+  // Everything else depends only on the access check: one round trip of parallel queries.
+  const [customer, follow, followUps, tags, orders, items, totals, scripts] = await Promise.all([
     manager.findOneByOrFail(Customer, { id: access.customerId }),
     manager.findOneByOrFail(FollowRelation, { id: access.followId }),
-  ])
-
-  const [followUps, tags, orders, items, totals] = await Promise.all([
     query<{ id: number; note: string; next_follow_up_on: Date | string | null; stage: string | null; author: string; created_at: Date | string }>(
       manager,
       `SELECT u.id, u.note, u.next_follow_up_on, u.stage, m.name AS author, u.created_at
@@ -70,6 +68,7 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
          FROM orders WHERE customer_id = :customerId`,
       { customerId: access.customerId, spending: SPENDING },
     ),
+    suggestScripts(manager, viewer.id, access.followId),
   ])
 
   const tagGroups: Panel['tagGroups'] = []
@@ -78,7 +77,6 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
     if (group?.id !== Number(row.group_id)) tagGroups.push((group = { id: Number(row.group_id), name: row.group_name, tags: [] }))
     group.tags.push({ id: Number(row.tag_id), name: row.tag_name, marked: Number(row.marked) === 1 })
   }
-  const markedNames = tagGroups.flatMap((g) => g.tags.filter((t) => t.marked).map((t) => t.name))
 
   const recent = orders.map((order) => ({
     platform: order.platform,
@@ -92,7 +90,6 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
   const spent = yuan(Number(totals[0]?.spent ?? 0))
   const latest = recent[0]
 
-  const scripts = await suggestScripts(manager, viewer.id, markedNames)
   const values = {
     客户称呼: follow.remark || customer.name,
     客户昵称: customer.name,
@@ -138,8 +135,8 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
   }
 }
 
-/** Scripts targeted at the customer's tags first, then the viewer's most sent, then the team's (SPEC §4.3). */
-async function suggestScripts(manager: EntityManager, memberId: number, tagNames: string[]) {
+/** Scripts targeted at the tags marked on the follow first, then the viewer's most sent, then the team's (SPEC §4.3). */
+async function suggestScripts(manager: EntityManager, memberId: number, followId: number) {
   const rows = await query<{ id: number; category: string; title: string; content: string; tag_match: number | string }>(
     manager,
     `SELECT s.id, c.name AS category, s.title, s.content,
@@ -147,13 +144,13 @@ async function suggestScripts(manager: EntityManager, memberId: number, tagNames
             COALESCE(MAX(u.send_count), 0) AS member_sends, s.send_count
        FROM scripts s
        JOIN script_categories c ON c.id = s.category_id
-       LEFT JOIN script_tag_targets t ON t.script_id = s.id AND t.tag_name IN (:...tagNames)
+       LEFT JOIN script_tag_targets t ON t.script_id = s.id AND t.tag_name IN (
+         SELECT tg.name FROM follow_tags ft JOIN tags tg ON tg.id = ft.tag_id WHERE ft.follow_relation_id = :followId)
        LEFT JOIN script_member_usage u ON u.script_id = s.id AND u.member_id = :memberId
       GROUP BY s.id, c.name, s.title, s.content, s.send_count
       ORDER BY tag_match DESC, member_sends DESC, s.send_count DESC, s.id
       LIMIT ${SUGGESTED_SCRIPTS}`,
-    // An empty IN list is not SQL; no tag can be named ''.
-    { memberId, tagNames: tagNames.length > 0 ? tagNames : [''] },
+    { memberId, followId },
   )
   return rows.map((row) => ({ id: Number(row.id), category: row.category, title: row.title, content: row.content, tagMatch: Number(row.tag_match) === 1 }))
 }
