@@ -11,9 +11,13 @@ import { createRefresher } from './contacts/refresh'
 import { seedDemoContent } from './demo/company'
 import { SIMULATOR_PATH, startDemoWecom } from './demo/demoWecom'
 import { DEV_BRIDGE_PATH } from './wecom/simulator'
+import { createLossAlerter } from './bot/lossAlert'
+import { Messenger } from './bot/messenger'
 import { createEventHandler } from './inbox/handlers'
 import { journalCallback } from './inbox/journal'
 import { registerInboxGauges, startInboxWorker } from './inbox/worker'
+import { jobs } from './jobs/registry'
+import { startScheduler } from './jobs/scheduler'
 import { fullSync } from './sync/fullSync'
 import { createWecomRuntime } from './wecom/runtime'
 
@@ -33,7 +37,7 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-/** Opens the database, applies pending migrations under the lock, and serves HTTP, workers included. */
+/** Opens the database, applies pending migrations under the lock, and serves HTTP, the inbox worker and the job scheduler. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const dataSource = createDataSource(config.database)
   await dataSource.initialize()
@@ -49,7 +53,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const worker = startInboxWorker({
       dataSource,
       logger,
-      handle: createEventHandler(dataSource, refresher),
+      handle: createEventHandler(
+        dataSource,
+        refresher,
+        createLossAlerter({ dataSource, messenger: new Messenger(wecom.client, wecom.config), publicUrl: config.publicUrl, timeZone: config.timezone }),
+      ),
       beforeRound: async () => {
         if (wecom.spool.pendingFiles().length === 0) return
         const moved = await wecom.spool.drain((plaintext, receivedAt) => journalCallback(dataSource, plaintext, receivedAt))
@@ -74,6 +82,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await seedDemoContent(dataSource)
       logger.info({ customers: summary.customers, follows: summary.follows }, 'demo company synced from the simulator')
     }
+    // After the demo's own sync, so a catch-up digest reads the synced company.
+    const scheduler = startScheduler({ config, dataSource, logger, wecom }, jobs)
+    closers.unshift(scheduler.stop)
+    void scheduler.catchUp()
     return server
   } catch (error) {
     for (const close of closers) await close().catch(() => {})

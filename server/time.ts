@@ -1,5 +1,44 @@
+/**
+ * Business dates: calendar dates (YYYY-MM-DD) in SCRM_TIMEZONE. Everything here works from
+ * explicit time zones, never the process's own TZ, so a server in UTC and one in Shanghai
+ * agree on what "today" is.
+ */
+
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone: our business dates. */
 export function businessDate(instant: Date, timeZone: string): string {
   // en-CA formats as YYYY-MM-DD.
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant)
+}
+
+/** `date` moved by `days` calendar days. */
+export function addDays(date: string, days: number): string {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number]
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10)
+}
+
+/** How far the zone's wall clock is ahead of UTC at `instant`, in ms. */
+function zoneOffsetMs(instant: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(instant))
+  const part = (type: string) => Number(parts.find((p) => p.type === type)!.value)
+  const wall = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'))
+  return wall - Math.floor(instant / 1000) * 1000
+}
+
+/** The instant a business date begins (its midnight in the zone). */
+export function startOfBusinessDay(date: string, timeZone: string): Date {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number]
+  const midnightAsUtc = Date.UTC(year, month - 1, day)
+  // Twice: the offset at a first guess can differ from the one at the answer across a DST change.
+  let instant = midnightAsUtc - zoneOffsetMs(midnightAsUtc, timeZone)
+  instant = midnightAsUtc - zoneOffsetMs(instant, timeZone)
+  return new Date(instant)
 }

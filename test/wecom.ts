@@ -3,6 +3,9 @@ import type { WecomConfig } from '../config'
 import { createRefresher } from '../server/contacts/refresh'
 import { demoCompany, seedDemoContent } from '../server/demo/company'
 import { fullSync } from '../server/sync/fullSync'
+import { createLossAlerter } from '../server/bot/lossAlert'
+import { Messenger, type Clock } from '../server/bot/messenger'
+import type { JobContext } from '../server/jobs/registry'
 import { createEventHandler } from '../server/inbox/handlers'
 import { claimDueEvents, processInboxEvent, type InboxHandler } from '../server/inbox/worker'
 import { createLogger } from '../server/logger'
@@ -15,6 +18,9 @@ import { migratedDatabase } from './database'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+
+/** Where links in the bot's messages point. */
+export const TEST_PUBLIC_URL = 'https://scrm.example.com'
 
 export const TEST_CREDENTIALS = {
   corpId: 'wwtest00000000001',
@@ -32,6 +38,8 @@ export interface WecomHarness {
   handle: InboxHandler
   /** Our server, serving /wecom/callback, when asked for with `serve`; the simulator's callbacks go to it. */
   server: RunningServer | null
+  /** What a job run needs, printing into `printed`. */
+  jobContext(options?: { clock?: Clock; config?: Record<string, string> }): Omit<JobContext, 'signal'> & { printed: string[] }
   /** Claims and handles inbox events until none is due; returns how many ran. */
   drainInbox(): Promise<number>
   cleanup(): Promise<void>
@@ -46,23 +54,33 @@ export async function startWecomHarness({
   seed = demoCompany(),
   serve = false,
   synced = false,
+  robotKey = null,
+  clock,
 }: {
   seed?: SeedCompany
   serve?: boolean
+  /** The group robot's key, known to the simulator and set in our WeCom config. */
+  robotKey?: string | null
+  /** One clock for the simulator (rate limits) and our messenger (pacing, back-off). */
+  clock?: Clock
   /** Sync the simulator's company into the database, and add the demo's orders and scripts. */
   synced?: boolean
 } = {}): Promise<WecomHarness> {
   const database = await migratedDatabase()
-  const simulator = createSimulator({ ...TEST_CREDENTIALS, followUserPageSize: 2 })
+  const simulator = createSimulator({ ...TEST_CREDENTIALS, followUserPageSize: 2, robotKeys: robotKey ? [robotKey] : [], now: clock?.now })
   simulator.seed(seed)
   const listening = await simulator.listen(0)
-  const wecomConfig: WecomConfig = { ...TEST_CREDENTIALS, apiBase: listening.url, oauthBase: listening.url, robotKey: null }
+  const wecomConfig: WecomConfig = { ...TEST_CREDENTIALS, apiBase: listening.url, oauthBase: listening.url, robotKey }
   const wecom = createWecomRuntime(wecomConfig, database.dataSource, {
     logger: createLogger('silent'),
     spoolDir: join(mkdtempSync(join(tmpdir(), 'scrm-spool-')), 'spool'),
     client: { backoffBaseMs: 5, timeoutMs: 2_000 },
   })
-  const handle = createEventHandler(database.dataSource, createRefresher(database.dataSource, wecom.client))
+  const handle = createEventHandler(
+    database.dataSource,
+    createRefresher(database.dataSource, wecom.client),
+    createLossAlerter({ dataSource: database.dataSource, messenger: new Messenger(wecom.client, wecomConfig, clock), publicUrl: TEST_PUBLIC_URL, timeZone: 'Asia/Shanghai' }),
+  )
   if (synced) {
     await fullSync(database.dataSource, wecom.client)
     await seedDemoContent(database.dataSource)
@@ -81,6 +99,11 @@ export async function startWecomHarness({
     wecomConfig,
     handle,
     server,
+    jobContext({ clock: jobClock = clock, config: variables = {} } = {}) {
+      const printed: string[] = []
+      const config = parseConfig({ PUBLIC_URL: TEST_PUBLIC_URL, ...variables })
+      return { config, dataSource: database.dataSource, logger: createLogger('silent'), wecom, clock: jobClock, print: (line: string) => void printed.push(line), printed }
+    },
     async drainInbox() {
       let ran = 0
       for (;;) {

@@ -1,6 +1,7 @@
 /** `npm run job -- <name> [--date YYYY-MM-DD] [--dry-run]`: runs one scheduled job now. */
 import { parseArgs } from 'node:util'
 import { findJob, jobs } from '../jobs/registry'
+import { runJob } from '../jobs/runJob'
 import { businessDate } from '../time'
 import { fail, openCommandContext } from './bootstrap'
 
@@ -19,11 +20,14 @@ if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) fail(`--date must b
 
 const context = await openCommandContext(`npm run job -- ${job.name}`)
 try {
-  const result = await job.run(
-    { ...context, print: (line) => process.stdout.write(`${line}\n`) },
-    { date: date ?? businessDate(new Date(), context.config.timezone), dryRun: parsed.values['dry-run'] ?? false },
-  )
-  process.stdout.write(`${job.name}: ${result}\n`)
+  const outcome = await runJob(job, { ...context, print: (line) => process.stdout.write(`${line}\n`) }, {
+    date: date ?? businessDate(new Date(), context.config.timezone),
+    dryRun: parsed.values['dry-run'] ?? false,
+    // Run by hand: a date already done runs again; the deliveries ledger sends nothing twice.
+    rerunDone: true,
+  })
+  process.stdout.write(`${job.name}: ${outcome.summary}\n`)
+  if (outcome.status === 'failed') process.exitCode = 1
 } catch (error) {
   process.stderr.write(`${job.name} failed: ${(error as Error).message}\n`)
   process.exitCode = 1

@@ -1,4 +1,4 @@
-/** `npm start`: migrate under the lock, then serve HTTP (and, later, workers and the scheduler). */
+/** `npm start`: migrate under the lock, then serve HTTP, the inbox worker and the job scheduler. */
 import { ConfigError, describeDatabase, loadConfig } from '../../config'
 import { createLogger } from '../logger'
 import { startServer } from '../server'

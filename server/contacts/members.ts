@@ -1,5 +1,5 @@
 import { In, type EntityManager } from 'typeorm'
-import { Department, ManagerLink, Member, MemberDepartment, MEMBER_STATUS } from '../entities'
+import { Department, ManagerLink, ManagerOverride, Member, MemberDepartment, MEMBER_STATUS } from '../entities'
 import type { WecomDepartment, WecomUser } from '../wecom/apiTypes'
 
 /** Upserts members as `user/get` returns them, with their departments; then re-derives managers. */
@@ -115,19 +115,28 @@ export async function deleteDepartment(manager: EntityManager, id: number): Prom
 }
 
 /**
- * Managers, as SPEC §4.4 says: WeCom's direct_leader when set, else the leaders of the
- * member's main department (other than the member). Recomputed whole: a company has
+ * Managers, as SPEC §4.4 says: the console's overrides when a member has any, else WeCom's
+ * direct_leader when set, else the leaders of the member's main department (other than the
+ * member); whoever changes overrides calls this. Recomputed whole: a company has
  * thousands of members, not millions, and one leader change moves many links.
  */
 export async function recomputeManagerLinks(manager: EntityManager): Promise<void> {
   const members = await manager.find(Member, { select: { id: true, userid: true, mainDepartmentId: true, directLeaders: true } })
   const leaders = await manager.find(MemberDepartment, { where: { isLeader: true } })
+  const overrides = await manager.find(ManagerOverride)
+  const overridesOf = new Map<number, number[]>()
+  for (const o of overrides) overridesOf.set(o.memberId, [...(overridesOf.get(o.memberId) ?? []), o.managerId])
   const idByUserid = new Map(members.map((m) => [m.userid, m.id]))
   const leadersByDepartment = new Map<number, number[]>()
   for (const leader of leaders) leadersByDepartment.set(leader.departmentId, [...(leadersByDepartment.get(leader.departmentId) ?? []), leader.memberId])
 
   const links: ManagerLink[] = []
   for (const member of members) {
+    const overridden = (overridesOf.get(member.id) ?? []).filter((id) => id !== member.id)
+    if (overridden.length > 0) {
+      for (const managerId of new Set(overridden)) links.push(Object.assign(new ManagerLink(), { memberId: member.id, managerId, source: 'override' }))
+      continue
+    }
     const direct = (member.directLeaders ?? []).map((userid) => idByUserid.get(userid)).filter((id): id is number => id !== undefined && id !== member.id)
     const source = direct.length > 0 ? 'direct_leader' : 'department_leader'
     const managerIds = direct.length > 0 ? direct : (leadersByDepartment.get(member.mainDepartmentId ?? -1) ?? []).filter((id) => id !== member.id)

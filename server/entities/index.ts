@@ -4,7 +4,7 @@ import { ActivityLog, FollowUp } from './followUp'
 import { InboxEvent } from './inbox'
 import { JobDelivery, JobRun } from './job'
 import { Order, OrderItem } from './order'
-import { Department, ManagerLink, Member, MemberDepartment } from './organization'
+import { Department, ManagerLink, ManagerOverride, Member, MemberDepartment } from './organization'
 import { Script, ScriptCategory, ScriptMemberUsage, ScriptTagTarget } from './script'
 import { FollowTag, Tag, TagGroup } from './tag'
 import { WecomCredential } from './wecomCredential'
@@ -24,7 +24,7 @@ export * from './wecomState'
 export * from './session'
 
 export const entities = [
-  Department, Member, MemberDepartment, ManagerLink,
+  Department, Member, MemberDepartment, ManagerLink, ManagerOverride,
   Customer, FollowRelation, CustomerIdentity,
   TagGroup, Tag, FollowTag,
   Order, OrderItem,

@@ -13,6 +13,8 @@ export class JobRun {
   @Column({ type: 'datetime', precision: 3 }) startedAt!: Date
   @Column({ type: 'datetime', precision: 3, nullable: true }) finishedAt!: Date | null
   @Column({ type: 'text', nullable: true }) summary!: string | null
+  /** While running: the claim holds until then, renewed as the run works. */
+  @Column({ type: 'datetime', precision: 3, nullable: true }) leaseUntil!: Date | null
 }
 
 /** One message of a job run to one recipient: delivered once, whatever the retries. */

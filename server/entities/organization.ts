@@ -44,6 +44,14 @@ export class MemberDepartment {
 export class ManagerLink {
   @PrimaryColumn({ type: 'integer' }) memberId!: number
   @PrimaryColumn({ type: 'integer' }) managerId!: number
-  /** 'direct_leader' or 'department_leader'. */
+  /** 'override' (the console), 'direct_leader' or 'department_leader'. */
   @Column({ type: 'varchar', length: 24 }) source!: string
+}
+
+/** A manager set by the console; a member's overrides replace what WeCom says. */
+@Entity('manager_overrides')
+export class ManagerOverride {
+  @PrimaryColumn({ type: 'integer' }) memberId!: number
+  @PrimaryColumn({ type: 'integer' }) managerId!: number
+  @Column({ type: 'datetime', precision: 3 }) createdAt!: Date
 }

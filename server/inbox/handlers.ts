@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm'
 import { ActivityLog, GroupChat } from '../entities'
+import type { LossAlerter } from '../bot/lossAlert'
 import type { Refresher } from '../contacts/refresh'
 import { setFollowStatus } from '../contacts/customers'
 import { parseEvent, type ContactEvent, type ExternalChatEvent, type ExternalContactEvent } from '../wecom/events'
@@ -10,8 +11,8 @@ import type { HandlerOutcome, InboxHandler } from './worker'
  * an event's delta, and statuses carry the time of the event that set them, so any event
  * delivered twice, or two out of order, end in the same state as once, in order.
  */
-export function createEventHandler(dataSource: DataSource, refresh: Refresher): InboxHandler {
-  async function externalContact(event: ExternalContactEvent): Promise<HandlerOutcome> {
+export function createEventHandler(dataSource: DataSource, refresh: Refresher, alertLoss?: LossAlerter): InboxHandler {
+  async function externalContact(event: ExternalContactEvent, eventId: number): Promise<HandlerOutcome> {
     const at = new Date(event.createTime * 1000)
     switch (event.changeType) {
       case 'add_external_contact':
@@ -30,6 +31,7 @@ export function createEventHandler(dataSource: DataSource, refresh: Refresher): 
         const follow = await refresh.follow(event.userId, event.externalUserId)
         if (follow) {
           await setFollowStatus(dataSource.manager, follow, event.changeType === 'del_follow_user' ? 'deleted_by_customer' : 'deleted_by_member', at)
+          if (event.changeType === 'del_follow_user') await alertLoss?.({ ...follow, at, eventId })
         }
         return 'done'
       }
@@ -96,7 +98,7 @@ export function createEventHandler(dataSource: DataSource, refresh: Refresher): 
     const event = parseEvent(row.plaintext)
     switch (event.event) {
       case 'change_external_contact':
-        return externalContact(event)
+        return externalContact(event, row.id)
       case 'change_external_tag':
         // Every kind of tag change (create, update, delete, shuffle) ends in WeCom's current list.
         await refresh.corpTags()

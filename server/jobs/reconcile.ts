@@ -8,11 +8,12 @@ import type { Job } from './registry'
 export const reconcileJob: Job = {
   name: 'reconcile',
   schedule: () => '30 3 * * *',
+  catchUp: false,
   async run({ dataSource, wecom, print }, { dryRun }) {
-    if (dryRun) return 'dry run: reconcile would run a full sync and repair drift; nothing read or written'
+    if (dryRun) return { summary: 'dry run: reconcile would run a full sync and repair drift; nothing read or written', complete: true }
     const summary = await fullSync(dataSource, wecom.client)
     const drift = `customers +${summary.customers.created} ~${summary.customers.updated}, follows +${summary.follows.created} ~${summary.follows.updated} -${summary.follows.removed}, tags +${summary.tags.created} ~${summary.tags.updated} -${summary.tags.removed}`
     print(`reconcile: drift repaired: ${drift}`)
-    return drift
+    return { summary: drift, complete: true }
   },
 }

@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm'
 import type { Config } from '../../config'
+import type { Clock } from '../bot/messenger'
 import type { Logger } from '../logger'
 import type { WecomRuntime } from '../wecom/runtime'
+import { dailyDigestJob } from './dailyDigest'
 import { reconcileJob } from './reconcile'
 
 export interface JobContext {
@@ -11,6 +13,10 @@ export interface JobContext {
   wecom: WecomRuntime
   /** Where a job reports its progress and result for people (stdout in the CLI). */
   print: (line: string) => void
+  /** Aborted when the run lost its claim (its lease lapsed and another process took over): stop sending. */
+  signal: AbortSignal
+  /** Time for pacing and back-off; tests inject one. */
+  clock?: Clock
 }
 
 export interface JobOptions {
@@ -19,14 +25,27 @@ export interface JobOptions {
   dryRun: boolean
 }
 
+export interface JobResult {
+  /** One line for people and for job_runs.summary. */
+  summary: string
+  /** False when some of the work failed and a later run should try it again. */
+  complete: boolean
+}
+
 /** A scheduled job: small, named, and run by the scheduler or by `npm run job -- <name>`. */
 export interface Job {
   name: string
   /** Cron expression in SCRM_TIMEZONE. */
   schedule: (config: Config) => string
-  run(context: JobContext, options: JobOptions): Promise<string>
+  /**
+   * Made up later the same business day when no process was up at its time (or its run
+   * failed). The digest is; the nightly reconcile is not: a full sync at every daytime
+   * restart would cost WeCom calls for drift the next night repairs anyway.
+   */
+  catchUp: boolean
+  run(context: JobContext, options: JobOptions): Promise<JobResult>
 }
 
-export const jobs: Job[] = [reconcileJob]
+export const jobs: Job[] = [dailyDigestJob, reconcileJob]
 
 export const findJob = (name: string) => jobs.find((job) => job.name === name)

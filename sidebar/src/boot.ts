@@ -73,9 +73,17 @@ const describeFailure = (error: unknown): string => {
   return messages.noCustomer
 }
 
-/** Which page to show: from the URL (the to-do list) or from where WeCom opened us. */
+/** Which page to show: from the URL (the to-do list, a customer from a bot message) or from where WeCom opened us. */
 async function startPage(): Promise<StartPage> {
   if (location.hash === '#/todo') return { page: 'todo' }
+  const linked = /^#\/customer\/([^/]+)$/.exec(location.hash)
+  if (linked) {
+    try {
+      return { page: 'panel', externalUserid: decodeURIComponent(linked[1]!) }
+    } catch {
+      return { page: 'notice', message: messages.noCustomer }
+    }
+  }
   const inWecom = /wxwork\//i.test(navigator.userAgent) || 'WeixinJSBridge' in window
   if (!inWecom) return { page: 'notice', message: messages.outsideWecom }
   try {

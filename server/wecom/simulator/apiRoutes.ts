@@ -41,6 +41,11 @@ export async function dispatchApiCall(ctx: Context, path: string, deps: ApiDispa
   deps.calls.push({ method: ctx.method, path, query, body: recorded, at: deps.now() })
 
   const fault = deps.faults.take(path)
+  if (fault.hang) {
+    // Held until the caller gives up or dies; nothing is handled.
+    if (!ctx.req.socket.destroyed) await new Promise((resolve) => ctx.req.socket.once('close', resolve))
+    return
+  }
   if (fault.latencyMs > 0) await sleep(fault.latencyMs)
 
   ctx.status = 200

@@ -6,6 +6,8 @@ export interface FaultRule {
   errcode?: number
   /** Delay the answer by this many ms. */
   latencyMs?: number
+  /** Never answer nor handle the call (it is still in `calls`): a WeCom that went silent, or a caller that died waiting. */
+  hang?: boolean
   /** How many calls the rule affects; forever when absent. */
   times?: number
 }
@@ -13,6 +15,7 @@ export interface FaultRule {
 /** What to do to one call before it is handled. */
 export interface FaultDecision {
   latencyMs: number
+  hang?: boolean
   errcode?: number
 }
 
@@ -40,6 +43,7 @@ export class Faults {
       if (entry.rule.path !== '*' && entry.rule.path !== path) continue
       entry.remaining -= 1
       decision.latencyMs += entry.rule.latencyMs ?? 0
+      if (entry.rule.hang) decision.hang = true
       if (decision.errcode === undefined && entry.rule.errcode !== undefined) decision.errcode = entry.rule.errcode
     }
     this.rules = this.rules.filter((entry) => entry.remaining > 0)

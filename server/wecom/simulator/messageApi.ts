@@ -43,6 +43,7 @@ export interface MessageApiDeps {
 /** message/send and webhook/send. */
 export function messageEndpoints(deps: MessageApiDeps): EndpointTable {
   const robotLimiter = new RobotRateLimiter(deps.now)
+  const duplicates = new DuplicateCheck(deps.now)
   return {
     '/cgi-bin/message/send': {
       method: 'POST',
@@ -53,7 +54,8 @@ export function messageEndpoints(deps: MessageApiDeps): EndpointTable {
         const { delivered, invalid } = resolveRecipients(deps.company, body)
         if (delivered.length === 0) refuse(81013, undefined, invalid)
         const msgid = randomBytes(24).toString('base64url')
-        deps.appMessages.push({ body, at: deps.now(), msgid, recipients: delivered })
+        const fresh = duplicates.admit(body, delivered)
+        if (fresh.length > 0) deps.appMessages.push({ body, at: deps.now(), msgid, recipients: fresh })
         return { ...invalid, msgid }
       },
     },
@@ -166,6 +168,36 @@ function validateRobotContent(body: Record<string, unknown>): void {
     return
   }
   if (!msgtype || !ROBOT_OPAQUE_TYPES.has(msgtype)) refuse(40008)
+}
+
+/** duplicate_check_interval: default 1800 s, at most 4 h (wecom-protocol.md §3.8). */
+const DUPLICATE_CHECK_DEFAULT_S = 1800
+const DUPLICATE_CHECK_MAX_S = 4 * 3600
+
+/**
+ * enable_duplicate_check: the same content to the same member within the interval is
+ * accepted but not delivered again [U: how WeCom answers is unconfirmed; it says ok here].
+ */
+class DuplicateCheck {
+  private readonly seen = new Map<string, number>()
+
+  constructor(private readonly now: () => number) {}
+
+  /** The recipients who get this message: all of them unless the check is on and they had it lately. */
+  admit(body: Record<string, unknown>, recipients: string[]): string[] {
+    if (Number(body.enable_duplicate_check) !== 1) return recipients
+    const interval = Math.min(DUPLICATE_CHECK_MAX_S, optionalInteger(body.duplicate_check_interval, 'duplicate_check_interval') ?? DUPLICATE_CHECK_DEFAULT_S) * 1000
+    const msgtype = String(body.msgtype)
+    const content = JSON.stringify(body[msgtype] ?? null)
+    const now = this.now()
+    return recipients.filter((userid) => {
+      const key = `${userid}\n${msgtype}\n${content}`
+      const last = this.seen.get(key)
+      if (last !== undefined && now - last < interval) return false
+      this.seen.set(key, now)
+      return true
+    })
+  }
 }
 
 /** 20 accepted messages per robot in any 60 s window, measured on the simulator's clock. */

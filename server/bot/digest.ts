@@ -1,0 +1,116 @@
+import type { EntityManager } from 'typeorm'
+import { query } from '../db/sql'
+import { MEMBER_STATUS } from '../entities'
+import { followUpStats, type MemberFollowUps } from './followUpStats'
+import { htmlText, markdownText, splitMessages } from './markdown'
+import type { AppMessage } from './messenger'
+
+/** App message markdown: 2048 bytes (wecom-protocol.md §3.8); robot markdown: 4096 (§3.9). */
+export const APP_MARKDOWN_MAX_BYTES = 2048
+export const ROBOT_MARKDOWN_MAX_BYTES = 4096
+
+/** One message of the digest, under the key that makes it go once. */
+export interface PlannedMessage {
+  /** 'digest:<manager>#<part>', 'todo:<member>' or 'robot#<part>': the deliveries ledger's recipient. */
+  key: string
+  /** The member it goes to; null for the group robot. */
+  userid: string | null
+  message: AppMessage
+}
+
+const ZERO = { overdue: 0, dueToday: 0, newUnfollowed: 0, lostYesterday: 0 }
+type Figures = typeof ZERO
+
+const sum = (rows: Figures[]): Figures =>
+  rows.reduce((total, r) => ({ overdue: total.overdue + r.overdue, dueToday: total.dueToday + r.dueToday, newUnfollowed: total.newUnfollowed + r.newUnfollowed, lostYesterday: total.lostYesterday + r.lostYesterday }), ZERO)
+const isQuiet = (r: Figures) => r.overdue + r.dueToday + r.newUnfollowed + r.lostYesterday === 0
+const chineseDate = (date: string) => `${Number(date.slice(5, 7))}月${Number(date.slice(8, 10))}日`
+const figuresLine = (r: Figures) => `逾期 ${r.overdue} · 今日到期 ${r.dueToday} · 新客户待跟进 ${r.newUnfollowed} · 昨日流失 ${r.lostYesterday}`
+
+/** A manager's markdown: team totals, then each report with something to do, then how many have nothing. */
+function managerMessages(date: string, reports: MemberFollowUps[]): string[] {
+  const header = `**团队跟进日报 · ${chineseDate(date)}**\n${figuresLine(sum(reports))}`
+  const busy = reports.filter((r) => !isQuiet(r)).sort((a, b) => b.overdue - a.overdue || b.dueToday - a.dueToday || a.userid.localeCompare(b.userid))
+  const blocks = busy.map((r) => {
+    const overdue = r.overdue > 0 ? `<font color="warning">逾期 ${r.overdue}</font>` : '逾期 0'
+    const line = `> **${markdownText(r.name)}**：${overdue} · 今日 ${r.dueToday} · 新客户 ${r.newUnfollowed} · 流失 ${r.lostYesterday}`
+    return r.mostOverdue.length > 0 ? `${line}\n> 最久未跟进：${r.mostOverdue.map((name) => markdownText(name, 16)).join('、')}` : line
+  })
+  const quiet = reports.length - busy.length
+  if (busy.length === 0) blocks.push('团队今天没有逾期或到期的跟进。')
+  else if (quiet > 0) blocks.push(`其余 ${quiet} 人今日无待办。`)
+  return splitMessages(header, blocks, APP_MARKDOWN_MAX_BYTES)
+}
+
+/** The team digest for the group robot: one line per manager's team, the manager mentioned. */
+function robotMessages(date: string, teams: { manager: MemberFollowUps; reports: MemberFollowUps[] }[]): string[] {
+  const header = `**团队跟进日报 · ${chineseDate(date)}**\n全员：${figuresLine(sum(teams.flatMap((t) => t.reports)))}`
+  const blocks = teams.map(({ manager, reports }) => `> <@${manager.userid}> ${markdownText(manager.name)}团队 ${reports.length} 人：${figuresLine(sum(reports))}`)
+  return splitMessages(header, blocks, ROBOT_MARKDOWN_MAX_BYTES)
+}
+
+/** A salesperson's card: today's and overdue counts, linking to the sidebar's to-do page. */
+function todoCard(date: string, member: MemberFollowUps, publicUrl: string): AppMessage {
+  return {
+    msgtype: 'textcard',
+    textcard: {
+      title: '今日跟进提醒',
+      description: [
+        `<div class="gray">${chineseDate(date)}</div>`,
+        `<div class="normal">今日到期 ${member.dueToday} 位客户</div>`,
+        `<div class="highlight">已逾期 ${member.overdue} 位客户</div>`,
+        member.mostOverdue.length > 0 ? `<div class="gray">最久未跟进：${member.mostOverdue.map((name) => htmlText(name, 16)).join('、')}</div>` : '',
+      ].join(''),
+      url: `${publicUrl.replace(/\/$/, '')}/sidebar/#/todo`,
+      btntxt: '去跟进',
+    },
+  }
+}
+
+/**
+ * Every message of one business date's digest (SPEC §4.4): each manager's markdown about
+ * their reports, each salesperson with something due a card, and the team digest for the
+ * group robot when there is one. Members with nothing due get no card: a daily "0 and 0"
+ * teaches people to ignore the bot.
+ */
+export async function planDailyDigest(
+  manager: EntityManager,
+  { date, timeZone, publicUrl, withRobot, now = new Date() }: { date: string; timeZone: string; publicUrl: string; withRobot: boolean; now?: Date },
+): Promise<PlannedMessage[]> {
+  const [stats, links] = await Promise.all([
+    followUpStats(manager, { date, timeZone, now }),
+    query<{ manager_id: number; member_id: number; manager_userid: string; manager_name: string }>(
+      manager,
+      `SELECT l.manager_id, l.member_id, b.userid AS manager_userid, b.name AS manager_name
+         FROM manager_links l JOIN members b ON b.id = l.manager_id JOIN members r ON r.id = l.member_id
+        WHERE b.status <> :left AND r.status <> :left
+        ORDER BY b.userid, l.member_id`,
+      { left: MEMBER_STATUS.left },
+    ),
+  ])
+
+  const teams = new Map<number, { manager: MemberFollowUps; reports: MemberFollowUps[] }>()
+  for (const link of links) {
+    const managerId = Number(link.manager_id)
+    const team = teams.get(managerId) ?? { manager: stats.get(managerId) ?? { memberId: managerId, userid: link.manager_userid, name: link.manager_name, ...ZERO, mostOverdue: [] }, reports: [] }
+    teams.set(managerId, team)
+    // A report with no customers at all has nothing to count.
+    const report = stats.get(Number(link.member_id))
+    if (report) team.reports.push(report)
+  }
+
+  const planned: PlannedMessage[] = []
+  for (const { manager: boss, reports } of teams.values()) {
+    if (reports.length === 0) continue
+    managerMessages(date, reports).forEach((content, i) => planned.push({ key: `digest:${boss.userid}#${i + 1}`, userid: boss.userid, message: { msgtype: 'markdown', markdown: { content } } }))
+  }
+  for (const member of [...stats.values()].sort((a, b) => a.userid.localeCompare(b.userid))) {
+    if (member.overdue + member.dueToday === 0) continue
+    planned.push({ key: `todo:${member.userid}`, userid: member.userid, message: todoCard(date, member, publicUrl) })
+  }
+  if (withRobot) {
+    const withReports = [...teams.values()].filter((team) => team.reports.length > 0)
+    robotMessages(date, withReports).forEach((content, i) => planned.push({ key: `robot#${i + 1}`, userid: null, message: { msgtype: 'markdown', markdown: { content } } }))
+  }
+  return planned
+}

@@ -1,0 +1,92 @@
+import type { EntityManager } from 'typeorm'
+import { query } from '../db/sql'
+import { MEMBER_STATUS } from '../entities'
+import { addDays, startOfBusinessDay } from '../time'
+
+/** One member's follow-up figures for a business date (SPEC §4.4). */
+export interface MemberFollowUps {
+  memberId: number
+  userid: string
+  name: string
+  overdue: number
+  dueToday: number
+  /** Added in the last 24 hours and not followed up yet: tomorrow's overdue, unless someone acts. */
+  newUnfollowed: number
+  /** Customers who deleted the member during the previous business day. */
+  lostYesterday: number
+  /** The customers overdue the longest (remark, else WeCom name), most overdue first. */
+  mostOverdue: string[]
+}
+
+export const MOST_OVERDUE_NAMES = 3
+
+/**
+ * The instants a business date's figures are computed at and around. `asOf` is now, kept
+ * within the date: a digest made late for an earlier date describes the end of that day.
+ */
+export function businessDayWindow(date: string, timeZone: string, now: Date) {
+  const start = startOfBusinessDay(date, timeZone)
+  const end = startOfBusinessDay(addDays(date, 1), timeZone)
+  const asOf = new Date(Math.min(Math.max(now.getTime(), start.getTime()), end.getTime()))
+  return { start, end, asOf, yesterdayStart: startOfBusinessDay(addDays(date, -1), timeZone), dayAgo: new Date(asOf.getTime() - 86_400_000) }
+}
+
+/** The overdue rule of SPEC §4.4 as SQL over follow_relations `f` (:today, :dayAgo). */
+const OVERDUE = `f.status = 'active' AND (f.next_follow_up_on < :today
+  OR (f.next_follow_up_on IS NULL AND f.last_followed_up_at IS NULL AND f.added_at < :dayAgo))`
+
+/**
+ * Every member's figures in two set-based queries, whatever the number of customers: one
+ * pass over follow_relations for the counts, one ranking for the most overdue names. Dates
+ * are compared as business dates and instants computed here, so MySQL and SQLite agree and
+ * neither database's time zone matters.
+ */
+export async function followUpStats(manager: EntityManager, { date, timeZone, now = new Date() }: { date: string; timeZone: string; now?: Date }): Promise<Map<number, MemberFollowUps>> {
+  const window = businessDayWindow(date, timeZone, now)
+  const parameters = { today: date, dayAgo: window.dayAgo, asOf: window.asOf, yesterdayStart: window.yesterdayStart, todayStart: window.start, left: MEMBER_STATUS.left }
+  const [counts, names] = await Promise.all([
+    query<{ member_id: number; userid: string; name: string; overdue: number | string; due_today: number | string; new_unfollowed: number | string; lost_yesterday: number | string }>(
+      manager,
+      `SELECT m.id AS member_id, m.userid, m.name, t.overdue, t.due_today, t.new_unfollowed, t.lost_yesterday
+         FROM (SELECT f.member_id,
+                      SUM(CASE WHEN ${OVERDUE} THEN 1 ELSE 0 END) AS overdue,
+                      SUM(CASE WHEN f.status = 'active' AND f.next_follow_up_on = :today THEN 1 ELSE 0 END) AS due_today,
+                      SUM(CASE WHEN f.status = 'active' AND f.next_follow_up_on IS NULL AND f.last_followed_up_at IS NULL
+                                AND f.added_at >= :dayAgo AND f.added_at < :asOf THEN 1 ELSE 0 END) AS new_unfollowed,
+                      SUM(CASE WHEN f.status = 'deleted_by_customer' AND f.status_changed_at >= :yesterdayStart
+                                AND f.status_changed_at < :todayStart THEN 1 ELSE 0 END) AS lost_yesterday
+                 FROM follow_relations f GROUP BY f.member_id) t
+         JOIN members m ON m.id = t.member_id
+        WHERE m.status <> :left`,
+      parameters,
+    ),
+    // Ranked on follow ids alone; only the winners are joined to their customers.
+    query<{ member_id: number; name: string }>(
+      manager,
+      `SELECT r.member_id, CASE WHEN f.remark <> '' THEN f.remark ELSE c.name END AS name
+         FROM (SELECT f.id, f.member_id,
+                      ROW_NUMBER() OVER (PARTITION BY f.member_id ORDER BY COALESCE(f.next_follow_up_on, f.added_at), f.id) AS position
+                 FROM follow_relations f WHERE ${OVERDUE}) r
+         JOIN follow_relations f ON f.id = r.id
+         JOIN customers c ON c.id = f.customer_id
+        WHERE r.position <= ${MOST_OVERDUE_NAMES}
+        ORDER BY r.member_id, r.position`,
+      parameters,
+    ),
+  ])
+  const stats = new Map<number, MemberFollowUps>()
+  for (const row of counts) {
+    stats.set(Number(row.member_id), {
+      memberId: Number(row.member_id),
+      userid: row.userid,
+      name: row.name,
+      overdue: Number(row.overdue),
+      dueToday: Number(row.due_today),
+      newUnfollowed: Number(row.new_unfollowed),
+      lostYesterday: Number(row.lost_yesterday),
+      mostOverdue: [],
+    })
+  }
+  for (const row of names) stats.get(Number(row.member_id))?.mostOverdue.push(row.name)
+  return stats
+}

@@ -1,0 +1,104 @@
+import type { WecomConfig } from '../../config'
+import { TransportCode, WecomCode } from '../wecom/apiTypes'
+import type { WecomClient } from '../wecom/client'
+import { WecomApiError } from '../wecom/errors'
+
+/** Time, injectable: robot pacing and back-off are tested without waiting minutes. */
+export interface Clock {
+  now(): number
+  sleep(ms: number): Promise<void>
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+}
+
+export type AppMessage = { msgtype: 'markdown'; markdown: { content: string } } | { msgtype: 'textcard'; textcard: { title: string; description: string; url: string; btntxt?: string } }
+
+/** Robots take 20 messages a minute (wecom-protocol.md §3.9). */
+export const ROBOT_MESSAGES_PER_MINUTE = 20
+/** A per-minute limit blocks for the rest of the minute (§3 frequency limits). */
+const RATE_LIMIT_BLOCK_MS = 60_000
+/** Tries per message for failures that may pass: timeouts, network, busy, rate limits. */
+const TRIES = 3
+const BACKOFF_MS = [2_000, 8_000]
+/**
+ * WeCom drops an identical message to the same member within this interval (its maximum,
+ * 4 h [U]): if we crash after WeCom accepted a message but before we recorded it, the rerun's
+ * copy is dropped there instead of reaching the member twice.
+ */
+const DUPLICATE_CHECK_SECONDS = 4 * 3600
+
+const RETRIABLE: readonly number[] = [TransportCode.timeout, TransportCode.network, TransportCode.badResponse, WecomCode.systemBusy, WecomCode.concurrencyLimited, WecomCode.rateLimited]
+
+/**
+ * App messages and the group robot, with the retry rules of SPEC §4.4: transient failures
+ * retried with back-off (a 45009 waits out its minute), WeCom's invaliduser reported as
+ * 'invalid' and never retried, and the robot paced at 20 a minute.
+ */
+export class Messenger {
+  private readonly robotSends: number[] = []
+
+  constructor(
+    private readonly client: WecomClient,
+    private readonly config: Pick<WecomConfig, 'agentId' | 'robotKey'>,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  get hasRobot(): boolean {
+    return this.config.robotKey !== null
+  }
+
+  /** One app message to one member: 'invalid' when WeCom says the member cannot receive it. */
+  async sendApp(userid: string, message: AppMessage): Promise<'sent' | 'invalid'> {
+    const body = { touser: userid, agentid: Number(this.config.agentId), ...message, enable_duplicate_check: 1, duplicate_check_interval: DUPLICATE_CHECK_SECONDS }
+    return this.withRetries(async () => {
+      try {
+        const answer = await this.client.call('sendAppMessage', { body })
+        // WeCom lower-cases the userids it reports.
+        const invalid = (answer.invaliduser ?? '').split('|').map((u) => u.toLowerCase())
+        return invalid.includes(userid.toLowerCase()) ? 'invalid' : 'sent'
+      } catch (error) {
+        if (error instanceof WecomApiError && error.code === WecomCode.allRecipientsInvalid) return 'invalid'
+        throw error
+      }
+    })
+  }
+
+  /** One markdown message to the team's group robot, waiting for room in its minute. */
+  async sendRobot(content: string): Promise<'sent'> {
+    const key = this.config.robotKey
+    if (!key) throw new Error('WECOM_ROBOT_KEY is not set')
+    return this.withRetries(async () => {
+      await this.robotSlot()
+      await this.client.call('sendRobotMessage', { query: { key }, body: { msgtype: 'markdown', markdown: { content } } })
+      return 'sent' as const
+    })
+  }
+
+  /** Waits until fewer than 20 robot messages went in the last minute, then takes a place. */
+  private async robotSlot(): Promise<void> {
+    for (;;) {
+      const now = this.clock.now()
+      while (this.robotSends.length > 0 && now - this.robotSends[0]! >= RATE_LIMIT_BLOCK_MS) this.robotSends.shift()
+      if (this.robotSends.length < ROBOT_MESSAGES_PER_MINUTE) {
+        this.robotSends.push(now)
+        return
+      }
+      await this.clock.sleep(this.robotSends[0]! + RATE_LIMIT_BLOCK_MS - now)
+    }
+  }
+
+  private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let tryNumber = 1; ; tryNumber++) {
+      try {
+        return await attempt()
+      } catch (error) {
+        const code = error instanceof WecomApiError ? error.code : undefined
+        if (code === undefined || !RETRIABLE.includes(code) || tryNumber >= TRIES) throw error
+        await this.clock.sleep(code === WecomCode.rateLimited ? RATE_LIMIT_BLOCK_MS : BACKOFF_MS[tryNumber - 1]!)
+      }
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { planDailyDigest, type PlannedMessage } from '../bot/digest'
+import { Messenger } from '../bot/messenger'
+import type { Job } from './registry'
+import { deliverOnce, type DeliveryOutcome } from './runLedger'
+
+/** App messages in flight at once: WeCom answers each in tens of ms; 2,000 one by one would take minutes. */
+const SEND_CONCURRENCY = 4
+
+/**
+ * Every morning (DIGEST_CRON): managers' digests, salespeople's to-do cards and the team
+ * digest for the group robot (SPEC §4.4). Each message goes through the deliveries ledger,
+ * so a rerun, a second process or a crash never sends one twice; a failed recipient does
+ * not hold up the others and is tried again by the next run.
+ */
+export const dailyDigestJob: Job = {
+  name: 'daily-digest',
+  schedule: (config) => config.digestCron,
+  catchUp: true,
+  async run({ config, dataSource, wecom, print, signal, clock }, { date, dryRun }) {
+    const messenger = new Messenger(wecom.client, wecom.config, clock)
+    const planned = await planDailyDigest(dataSource.manager, { date, timeZone: config.timezone, publicUrl: config.publicUrl, withRobot: messenger.hasRobot })
+    if (dryRun) {
+      for (const { key, message } of planned) print(`--- ${key}\n${message.msgtype === 'markdown' ? message.markdown.content : JSON.stringify(message.textcard, null, 2)}`)
+      return { summary: `dry run: ${planned.length} messages would be sent; nothing sent`, complete: true }
+    }
+
+    const tally: Record<DeliveryOutcome | 'stopped', number> = { sent: 0, already: 0, invalid: 0, failed: 0, stopped: 0 }
+    const deliver = async ({ key, userid, message }: PlannedMessage) => {
+      if (signal.aborted) {
+        tally.stopped++
+        return
+      }
+      const { outcome, error } = await deliverOnce(dataSource, { job: 'daily-digest', businessDate: date, recipient: key }, () =>
+        userid === null ? messenger.sendRobot(message.msgtype === 'markdown' ? message.markdown.content : '') : messenger.sendApp(userid, message),
+      )
+      tally[outcome]++
+      if (error) print(`daily-digest: ${key} failed: ${error.message}`)
+    }
+    const appMessages = planned.filter((p) => p.userid !== null)
+    // The robot's messages go in order, paced by the messenger, beside the app messages.
+    const robot = (async () => {
+      for (const message of planned.filter((p) => p.userid === null)) await deliver(message)
+    })()
+    let next = 0
+    await Promise.all([
+      robot,
+      ...Array.from({ length: SEND_CONCURRENCY }, async () => {
+        while (next < appMessages.length) await deliver(appMessages[next++]!)
+      }),
+    ])
+    const summary = `${planned.length} messages: ${tally.sent} sent, ${tally.already} already sent, ${tally.invalid} invalid recipients, ${tally.failed} failed${tally.stopped ? `, ${tally.stopped} not tried (claim lost)` : ''}`
+    return { summary, complete: tally.failed === 0 && tally.stopped === 0 }
+  },
+}
