@@ -32,6 +32,10 @@ export const TEST_CREDENTIALS = {
 
 export interface WecomHarness {
   dataSource: DataSource
+  /** DATABASE_URL of the harness's database, for our commands run as child processes. */
+  databaseUrl: string
+  /** The variables that point our commands at this database and the simulator. */
+  commandEnv(extra?: Record<string, string>): Record<string, string>
   simulator: Simulator
   wecom: WecomRuntime
   wecomConfig: WecomConfig
@@ -92,8 +96,25 @@ export async function startWecomHarness({
     server = await serveApp(database.dataSource, { wecom, config })
   }
   if (server) simulator.callbackUrl = `${server.url}/wecom/callback`
+  const databaseUrl = database.config.kind === 'sqlite' ? `sqlite:${database.config.path}` : database.config.url
   return {
     dataSource: database.dataSource,
+    databaseUrl,
+    commandEnv: (extra = {}) => ({
+      DATABASE_URL: databaseUrl,
+      PUBLIC_URL: TEST_PUBLIC_URL,
+      WECOM_CORP_ID: TEST_CREDENTIALS.corpId,
+      WECOM_AGENT_ID: String(TEST_CREDENTIALS.agentId),
+      WECOM_SECRET: TEST_CREDENTIALS.secret,
+      WECOM_TOKEN: TEST_CREDENTIALS.token,
+      WECOM_AES_KEY: TEST_CREDENTIALS.aesKey,
+      WECOM_API_BASE: listening.url,
+      WECOM_OAUTH_BASE: listening.url,
+      ...(robotKey ? { WECOM_ROBOT_KEY: robotKey } : {}),
+      SESSION_SECRET: 'test-session-secret-0123456789abcdef',
+      LOG_LEVEL: 'warn',
+      ...extra,
+    }),
     simulator,
     wecom,
     wecomConfig,

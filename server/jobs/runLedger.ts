@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { DataSource } from 'typeorm'
 import { JobDelivery, JobRun } from '../entities'
@@ -84,9 +85,14 @@ function ownerIsGone(owner: string): boolean {
   if (host !== hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false
   try {
     process.kill(Number(pid), 0)
-    return false
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+  // A killed process nobody reaped yet still answers signals: on Linux, its state says zombie.
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
   }
 }
 

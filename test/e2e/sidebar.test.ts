@@ -126,6 +126,21 @@ describe.runIf(enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => 
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('你没有跟进这位客户')
   })
 
+  it('opens the customer a loss alert links to, for the manager, and for nobody else', async () => {
+    await harness.simulator.customerDeletesMember({ userid: 'lisi', externalUserid: 'wmDemoCustomer032' })
+    await harness.drainInbox()
+    const alert = harness.simulator.appMessages.find((m) => m.recipients.includes('wanglei'))!
+    const link = new URL((alert.body.textcard as { url: string }).url)
+    expect(link.hash).toBe('#/customer/wmDemoCustomer032')
+    // Opened from the app message, not from a chat: WeCom names no customer.
+    const page = await openSidebar('wanglei', { entry: 'normal', customer: null, hash: link.hash })
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('"引号"\'与\'<script>alert(1)</script>')
+    expect(await page.getByText('客户已删除 李四，仍可查看资料').count()).toBe(1)
+    // zhangsan is neither lisi's manager nor an operator.
+    const stranger = await openSidebar('zhangsan', { entry: 'normal', customer: null, hash: link.hash })
+    await expect.poll(() => stranger.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('你没有跟进这位客户')
+  })
+
   it('says so clearly when the JS-SDK signature does not pass WeCom’s check', async () => {
     const page = await openSidebar('zhangsan', { agentTicket: 'a-ticket-that-is-not-the-apps' })
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('JS-SDK 签名未通过')
