@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { callbackAck } from './callbackAck'
+import { dailyDigestBenchmark } from './dailyDigest'
 import { fullSyncBenchmark } from './fullSync'
 import { sidebarPanelBenchmark } from './sidebarPanel'
 import type { Benchmark, BenchmarkReport } from './support/benchmark'
@@ -18,7 +19,7 @@ import { renderTable } from './support/table'
 import { Teardown } from './support/teardown'
 
 /** Every benchmark, in the order they run. */
-const BENCHMARKS: Benchmark[] = [callbackAck, fullSyncBenchmark, sidebarPanelBenchmark]
+const BENCHMARKS: Benchmark[] = [callbackAck, fullSyncBenchmark, sidebarPanelBenchmark, dailyDigestBenchmark]
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results')
 

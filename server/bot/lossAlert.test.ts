@@ -27,8 +27,8 @@ describe('the loss alert', () => {
   it('reaches the member and their manager once, however often WeCom delivers the event', async () => {
     expect(await harness.simulator.customerDeletesMember({ userid: 'lisi', externalUserid: CUSTOMER })).toBe(200)
     // WeCom retries a callback it thinks failed: the same event, freshly encrypted, three more times.
-    const [{ plaintext }] = await harness.dataSource.getRepository(InboxEvent).find()
-    for (let i = 0; i < 3; i++) expect((await harness.simulator.sendCallback(plaintext)).status).toBe(200)
+    const [journaled] = await harness.dataSource.getRepository(InboxEvent).find()
+    for (let i = 0; i < 3; i++) expect((await harness.simulator.sendCallback(journaled!.plaintext)).status).toBe(200)
     expect(await harness.dataSource.getRepository(InboxEvent).count()).toBe(1)
     await harness.drainInbox()
     // And the worker handling that one event again (a crash before it was marked done).
