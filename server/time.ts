@@ -35,10 +35,18 @@ function zoneOffsetMs(instant: number, timeZone: string): number {
 
 /** The instant a business date begins (its midnight in the zone). */
 export function startOfBusinessDay(date: string, timeZone: string): Date {
+  return zonedInstant(date, '00:00:00', timeZone)
+}
+
+/**
+ * The instant a wall-clock time in the zone stands for (`2026-11-23`, `09:30:00.000`).
+ * In a DST gap or overlap it takes the offset in force just before.
+ */
+export function zonedInstant(date: string, time: string, timeZone: string): Date {
   const [year, month, day] = date.split('-').map(Number) as [number, number, number]
-  const midnightAsUtc = Date.UTC(year, month - 1, day)
-  // Twice: the offset at a first guess can differ from the one at the answer across a DST change.
-  let instant = midnightAsUtc - zoneOffsetMs(midnightAsUtc, timeZone)
-  instant = midnightAsUtc - zoneOffsetMs(instant, timeZone)
+  const [hour, minute, second = 0] = time.split(':').map(Number) as [number, number, number?]
+  const wallAsUtc = Date.UTC(year, month - 1, day, hour, minute, Math.floor(second), Math.round((second % 1) * 1000))
+  let instant = wallAsUtc - zoneOffsetMs(wallAsUtc, timeZone)
+  instant = wallAsUtc - zoneOffsetMs(instant, timeZone)
   return new Date(instant)
 }

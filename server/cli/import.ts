@@ -1,15 +1,17 @@
-/** `npm run import -- scripts <file.csv>` (and, with issue 6, orders): bulk import with a report. */
-import { createReadStream, existsSync } from 'node:fs'
+/** `npm run import -- scripts|orders <file.csv>`: bulk import with a report (SPEC §3.4). */
+import { createReadStream, existsSync, statSync } from 'node:fs'
 import { ConfigError, loadConfig } from '../../config'
 import { createDataSource } from '../db/dataSource'
 import { migrate } from '../db/migrate'
 import { CsvHeaderError } from '../imports/csvRecords'
+import { importOrders } from '../orders/importOrders'
 import { importScripts } from '../scripts/importScripts'
 import { fail } from './bootstrap'
+import { createProgressBar } from './progressBar'
 
-const usage = 'Usage: npm run import -- scripts <file.csv>'
+const usage = 'Usage: npm run import -- scripts <file.csv>\n       npm run import -- orders <file.csv>'
 const [kind, file] = process.argv.slice(2)
-if (kind !== 'scripts') fail(kind === 'orders' ? 'Order import is not built yet (it comes with the orders issue).' : usage)
+if (kind !== 'scripts' && kind !== 'orders') fail(usage)
 if (!file) fail(usage)
 if (!existsSync(file)) fail(`No such file: ${file}`)
 
@@ -24,13 +26,21 @@ const dataSource = createDataSource(config.database)
 await dataSource.initialize()
 try {
   await migrate(dataSource)
-  const tty = process.stderr.isTTY
-  const summary = await importScripts(dataSource, createReadStream(file), (rows) => {
-    if (tty) process.stderr.write(`\r已读取 ${rows} 行…`)
-  })
-  if (tty) process.stderr.write('\n')
-  process.stdout.write(`scripts: created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, rejected ${summary.rejected.length}\n`)
-  for (const { line, reason } of summary.rejected) process.stdout.write(`  line ${line}: ${reason}\n`)
+  const input = createReadStream(file)
+  const size = statSync(file).size
+  const bar = createProgressBar()
+  // Progress in bytes read: the number of rows is not known until the end.
+  const progress = () => bar.update(kind === 'orders' ? '导入订单' : '导入话术', Math.round((input.bytesRead / Math.max(1, size)) * 100), 100)
+  if (kind === 'scripts') {
+    const summary = await importScripts(dataSource, input, progress)
+    process.stdout.write(`scripts: created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, rejected ${summary.rejected.length}\n`)
+    for (const { line, reason } of summary.rejected) process.stdout.write(`  line ${line}: ${reason}\n`)
+  } else {
+    const summary = await importOrders(dataSource, input, { timeZone: config.timezone, onProgress: progress })
+    process.stdout.write(`orders: inserted ${summary.inserted}, updated ${summary.updated}, unmatched ${summary.unmatched}, rejected ${summary.rejected}\n`)
+    for (const { line, reason } of summary.rejections) process.stdout.write(`  line ${line}: ${reason}\n`)
+    if (summary.rejected > summary.rejections.length) process.stdout.write(`  … and ${summary.rejected - summary.rejections.length} more rejected lines\n`)
+  }
 } catch (error) {
   process.stderr.write(`Import stopped: ${error instanceof CsvHeaderError ? error.message : (error as Error).message}\n`)
   process.exitCode = 2

@@ -1,6 +1,8 @@
 import { In, Not, type EntityManager } from 'typeorm'
 import { Customer, FollowRelation, FollowTag, type FollowStatus } from '../entities'
 import type { ExternalContact, FollowInfo } from '../wecom/apiTypes'
+import { bindIdentities, matchOrdersOfNewCustomers } from '../orders/identities'
+import { phoneOrNull } from '../orders/orderInput'
 import { tagIdsByWecomId } from './tags'
 
 /** One member's follow of a customer, as WeCom reports it (get and batch/get_by_user alike). */
@@ -92,7 +94,13 @@ export async function upsertCustomers(
     for (const row of await manager.find(Customer, { select: { id: true, externalUserid: true }, where: { externalUserid: In(created) } })) {
       ids.set(row.externalUserid, row.id)
     }
+    await matchOrdersOfNewCustomers(manager, created, now)
   }
+  await bindIdentities(
+    manager,
+    unique.filter((c) => c.unionid).map((c) => ({ customerId: ids.get(c.external_userid)!, kind: 'unionid' as const, platform: '', value: c.unionid!, source: 'wecom' })),
+    now,
+  )
   return { ids, counts }
 }
 
@@ -192,6 +200,13 @@ export async function upsertFollowers(
   }
   counts.updated += reactivated.affected ?? 0
   await replaceTags(manager, written, links)
+  await bindIdentities(
+    manager,
+    unique.flatMap(({ customerId, follower }) =>
+      follower.remarkMobiles.map(phoneOrNull).flatMap((phone) => (phone ? [{ customerId, kind: 'phone' as const, platform: '', value: phone, source: 'remark_mobile' }] : [])),
+    ),
+    now,
+  )
   return counts
 }
 

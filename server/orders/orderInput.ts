@@ -1,0 +1,124 @@
+import { ORDER_STATUSES, type OrderStatus } from '../entities'
+import { zonedInstant } from '../time'
+
+/** An order as a shop reports it, checked: what the CSV import and the order webhook save. */
+export interface OrderInput {
+  platform: string
+  orderNo: string
+  status: OrderStatus
+  paidAt: Date | null
+  amountCents: number
+  items: { name: string; quantity: number }[]
+  externalUserid: string | null
+  unionid: string | null
+  phone: string | null
+  buyerId: string | null
+}
+
+/** The fields as text, the way a CSV row has them (the webhook's JSON is brought to this). */
+export interface RawOrder {
+  platform: string
+  order_no: string
+  status: string
+  paid_at: string
+  amount: string
+  /** `name*qty|name*qty`. */
+  items: string
+  external_userid: string
+  unionid: string
+  phone: string
+  buyer_id: string
+}
+
+export const ORDER_FIELDS = ['platform', 'order_no', 'status', 'paid_at', 'amount', 'items', 'external_userid', 'unionid', 'phone', 'buyer_id'] as const
+
+const MAX_ITEMS = 200
+const AMOUNT = /^\d{1,10}(\.\d{1,2})?$/
+// ISO 8601, or `YYYY-MM-DD HH:mm:ss` in the business time zone; an offset, when given, decides.
+const PAID_AT = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:?\d{2})?$/
+
+export class OrderRejected extends Error {}
+
+const reject = (reason: string): never => {
+  throw new OrderRejected(reason)
+}
+
+function text(value: string, name: string, max: number): string | null {
+  const trimmed = value.trim()
+  if (trimmed === '') return null
+  if ([...trimmed].length > max) reject(`${name} is longer than ${max} characters`)
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) reject(`${name} contains control characters`)
+  return trimmed
+}
+
+function paidAt(value: string, timeZone: string): Date | null {
+  if (value.trim() === '') return null
+  const match = PAID_AT.exec(value.trim()) ?? reject(`paid_at "${value}" is neither ISO 8601 nor YYYY-MM-DD HH:mm:ss`)
+  const [, date, time, offset] = match
+  const instant = offset ? new Date(`${date}T${time}${offset === 'Z' ? 'Z' : offset.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`) : zonedInstant(date!, time!.length === 5 ? `${time}:00` : time!, timeZone)
+  // Date accepts 2026-02-30; a paid_at that is not a real moment is a typo in the source.
+  if (Number.isNaN(instant.getTime()) || !isRealDate(date!)) reject(`paid_at "${value}" is not a real date`)
+  return instant
+}
+
+function isRealDate(date: string): boolean {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number]
+  const check = new Date(Date.UTC(y, m - 1, d))
+  return check.getUTCFullYear() === y && check.getUTCMonth() === m - 1 && check.getUTCDate() === d
+}
+
+function items(value: string): OrderInput['items'] {
+  if (value.trim() === '') return []
+  const parts = value.split('|')
+  if (parts.length > MAX_ITEMS) reject(`more than ${MAX_ITEMS} items`)
+  return parts.map((part) => {
+    // The quantity follows the last '*': a name may contain one.
+    const star = part.lastIndexOf('*')
+    const name = star < 0 ? '' : part.slice(0, star).trim()
+    const quantity = star < 0 ? '' : part.slice(star + 1).trim()
+    if (!name || !/^\d{1,6}$/.test(quantity) || Number(quantity) < 1) reject(`item "${part}" is not name*quantity`)
+    return { name: text(name, 'item name', 255)!, quantity: Number(quantity) }
+  })
+}
+
+/** Digits only, without a +86 / 0086 prefix: how remark mobiles are kept. */
+export function normalizePhone(value: string): string | null {
+  const digits = value.replace(/[\s()-]/g, '').replace(/^(\+86|0086)/, '')
+  if (digits === '') return null
+  if (!/^\+?\d{5,20}$/.test(digits)) reject(`phone "${value}" is not a phone number`)
+  return digits
+}
+
+/** A remark mobile as a phone identity, or null when it is not a phone number. */
+export function phoneOrNull(value: string): string | null {
+  try {
+    return normalizePhone(value)
+  } catch {
+    return null
+  }
+}
+
+/** Checks one order; throws OrderRejected with the reason, in English, for the report. */
+export function parseOrder(raw: RawOrder, timeZone: string): OrderInput {
+  const platform = text(raw.platform, 'platform', 32) ?? reject('platform is empty')
+  const orderNo = text(raw.order_no, 'order_no', 64) ?? reject('order_no is empty')
+  const status = raw.status.trim()
+  if (!(ORDER_STATUSES as readonly string[]).includes(status)) reject(`status "${raw.status}" is not one of ${ORDER_STATUSES.join('|')}`)
+  const amount = raw.amount.trim()
+  if (!AMOUNT.test(amount)) reject(`amount "${raw.amount}" is not yuan like 123.45`)
+  const [whole, fraction = ''] = amount.split('.')
+  const order: OrderInput = {
+    platform,
+    orderNo,
+    status: status as OrderStatus,
+    paidAt: paidAt(raw.paid_at, timeZone),
+    amountCents: Number(whole) * 100 + Number(fraction.padEnd(2, '0')),
+    items: items(raw.items),
+    externalUserid: text(raw.external_userid, 'external_userid', 64),
+    unionid: text(raw.unionid, 'unionid', 64),
+    phone: normalizePhone(raw.phone),
+    buyerId: text(raw.buyer_id, 'buyer_id', 128),
+  }
+  if (!order.externalUserid && !order.unionid && !order.phone && !order.buyerId) reject('no identity: external_userid, unionid, phone or buyer_id is needed')
+  return order
+}
