@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { callbackAck } from './callbackAck'
 import { dailyDigestBenchmark } from './dailyDigest'
 import { fullSyncBenchmark } from './fullSync'
+import { orderImportBenchmark } from './orderImport'
 import { sidebarPanelBenchmark } from './sidebarPanel'
 import type { Benchmark, BenchmarkReport } from './support/benchmark'
 import { REPO_ROOT } from './support/serverProcess'
@@ -19,7 +20,7 @@ import { renderTable } from './support/table'
 import { Teardown } from './support/teardown'
 
 /** Every benchmark, in the order they run. */
-const BENCHMARKS: Benchmark[] = [callbackAck, fullSyncBenchmark, sidebarPanelBenchmark, dailyDigestBenchmark]
+const BENCHMARKS: Benchmark[] = [callbackAck, fullSyncBenchmark, sidebarPanelBenchmark, dailyDigestBenchmark, orderImportBenchmark]
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results')
 

@@ -4,10 +4,21 @@
  * agree on what "today" is.
  */
 
+/** Intl formatters cost far more to make than to use (an import converts a million times). */
+function cached<T>(make: (timeZone: string) => T): (timeZone: string) => T {
+  const made = new Map<string, T>()
+  return (timeZone) => made.get(timeZone) ?? made.set(timeZone, make(timeZone)).get(timeZone)!
+}
+
+// en-CA formats as YYYY-MM-DD.
+const dateFormat = cached((timeZone) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }))
+const wallClockFormat = cached(
+  (timeZone) => new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }),
+)
+
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone: our business dates. */
 export function businessDate(instant: Date, timeZone: string): string {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant)
+  return dateFormat(timeZone).format(instant)
 }
 
 /** `date` moved by `days` calendar days. */
@@ -16,18 +27,23 @@ export function addDays(date: string, days: number): string {
   return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10)
 }
 
+/** Offsets by zone and quarter hour: no zone changes offset within one, and formatToParts is slow. */
+const offsets = new Map<string, number>()
+const QUARTER_HOUR_MS = 15 * 60_000
+
 /** How far the zone's wall clock is ahead of UTC at `instant`, in ms. */
 function zoneOffsetMs(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(instant))
+  const key = `${timeZone}@${Math.floor(instant / QUARTER_HOUR_MS)}`
+  let offset = offsets.get(key)
+  if (offset === undefined) {
+    if (offsets.size > 100_000) offsets.clear()
+    offsets.set(key, (offset = measureZoneOffsetMs(instant, timeZone)))
+  }
+  return offset
+}
+
+function measureZoneOffsetMs(instant: number, timeZone: string): number {
+  const parts = wallClockFormat(timeZone).formatToParts(new Date(instant))
   const part = (type: string) => Number(parts.find((p) => p.type === type)!.value)
   const wall = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'))
   return wall - Math.floor(instant / 1000) * 1000

@@ -1,12 +1,9 @@
 /** `npm run import -- scripts|orders <file.csv>`: bulk import with a report (SPEC §3.4). */
 import { createReadStream, existsSync, statSync } from 'node:fs'
-import { ConfigError, loadConfig } from '../../config'
-import { createDataSource } from '../db/dataSource'
-import { migrate } from '../db/migrate'
 import { CsvHeaderError } from '../imports/csvRecords'
 import { importOrders } from '../orders/importOrders'
 import { importScripts } from '../scripts/importScripts'
-import { fail } from './bootstrap'
+import { fail, openDatabase } from './bootstrap'
 import { createProgressBar } from './progressBar'
 
 const usage = 'Usage: npm run import -- scripts <file.csv>\n       npm run import -- orders <file.csv>'
@@ -15,17 +12,8 @@ if (kind !== 'scripts' && kind !== 'orders') fail(usage)
 if (!file) fail(usage)
 if (!existsSync(file)) fail(`No such file: ${file}`)
 
-let config
+const { config, dataSource } = await openDatabase()
 try {
-  config = loadConfig()
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message)
-  throw error
-}
-const dataSource = createDataSource(config.database)
-await dataSource.initialize()
-try {
-  await migrate(dataSource)
   const input = createReadStream(file)
   const size = statSync(file).size
   const bar = createProgressBar()

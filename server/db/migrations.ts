@@ -4,5 +4,6 @@ import { InitialSchema1795392000000 } from '../../migrations/1795392000000-Initi
 import { WecomIntegration1795392100000 } from '../../migrations/1795392100000-WecomIntegration'
 import { Sessions1795392200000 } from '../../migrations/1795392200000-Sessions'
 import { Bot1795392300000 } from '../../migrations/1795392300000-Bot'
+import { OrderSources1795392400000 } from '../../migrations/1795392400000-OrderSources'
 
-export const migrations = [InitialSchema1795392000000, WecomIntegration1795392100000, Sessions1795392200000, Bot1795392300000]
+export const migrations = [InitialSchema1795392000000, WecomIntegration1795392100000, Sessions1795392200000, Bot1795392300000, OrderSources1795392400000]

@@ -3,7 +3,7 @@ import { Customer, CustomerIdentity, FollowRelation } from './customer'
 import { ActivityLog, FollowUp } from './followUp'
 import { InboxEvent } from './inbox'
 import { JobDelivery, JobRun } from './job'
-import { Order, OrderItem } from './order'
+import { Order, OrderItem, OrderSource, OrderWait } from './order'
 import { Department, ManagerLink, ManagerOverride, Member, MemberDepartment } from './organization'
 import { Script, ScriptCategory, ScriptMemberUsage, ScriptTagTarget } from './script'
 import { FollowTag, Tag, TagGroup } from './tag'
@@ -27,7 +27,7 @@ export const entities = [
   Department, Member, MemberDepartment, ManagerLink, ManagerOverride,
   Customer, FollowRelation, CustomerIdentity,
   TagGroup, Tag, FollowTag,
-  Order, OrderItem,
+  Order, OrderItem, OrderSource, OrderWait,
   ScriptCategory, Script, ScriptTagTarget, ScriptMemberUsage,
   FollowUp, ActivityLog,
   InboxEvent,

@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm'
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm'
 import { bigintAsNumber } from '../db/columns'
 
 export const ORDER_STATUSES = ['paid', 'shipped', 'completed', 'refunded', 'cancelled'] as const
@@ -32,4 +32,27 @@ export class OrderItem {
   @Column({ type: 'integer' }) lineNo!: number
   @Column({ type: 'varchar', length: 255 }) name!: string
   @Column({ type: 'integer' }) quantity!: number
+}
+
+/** A shop system allowed to post orders to the webhook, with the secret that signs them. */
+@Entity('order_sources')
+export class OrderSource {
+  @PrimaryGeneratedColumn({ type: 'integer' }) id!: number
+  @Column({ type: 'varchar', length: 32 }) name!: string
+  @Column({ type: 'varchar', length: 32 }) platform!: string
+  @Column({ type: 'varchar', length: 64 }) secret!: string
+  @Column({ type: 'datetime', precision: 3 }) createdAt!: Date
+  @Column({ type: 'datetime', precision: 3, nullable: true }) rotatedAt!: Date | null
+}
+
+export const WAIT_KINDS = ['external_userid', 'unionid', 'phone', 'buyer_id'] as const
+export type WaitKind = (typeof WAIT_KINDS)[number]
+
+/** An identity of an order no customer matched yet: what late matching looks up. */
+@Entity('order_waits')
+export class OrderWait {
+  @PrimaryColumn({ type: 'integer' }) orderId!: number
+  @PrimaryColumn({ type: 'varchar', length: 16 }) kind!: WaitKind
+  @Column({ type: 'varchar', length: 32, default: '' }) platform!: string
+  @Column({ type: 'varchar', length: 128 }) value!: string
 }

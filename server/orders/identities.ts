@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm'
-import { isMysql, query } from '../db/sql'
-import { CustomerIdentity, type IdentityKind } from '../entities'
+import { query } from '../db/sql'
+import { CustomerIdentity, IDENTITY_KINDS, type IdentityKind, type WaitKind } from '../entities'
 import type { OrderInput } from './orderInput'
 
 export interface IdentityBinding {
@@ -13,14 +13,9 @@ export interface IdentityBinding {
   source: string
 }
 
-/** For an order row, the customer its column's value is bound to (NULL when none). */
-const BOUND_CUSTOMER = {
-  external_userid: 'SELECT c.id FROM customers c WHERE c.external_userid = orders.external_userid',
-  unionid: "SELECT i.customer_id FROM customer_identities i WHERE i.kind = 'unionid' AND i.platform = '' AND i.value = orders.unionid",
-  buyer_id: "SELECT i.customer_id FROM customer_identities i WHERE i.kind = 'buyer_id' AND i.platform = orders.platform AND i.value = orders.buyer_id",
-  phone: "SELECT i.customer_id FROM customer_identities i WHERE i.kind = 'phone' AND i.platform = '' AND i.value = orders.phone",
-} as const
 const CHUNK = 500
+/** Lookups by index take a batch of an import (2,000 orders) in one query. */
+const LOOKUP_CHUNK = 2_000
 
 const identityKey = (kind: string, platform: string, value: string) => `${kind}\u0000${platform}\u0000${value}`
 
@@ -43,9 +38,7 @@ export async function bindIdentities(manager: EntityManager, bindings: IdentityB
       .execute()
   }
   let matched = 0
-  for (const kind of ['unionid', 'buyer_id', 'phone'] as const) {
-    matched += await matchWaitingOrders(manager, kind, [...new Set(unique.filter((b) => b.kind === kind).map((b) => b.value))], now)
-  }
+  for (const kind of IDENTITY_KINDS) matched += await matchWaitingOrders(manager, kind, unique.filter((b) => b.kind === kind).map((b) => b.value), now)
   return matched
 }
 
@@ -55,68 +48,89 @@ export function matchOrdersOfNewCustomers(manager: EntityManager, externalUserid
 }
 
 /**
- * Unmatched orders whose `column` holds one of the values get the customer that value is
- * bound to now: one UPDATE per chunk, through the column's index.
+ * Waiting orders with one of these values get the customer the value is bound to now, and
+ * stop waiting. The waits are few, so this is cheap however many orders there are.
  */
-async function matchWaitingOrders(manager: EntityManager, column: keyof typeof BOUND_CUSTOMER, values: string[], now: Date): Promise<number> {
+async function matchWaitingOrders(manager: EntityManager, kind: WaitKind, values: string[], now: Date): Promise<number> {
   let matched = 0
   for (let i = 0; i < values.length; i += CHUNK) {
-    const result = await query<unknown>(
+    const waits = await query<{ order_id: number; platform: string; value: string }>(
       manager,
-      `UPDATE orders SET customer_id = (${BOUND_CUSTOMER[column]}), updated_at = :now
-        WHERE customer_id IS NULL AND ${column} IN (:...values) AND (${BOUND_CUSTOMER[column]}) IS NOT NULL`,
-      { now, values: values.slice(i, i + CHUNK) },
+      'SELECT order_id, platform, value FROM order_waits WHERE kind = :kind AND value IN (:...values)',
+      { kind, values: [...new Set(values.slice(i, i + CHUNK))] },
     )
-    matched += affectedRows(manager, result)
+    if (waits.length === 0) continue
+    const customers =
+      kind === 'external_userid'
+        ? await customersByExternalUserid(manager, waits.map((w) => w.value))
+        : await boundCustomers(manager, waits.map((w) => ({ kind, platform: w.platform, value: w.value })))
+    const customerOf = (w: { platform: string; value: string }) => customers.get(kind === 'external_userid' ? w.value : identityKey(kind, w.platform, w.value))
+    const ready = waits.filter((w) => customerOf(w) !== undefined)
+    if (ready.length === 0) continue
+    const parameters: Record<string, unknown> = { now, ids: ready.map((w) => Number(w.order_id)) }
+    const cases = ready.map((w) => `WHEN ${Number(w.order_id)} THEN ${customerOf(w)}`).join(' ')
+    await query(manager, `UPDATE orders SET customer_id = CASE id ${cases} END, updated_at = :now WHERE id IN (:...ids) AND customer_id IS NULL`, parameters)
+    await query(manager, 'DELETE FROM order_waits WHERE order_id IN (:...ids)', parameters)
+    matched += ready.length
   }
   return matched
 }
 
-/** Rows an UPDATE changed, from either driver's raw answer. */
-function affectedRows(manager: EntityManager, result: unknown): number {
-  if (isMysql(manager)) return Number((result as { affectedRows?: number }).affectedRows ?? 0)
-  // TypeORM's better-sqlite3 driver answers an UPDATE with [rows, changes].
-  return Array.isArray(result) ? Number(result[1] ?? 0) : Number((result as { changes?: number }).changes ?? 0)
+/** What an unmatched order waits for: a row per identity it carries (buyer ids per platform). */
+export function waitsOf(orderId: number, order: OrderInput): [number, WaitKind, string, string][] {
+  const waits: [number, WaitKind, string, string][] = []
+  if (order.externalUserid) waits.push([orderId, 'external_userid', '', order.externalUserid])
+  if (order.unionid) waits.push([orderId, 'unionid', '', order.unionid])
+  if (order.phone) waits.push([orderId, 'phone', '', order.phone])
+  if (order.buyerId) waits.push([orderId, 'buyer_id', order.platform, order.buyerId])
+  return waits
 }
 
-/** The customer each identity is bound to now. */
+async function customersByExternalUserid(manager: EntityManager, externalUserids: string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>()
+  const distinct = [...new Set(externalUserids)]
+  for (let i = 0; i < distinct.length; i += LOOKUP_CHUNK) {
+    const rows = await query<{ id: number; external_userid: string }>(manager, 'SELECT id, external_userid FROM customers WHERE external_userid IN (:...ids)', {
+      ids: distinct.slice(i, i + LOOKUP_CHUNK),
+    })
+    for (const row of rows) found.set(row.external_userid, Number(row.id))
+  }
+  return found
+}
+
+/** The customer each identity is bound to now: one query a chunk, whatever the kinds. */
 async function boundCustomers(manager: EntityManager, keys: { kind: string; platform: string; value: string }[]): Promise<Map<string, number>> {
   const found = new Map<string, number>()
-  const groups = new Map<string, string[]>()
-  for (const k of keys) {
-    const group = `${k.kind}\u0000${k.platform}`
-    const values = groups.get(group)
-    if (values) values.push(k.value)
-    else groups.set(group, [k.value])
-  }
-  for (const [group, values] of groups) {
-    const [kind, platform] = group.split('\u0000') as [string, string]
-    for (let i = 0; i < values.length; i += CHUNK) {
-      const rows = await query<{ customer_id: number; value: string }>(
-        manager,
-        'SELECT customer_id, value FROM customer_identities WHERE kind = :kind AND platform = :platform AND value IN (:...values)',
-        { kind, platform, values: values.slice(i, i + CHUNK) },
-      )
-      for (const row of rows) found.set(identityKey(kind, platform, row.value), Number(row.customer_id))
+  for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+    const groups = new Map<string, { kind: string; platform: string; values: string[] }>()
+    for (const k of keys.slice(i, i + LOOKUP_CHUNK)) {
+      const group = `${k.kind}\u0000${k.platform}`
+      const existing = groups.get(group)
+      if (existing) existing.values.push(k.value)
+      else groups.set(group, { kind: k.kind, platform: k.platform, values: [k.value] })
     }
+    const parameters: Record<string, unknown> = {}
+    const conditions = [...groups.values()].map((g, n) => {
+      Object.assign(parameters, { [`k${n}`]: g.kind, [`p${n}`]: g.platform, [`v${n}`]: g.values })
+      return `(kind = :k${n} AND platform = :p${n} AND value IN (:...v${n}))`
+    })
+    const rows = await query<{ customer_id: number; kind: string; platform: string; value: string }>(
+      manager,
+      `SELECT customer_id, kind, platform, value FROM customer_identities WHERE ${conditions.join(' OR ')}`,
+      parameters,
+    )
+    for (const row of rows) found.set(identityKey(row.kind, row.platform, row.value), Number(row.customer_id))
   }
   return found
 }
 
 /**
  * The customer of each order, by SPEC §3.4's precedence: external_userid, else unionid, else
- * a buyer id bound on that platform, else a phone. Four queries for any number of orders.
+ * a buyer id bound on that platform, else a phone. Two queries for a batch of an import.
  */
 export async function matchCustomers(manager: EntityManager, orders: OrderInput[]): Promise<(number | null)[]> {
   const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))]
-  const externalIds = distinct(orders.map((o) => o.externalUserid))
-  const byExternal = new Map<string, number>()
-  for (let i = 0; i < externalIds.length; i += CHUNK) {
-    const rows = await query<{ id: number; external_userid: string }>(manager, 'SELECT id, external_userid FROM customers WHERE external_userid IN (:...ids)', {
-      ids: externalIds.slice(i, i + CHUNK),
-    })
-    for (const row of rows) byExternal.set(row.external_userid, Number(row.id))
-  }
+  const byExternal = await customersByExternalUserid(manager, distinct(orders.map((o) => o.externalUserid)))
   const identities = await boundCustomers(manager, [
     ...distinct(orders.map((o) => o.unionid)).map((value) => ({ kind: 'unionid', platform: '', value })),
     ...orders.filter((o) => o.buyerId !== null).map((o) => ({ kind: 'buyer_id', platform: o.platform, value: o.buyerId! })),

@@ -44,6 +44,30 @@ export async function importOrders(
     summary.updated += batch.length - saved.length
   }
 
+  // Batches are written while the next ones are read: on MySQL two at once (each on its own
+  // connection), so the database and this process work side by side on two cores. A batch
+  // sharing an order with one still being written waits for it: the later row must win.
+  const inFlight = new Set<{ keys: Set<string>; done: Promise<void> }>()
+  const maxInFlight = dataSource.options.type === 'mysql' ? 2 : 1
+  let failure: unknown = null
+  const write = async (full: OrderInput[]) => {
+    const keys = new Set(full.map((o) => `${o.platform}\u0000${o.orderNo}`))
+    const conflicts = () => [...inFlight].some((other) => [...keys].some((key) => other.keys.has(key)))
+    while (inFlight.size >= maxInFlight || (inFlight.size > 0 && conflicts())) await Promise.race([...inFlight].map((f) => f.done))
+    if (failure) throw failure
+    const entry = {
+      keys,
+      done: flush(full).then(
+        () => void inFlight.delete(entry),
+        (error: unknown) => {
+          failure ??= error
+          inFlight.delete(entry)
+        },
+      ),
+    }
+    inFlight.add(entry)
+  }
+
   let batch: OrderInput[] = []
   let rows = 0
   for await (const record of csvRecords(input, { required: ['platform', 'order_no', 'status', 'paid_at', 'amount'], optional: ['items', 'external_userid', 'unionid', 'phone', 'buyer_id'] })) {
@@ -61,12 +85,14 @@ export async function importOrders(
       continue
     }
     if (batch.length >= BATCH) {
-      await flush(batch)
+      await write(batch)
       batch = []
       onProgress(rows)
     }
   }
-  if (batch.length > 0) await flush(batch)
+  if (batch.length > 0) await write(batch)
+  await Promise.all([...inFlight].map((f) => f.done))
+  if (failure) throw failure
   onProgress(rows)
   return summary
 }

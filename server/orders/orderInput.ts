@@ -22,8 +22,8 @@ export interface RawOrder {
   status: string
   paid_at: string
   amount: string
-  /** `name*qty|name*qty`. */
-  items: string
+  /** `name*qty|name*qty` (CSV), or the items themselves (webhook JSON). */
+  items: string | { name: string; quantity: number }[]
   external_userid: string
   unionid: string
   phone: string
@@ -67,7 +67,14 @@ function isRealDate(date: string): boolean {
   return check.getUTCFullYear() === y && check.getUTCMonth() === m - 1 && check.getUTCDate() === d
 }
 
-function items(value: string): OrderInput['items'] {
+function items(value: RawOrder['items']): OrderInput['items'] {
+  if (typeof value !== 'string') {
+    if (value.length > MAX_ITEMS) reject(`more than ${MAX_ITEMS} items`)
+    return value.map(({ name, quantity }) => {
+      if (!Number.isInteger(quantity) || quantity < 1 || quantity > 999_999) reject(`item "${name}" has quantity ${quantity}, not a whole number from 1`)
+      return { name: text(name, 'item name', 255) ?? reject('an item has no name'), quantity }
+    })
+  }
   if (value.trim() === '') return []
   const parts = value.split('|')
   if (parts.length > MAX_ITEMS) reject(`more than ${MAX_ITEMS} items`)
