@@ -12,6 +12,7 @@ import { createRefresher } from './contacts/refresh'
 import { authRoutes } from './routes/auth'
 import { customerRoutes } from './routes/customers'
 import { healthRoutes } from './routes/health'
+import { orderWebhookRoutes } from './routes/orderWebhook'
 import { wecomCallbackRoutes } from './routes/wecomCallback'
 import type { WecomRuntime } from './wecom/runtime'
 import { SIDEBAR_DIST } from './sidebarAssets'
@@ -39,6 +40,9 @@ export function createApp({ config, dataSource, logger, wecom, demo }: AppContex
 
   const health = healthRoutes(dataSource)
   app.use(health.routes()).use(health.allowedMethods())
+  // Signed by the shop system, not by a session: mounted before the session-guarded /api routers.
+  const orderWebhook = orderWebhookRoutes({ dataSource, timeZone: config.timezone, logger })
+  app.use(orderWebhook.routes()).use(orderWebhook.allowedMethods())
 
   if (wecom) {
     const callback = wecomCallbackRoutes({ codec: wecom.codec, dataSource, spool: wecom.spool, logger, onJournaled: wecom.onJournaled })

@@ -12,22 +12,21 @@ export interface CommandContext {
   wecom: WecomRuntime
 }
 
-/**
- * What a one-shot command against WeCom needs (sync, job): configuration, a migrated
- * database and the WeCom client. Exits with a clear message when it cannot have them.
- */
-export async function openCommandContext(command: string): Promise<CommandContext> {
-  let config: Config
+/** The configuration, or an exit with the message naming the bad variable. */
+export function loadConfigOrFail(): Config {
   try {
-    config = loadConfig()
+    return loadConfig()
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message)
     throw error
   }
-  if (!config.wecom) {
-    fail(`${command} needs a WeCom app: set WECOM_CORP_ID and the other WECOM_* variables (see .env.example).\nIn demo mode, npm start syncs the demo company from its built-in simulator by itself.`)
-  }
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
+}
+
+/**
+ * What every one-shot command needs: the configuration and a migrated database. Exits with
+ * a clear message when it cannot have them.
+ */
+export async function openDatabase(config = loadConfigOrFail()): Promise<{ config: Config; dataSource: DataSource }> {
   const dataSource = createDataSource(config.database)
   try {
     await dataSource.initialize()
@@ -35,6 +34,19 @@ export async function openCommandContext(command: string): Promise<CommandContex
   } catch (error) {
     fail(`Cannot use the database: ${(error as Error).message}`)
   }
+  return { config, dataSource }
+}
+
+/**
+ * What a one-shot command against WeCom needs (sync, job): that, and the WeCom client.
+ */
+export async function openCommandContext(command: string): Promise<CommandContext> {
+  const config = loadConfigOrFail()
+  if (!config.wecom) {
+    fail(`${command} needs a WeCom app: set WECOM_CORP_ID and the other WECOM_* variables (see .env.example).\nIn demo mode, npm start syncs the demo company from its built-in simulator by itself.`)
+  }
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
+  const { dataSource } = await openDatabase(config)
   return { config, logger, dataSource, wecom: createWecomRuntime(config.wecom, dataSource, { logger, spoolDir: 'data/inbox-spool' }) }
 }
 
