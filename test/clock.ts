@@ -1,4 +1,4 @@
-import type { Clock } from '../server/bot/messenger'
+import type { Clock } from '../server/clock'
 
 /** A clock that jumps instead of waiting: minutes of pacing and back-off pass at once. */
 export function virtualClock(start = Date.now()): Clock & { slept: number[] } {

@@ -1,18 +1,8 @@
 import type { WecomConfig } from '../../config'
+import { callPacer, systemClock, type Clock } from '../clock'
 import { TransportCode, WecomCode } from '../wecom/apiTypes'
 import type { WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
-
-/** Time, injectable: robot pacing and back-off are tested without waiting minutes. */
-export interface Clock {
-  now(): number
-  sleep(ms: number): Promise<void>
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-}
 
 export type AppMessage = { msgtype: 'markdown'; markdown: { content: string } } | { msgtype: 'textcard'; textcard: { title: string; description: string; url: string; btntxt?: string } }
 
@@ -38,13 +28,15 @@ const RETRIABLE: readonly number[] = [TransportCode.timeout, TransportCode.netwo
  * 'invalid' and never retried, and the robot paced at 20 a minute.
  */
 export class Messenger {
-  private readonly robotSends: number[] = []
+  private readonly robotSlot: () => Promise<void>
 
   constructor(
     private readonly client: WecomClient,
     private readonly config: Pick<WecomConfig, 'agentId' | 'robotKey'>,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.robotSlot = callPacer(ROBOT_MESSAGES_PER_MINUTE, RATE_LIMIT_BLOCK_MS, clock)
+  }
 
   get hasRobot(): boolean {
     return this.config.robotKey !== null
@@ -75,19 +67,6 @@ export class Messenger {
       await this.client.call('sendRobotMessage', { query: { key }, body: { msgtype: 'markdown', markdown: { content } } })
       return 'sent' as const
     })
-  }
-
-  /** Waits until fewer than 20 robot messages went in the last minute, then takes a place. */
-  private async robotSlot(): Promise<void> {
-    for (;;) {
-      const now = this.clock.now()
-      while (this.robotSends.length > 0 && now - this.robotSends[0]! >= RATE_LIMIT_BLOCK_MS) this.robotSends.shift()
-      if (this.robotSends.length < ROBOT_MESSAGES_PER_MINUTE) {
-        this.robotSends.push(now)
-        return
-      }
-      await this.clock.sleep(this.robotSends[0]! + RATE_LIMIT_BLOCK_MS - now)
-    }
   }
 
   private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
-import type { DataSource } from 'typeorm'
+import { In, type DataSource } from 'typeorm'
+import { upsertTransaction } from '../db/transaction'
 import { ActivityLog, FollowRelation, FollowTag, FollowUp, Script, ScriptMemberUsage, Tag, type Stage } from '../entities'
 import { AppError, notFound } from '../errors'
 import type { WecomClient } from '../wecom/client'
@@ -35,14 +36,34 @@ export async function setTag(
     if (error instanceof WecomApiError) throw new AppError('wecom_refused', 502, `WeCom did not change the tag (${error.code})`)
     throw error
   }
+  await recordTagChange(dataSource, { followId: follow.followId, customerId: follow.customerId, actorMemberId: actorId, added: marked ? [tag] : [], removed: marked ? [] : [tag] })
+}
+
+type TagRef = Pick<Tag, 'id' | 'name' | 'wecomTagId'>
+
+/**
+ * Our copy of a tag change WeCom accepted, and its activity log entries, together: changes
+ * made through the API send no callback, so nothing else would tell us. `by` says which
+ * job made it when no member did.
+ */
+export async function recordTagChange(
+  dataSource: DataSource,
+  { followId, customerId, actorMemberId, added, removed, by }: { followId: number; customerId: number; actorMemberId: number | null; added: TagRef[]; removed: TagRef[]; by?: string },
+): Promise<void> {
   const now = new Date()
-  await dataSource.transaction(async (tx) => {
-    if (marked) {
-      await tx.createQueryBuilder().insert().into(FollowTag).values({ followRelationId: follow.followId, tagId, createdAt: now }).orIgnore().execute()
-    } else {
-      await tx.delete(FollowTag, { followRelationId: follow.followId, tagId })
+  const entry = (action: string, tag: TagRef) => ({
+    actorMemberId,
+    customerId,
+    action,
+    detail: JSON.stringify({ tag: tag.name, wecomTagId: tag.wecomTagId, ...(by ? { job: by } : {}) }),
+    createdAt: now,
+  })
+  await upsertTransaction(dataSource, async (tx) => {
+    if (added.length > 0) {
+      await tx.createQueryBuilder().insert().into(FollowTag).values(added.map((tag) => ({ followRelationId: followId, tagId: tag.id, createdAt: now }))).orIgnore().execute()
     }
-    await tx.insert(ActivityLog, log(actorId, follow.customerId, marked ? 'tag_added' : 'tag_removed', { tag: tag.name, wecomTagId: tag.wecomTagId }, now))
+    if (removed.length > 0) await tx.delete(FollowTag, { followRelationId: followId, tagId: In(removed.map((tag) => tag.id)) })
+    await tx.insert(ActivityLog, [...added.map((tag) => entry('tag_added', tag)), ...removed.map((tag) => entry('tag_removed', tag))])
   })
 }
 

@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm'
 import type { Config } from '../../config'
-import type { Clock } from '../bot/messenger'
+import type { Clock } from '../clock'
 import type { Logger } from '../logger'
 import type { WecomRuntime } from '../wecom/runtime'
 import { dailyDigestJob } from './dailyDigest'
 import { reconcileJob } from './reconcile'
+import { segmentsJob } from './segments'
 
 export interface JobContext {
   config: Config
@@ -46,6 +47,6 @@ export interface Job {
   run(context: JobContext, options: JobOptions): Promise<JobResult>
 }
 
-export const jobs: Job[] = [dailyDigestJob, reconcileJob]
+export const jobs: Job[] = [dailyDigestJob, reconcileJob, segmentsJob]
 
 export const findJob = (name: string) => jobs.find((job) => job.name === name)
