@@ -61,3 +61,11 @@ export interface TodoItem {
   /** overdue: the date has passed, or added over 24 h ago and never followed up; today: due today. */
   kind: 'overdue' | 'today'
 }
+
+/** POST /api/customers/:id/bindings: an order number (platform optional while it is unique) or a shop's buyer id. */
+export type BindingRequest = { kind: 'order_no'; platform: string | null; value: string } | { kind: 'buyer_id'; platform: string; value: string }
+
+export interface BindingResult {
+  /** Orders that now belong to the customer because of this binding. */
+  matched: number
+}

@@ -8,6 +8,7 @@ import { loadPanel } from '../customers/panel'
 import { memberTodo } from '../customers/todo'
 import { STAGES } from '../entities'
 import { notFound } from '../errors'
+import { bindManually } from '../orders/manualBinding'
 import { parseBody } from '../http/body'
 import { requireSession, type SessionState } from '../http/session'
 import type { WecomRuntime } from '../wecom/runtime'
@@ -19,6 +20,11 @@ const followUpRequest = z.object({
 })
 const tagRequest = z.object({ marked: z.boolean() })
 const sendRequest = z.object({ scriptId: z.number().int().positive(), edited: z.boolean().default(false) })
+const printable = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
+const bindingRequest = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('order_no'), platform: printable(32).nullable().default(null), value: printable(64) }),
+  z.object({ kind: z.literal('buyer_id'), platform: printable(32), value: printable(128) }),
+])
 
 /** The sidebar's API: everything behind a session, every customer behind its access rule. */
 export function customerRoutes({ config, dataSource, wecom }: { config: Config; dataSource: DataSource; wecom: WecomRuntime }): Router<SessionState> {
@@ -60,6 +66,12 @@ export function customerRoutes({ config, dataSource, wecom }: { config: Config; 
     const follow = await followOf(ctx.state.member, ctx.params.externalUserid!)
     await recordScriptSend(dataSource, ctx.state.member.id, follow, scriptId, edited)
     ctx.status = 204
+  })
+
+  router.post('/customers/:externalUserid/bindings', async (ctx) => {
+    const binding = await parseBody(ctx, bindingRequest)
+    const follow = await followOf(ctx.state.member, ctx.params.externalUserid!)
+    ctx.body = await bindManually(dataSource, ctx.state.member.id, follow, binding)
   })
 
   router.get('/todo', async (ctx) => {

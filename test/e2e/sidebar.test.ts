@@ -1,4 +1,6 @@
+import { Readable } from 'node:stream'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { importOrders } from '../../server/orders/importOrders'
 import type { Browser, Page } from 'playwright-core'
 import { browserAvailable, fakeWecomHost, launchChromium, WECOM_USER_AGENT } from '../browser'
 import { testDatabaseKind } from '../database'
@@ -139,6 +141,24 @@ describe.runIf(enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => 
     // zhangsan is neither lisi's manager nor an operator.
     const stranger = await openSidebar('zhangsan', { entry: 'normal', customer: null, hash: link.hash })
     await expect.poll(() => stranger.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('你没有跟进这位客户')
+  })
+
+  it('binds an order number to the customer, and the panel shows the order', async () => {
+    const csv = `platform,order_no,status,paid_at,amount,items,external_userid,unionid,phone,buyer_id\ntmall,TB-777,paid,${new Date(Date.now() - 60_000).toISOString()},88.00,面膜*2,,,,buyer-777`
+    await importOrders(harness.dataSource, Readable.from([csv]), { timeZone: 'Asia/Shanghai' })
+    const page = await openSidebar('zhangsan')
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('🌸小美')
+    expect(await page.getByText('TB-777').count()).toBe(0)
+    await page.getByLabel('号码').fill('TB-777')
+    await page.getByRole('button', { name: '关联' }).click()
+    await expect.poll(() => page.getByText('TB-777').count()).toBe(1)
+    expect(await page.getByRole('status').filter({ hasText: '已关联' }).textContent()).toContain('新匹配 1 个订单')
+    // The script previews are filled from the new latest order.
+    expect(await page.getByText('上次您买的面膜用得怎么样').count()).toBe(1)
+    // Someone else's order is refused with a clear message.
+    await page.getByLabel('号码').fill('NO-SUCH-ORDER')
+    await page.getByRole('button', { name: '关联' }).click()
+    await expect.poll(() => page.getByRole('status').filter({ hasText: '没有找到这个订单号' }).count()).toBe(1)
   })
 
   it('says so clearly when the JS-SDK signature does not pass WeCom’s check', async () => {

@@ -1,0 +1,54 @@
+import type { DataSource } from 'typeorm'
+import type { BindingRequest, BindingResult } from '../api/contract'
+import type { VisibleFollow } from '../customers/access'
+import { query } from '../db/sql'
+import { upsertTransaction } from '../db/transaction'
+import { ActivityLog } from '../entities'
+import { AppError } from '../errors'
+import { bindIdentities } from './identities'
+
+const refused = (id: string, status: number, message: string) => new AppError(id, status, message)
+
+/**
+ * A member says an order, or a shop's buyer id, is this customer's (SPEC §4.5). An order
+ * already someone else's, or a buyer id bound to another customer, is refused: a member
+ * cannot move data between customers from a chat. An order's buyer id comes along, so the
+ * customer's other orders under it match too. Returns how many orders it matched.
+ */
+export async function bindManually(dataSource: DataSource, actorId: number, follow: VisibleFollow, binding: BindingRequest): Promise<BindingResult> {
+  return upsertTransaction(dataSource, async (tx) => {
+    const now = new Date()
+    let matched = 0
+    if (binding.kind === 'order_no') {
+      const orders = await query<{ id: number; platform: string; customer_id: number | null; buyer_id: string | null }>(
+        tx,
+        `SELECT id, platform, customer_id, buyer_id FROM orders WHERE order_no = :orderNo${binding.platform ? ' AND platform = :platform' : ''}`,
+        { orderNo: binding.value, platform: binding.platform },
+      )
+      if (orders.length === 0) throw refused('order_not_found', 404, 'No order has that number')
+      if (orders.length > 1) throw refused('order_ambiguous', 409, 'Orders of several platforms have that number: name the platform')
+      const order = orders[0]!
+      if (order.customer_id !== null && Number(order.customer_id) !== follow.customerId) throw refused('order_taken', 409, 'The order belongs to another customer')
+      if (order.customer_id === null) {
+        await query(tx, 'UPDATE orders SET customer_id = :customerId, updated_at = :now WHERE id = :id AND customer_id IS NULL', { customerId: follow.customerId, now, id: order.id })
+        await query(tx, 'DELETE FROM order_waits WHERE order_id = :id', { id: order.id })
+        matched = 1
+      }
+      if (order.buyer_id) {
+        matched += await bindIdentities(tx, [{ customerId: follow.customerId, kind: 'buyer_id', platform: order.platform, value: order.buyer_id, source: 'manual' }], now)
+      }
+    } else {
+      const [bound] = await query<{ customer_id: number }>(tx, "SELECT customer_id FROM customer_identities WHERE kind = 'buyer_id' AND platform = :platform AND value = :value", binding)
+      if (bound && Number(bound.customer_id) !== follow.customerId) throw refused('buyer_taken', 409, 'That buyer id is bound to another customer')
+      matched = await bindIdentities(tx, [{ customerId: follow.customerId, kind: 'buyer_id', platform: binding.platform, value: binding.value, source: 'manual' }], now)
+    }
+    await tx.insert(ActivityLog, {
+      actorMemberId: actorId,
+      customerId: follow.customerId,
+      action: binding.kind === 'order_no' ? 'order_bound' : 'buyer_bound',
+      detail: JSON.stringify({ ...binding, matched }),
+      createdAt: now,
+    })
+    return { matched }
+  })
+}
