@@ -13,6 +13,8 @@ export const testDatabaseKind: 'sqlite' | 'mysql' = process.env.TEST_DB === 'mys
 
 export interface TestDatabase {
   config: DatabaseConfig
+  /** DATABASE_URL for our commands run as child processes. */
+  url: string
   /** The database name on MySQL, the file on SQLite. */
   name: string
   drop(): Promise<void>
@@ -23,7 +25,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (testDatabaseKind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'scrm-test-'))
     const path = join(dir, 'scrm.sqlite')
-    return { config: { kind: 'sqlite', path }, name: path, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+    return { config: { kind: 'sqlite', path }, url: `sqlite:${path}`, name: path, drop: async () => rmSync(dir, { recursive: true, force: true }) }
   }
   const server = new URL(process.env.TEST_MYSQL_URL!)
   const name = `scrm_test_${randomBytes(6).toString('hex')}`
@@ -35,6 +37,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`
   return {
     config: { kind: 'mysql', url: url.toString() },
+    url: url.toString(),
     name,
     drop: async () => {
       const connection = await createConnection({ uri: server.toString() })

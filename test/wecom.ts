@@ -97,7 +97,7 @@ export async function startWecomHarness({
     server = await serveApp(database.dataSource, { wecom, config })
   }
   if (server) simulator.callbackUrl = `${server.url}/wecom/callback`
-  const databaseUrl = database.config.kind === 'sqlite' ? `sqlite:${database.config.path}` : database.config.url
+  const databaseUrl = database.url
   return {
     dataSource: database.dataSource,
     databaseUrl,

@@ -11,9 +11,7 @@ let dataSource: DataSource
 let cleanup: () => Promise<void>
 let databaseUrl: string
 beforeEach(async () => {
-  const database = await migratedDatabase()
-  ;({ dataSource, cleanup } = database)
-  databaseUrl = database.config.kind === 'mysql' ? database.config.url : `sqlite:${database.config.path}`
+  ;({ dataSource, cleanup, url: databaseUrl } = await migratedDatabase())
 })
 afterEach(() => cleanup())
 

@@ -24,8 +24,6 @@ function start(env: Record<string, string>, cwd?: string): TestProcess {
   return server
 }
 
-const databaseUrl = (database: TestDatabase) =>
-  database.config.kind === 'mysql' ? database.config.url : `sqlite:${database.config.path}`
 
 async function testDatabase(): Promise<TestDatabase> {
   const database = await createTestDatabase()
@@ -76,7 +74,7 @@ describe(`npm start on ${testDatabaseKind}`, () => {
 
   it('with WeCom configured, serves on the configured database and logs no secret', async () => {
     const database = await testDatabase()
-    const server = start({ ...production, DATABASE_URL: databaseUrl(database) })
+    const server = start({ ...production, DATABASE_URL: database.url })
     const [, url] = await server.waitFor(/sidebar\s+(http:\/\/localhost:\d+)\/sidebar\//)
     expect(server.output()).not.toContain('演示模式')
     expect(server.output()).toContain(testDatabaseKind === 'mysql' ? 'mysql://' : 'sqlite:')
@@ -103,7 +101,7 @@ describe(`npm start on ${testDatabaseKind}`, () => {
     const database = await testDatabase()
     // WeCom mode: the demo would also sync its company at start, and two processes writing
     // one SQLite file is not a supported setup (SQLite is for one process).
-    const env = { ...production, DATABASE_URL: databaseUrl(database) }
+    const env = { ...production, DATABASE_URL: database.url }
     // On SQLite, hold the file until both processes are up and waiting on it, so that
     // they really reach the migrations at the same moment.
     const barrier = database.config.kind === 'sqlite' ? new Database(database.config.path) : null
@@ -128,7 +126,7 @@ describe(`npm start on ${testDatabaseKind}`, () => {
 
   it('npm run migrate applies pending migrations, then finds none', async () => {
     const database = await testDatabase()
-    const env = { DATABASE_URL: databaseUrl(database) }
+    const env = { DATABASE_URL: database.url }
     const first = runScript('server/cli/migrate.ts', { env })
     expect((await first.exited).code).toBe(0)
     expect(first.output()).toContain(`applied ${new migrations[0]!().name}`)

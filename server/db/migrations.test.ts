@@ -114,7 +114,7 @@ describe(`migrations on ${testDatabaseKind}`, () => {
       await dataSource.destroy()
       await database.drop()
     })
-    const DATABASE_URL = database.config.kind === 'mysql' ? database.config.url : `sqlite:${database.config.path}`
+    const DATABASE_URL = database.url
 
     const writer = runScript('test/fixtures/timeProbe.ts', { args: ['write'], env: { DATABASE_URL, TZ: 'Asia/Shanghai' } })
     expect(await writer.exited, writer.output()).toEqual({ code: 0, signal: null })
