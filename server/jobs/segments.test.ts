@@ -274,11 +274,27 @@ describe('the segments job', () => {
     expect(markTagCalls(harness)).toHaveLength(19)
   })
 
-  it('stops sending when the run lost its claim', async () => {
+  it('stops sending when the claim is lost mid-run; what was sent stays recorded', async () => {
+    const controller = new AbortController()
+    harness.simulator.injectFault({ path: '/cgi-bin/externalcontact/mark_tag', latencyMs: 200 })
+    const running = segmentsJob.run({ ...harness.jobContext(), signal: controller.signal }, { date: today, dryRun: false })
+    while (markTagCalls(harness).length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    controller.abort()
+    const result = await running
+    expect(result.complete).toBe(false)
+    const [, changed, notTried] = /; (\d+) follows changed, 0 failed, (\d+) not tried \(claim lost\)$/.exec(result.summary) ?? []
+    // The calls already on their way finish (four at a time); no new one starts.
+    expect(Number(changed)).toBe(markTagCalls(harness).length)
+    expect(Number(changed)).toBeLessThanOrEqual(4)
+    expect(Number(changed) + Number(notTried)).toBe(18)
+  })
+
+  it('leaves WeCom alone when the run lost its claim', async () => {
     const context = { ...harness.jobContext(), signal: AbortSignal.abort() }
     const result = await segmentsJob.run(context, { date: today, dryRun: false })
-    expect(result).toEqual({ summary: 'segments: 重要价值 1, 重要保持 1, 新客 11, 活跃 1, 沉睡 2; 0 follows changed, 0 failed, 18 not tried (claim lost)', complete: false })
+    expect(result).toEqual({ summary: 'segments: 重要价值 1, 重要保持 1, 新客 11, 活跃 1, 沉睡 2; nothing changed (claim lost)', complete: false })
     expect(markTagCalls(harness)).toHaveLength(0)
+    expect(harness.simulator.calls.filter((call) => call.path === '/cgi-bin/externalcontact/add_corp_tag')).toHaveLength(0)
   })
 })
 

@@ -206,6 +206,8 @@ export const segmentsJob: Job = {
       return { summary: `dry run: ${counts}; ${changes.length} follows would change; nothing written`, complete: true }
     }
 
+    // A run that lost its claim leaves WeCom alone, the group included.
+    if (signal.aborted) return { summary: `${counts}; nothing changed (claim lost)`, complete: false }
     const { group, tags, created } = await ensureManagedGroup(dataSource, wecom.client)
     if (created) print(`segments: ${created}`)
     const changes = planChanges(await liveFollows(dataSource.manager, group.id, window.end), segments)
