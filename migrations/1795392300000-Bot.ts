@@ -1,7 +1,7 @@
 import { TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm'
 import { column as c, createTable } from '../server/db/columns'
 
-/** What the bot needs: run leases and the console's manager overrides. */
+/** What the bot needs: run and delivery leases, kept messages, and the console's manager overrides. */
 export class Bot1795392300000 implements MigrationInterface {
   name = 'Bot1795392300000'
 
@@ -9,6 +9,12 @@ export class Bot1795392300000 implements MigrationInterface {
     // A claimed run renews its lease while it works; a crashed one's lease runs out and the
     // next run takes over (its deliveries ledger says what was already sent).
     await q.addColumn('job_runs', new TableColumn(c.time('lease_until', { isNullable: true })))
+    // A delivery is claimed too ('sending' until then), so two senders never both send it;
+    // the message is kept, so that a resend after a crash is the same bytes (WeCom drops
+    // identical app messages within its duplicate-check interval).
+    await q.addColumn('job_deliveries', new TableColumn(c.string('claimed_by', 128, { isNullable: true })))
+    await q.addColumn('job_deliveries', new TableColumn(c.time('lease_until', { isNullable: true })))
+    await q.addColumn('job_deliveries', new TableColumn(c.text('payload', { isNullable: true })))
 
     // Set by the console: when a member has any, they are the member's managers, whatever
     // WeCom's direct_leader and department leaders say.
@@ -25,6 +31,9 @@ export class Bot1795392300000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.dropTable('manager_overrides')
+    await q.dropColumn('job_deliveries', 'payload')
+    await q.dropColumn('job_deliveries', 'lease_until')
+    await q.dropColumn('job_deliveries', 'claimed_by')
     await q.dropColumn('job_runs', 'lease_until')
   }
 }

@@ -7,6 +7,7 @@ import { createLossAlerter } from '../server/bot/lossAlert'
 import { Messenger } from '../server/bot/messenger'
 import type { Clock } from '../server/clock'
 import type { JobContext } from '../server/jobs/registry'
+import { newOwner } from '../server/jobs/runLedger'
 import { createEventHandler } from '../server/inbox/handlers'
 import { claimDueEvents, processInboxEvent, type InboxHandler } from '../server/inbox/worker'
 import { createLogger } from '../server/logger'
@@ -124,7 +125,7 @@ export async function startWecomHarness({
     jobContext({ clock: jobClock = clock, config: variables = {} } = {}) {
       const printed: string[] = []
       const config = parseConfig({ PUBLIC_URL: TEST_PUBLIC_URL, ...variables })
-      return { config, dataSource: database.dataSource, logger: createLogger('silent'), wecom, clock: jobClock, print: (line: string) => void printed.push(line), printed }
+      return { config, dataSource: database.dataSource, logger: createLogger('silent'), wecom, clock: jobClock, owner: newOwner(), print: (line: string) => void printed.push(line), printed }
     },
     async drainInbox() {
       let ran = 0

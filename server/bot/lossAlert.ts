@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm'
 import { query, rawInstant } from '../db/sql'
 import { MEMBER_STATUS } from '../entities'
-import { deliverOnce } from '../jobs/runLedger'
+import { deliverOnce, newOwner } from '../jobs/runLedger'
 import { businessDate } from '../time'
 import { htmlText } from './markdown'
-import type { Messenger } from './messenger'
+import type { AppMessage, Messenger } from './messenger'
 
 export type LossAlerter = (loss: { memberId: number; customerId: number; at: Date; eventId: number }) => Promise<void>
 
@@ -16,6 +16,8 @@ export type LossAlerter = (loss: { memberId: number; customerId: number; at: Dat
  * failed. A failure throws, and the inbox tries the event again later.
  */
 export function createLossAlerter({ dataSource, messenger, publicUrl, timeZone }: { dataSource: DataSource; messenger: Messenger; publicUrl: string; timeZone: string }): LossAlerter {
+  // This process, for the deliveries it claims: one that dies gives them up at once.
+  const owner = newOwner()
   return async ({ memberId, customerId, at, eventId }) => {
     const [loss] = await query<{ status: string; status_changed_at: Date | string | null; external_userid: string; customer_name: string; remark: string; member_id: number; member_userid: string; member_name: string }>(
       dataSource.manager,
@@ -51,7 +53,15 @@ export function createLossAlerter({ dataSource, messenger, publicUrl, timeZone }
     const recipients = [...new Set([loss.member_userid, ...managers.map((m) => m.userid)])]
     const date = businessDate(at, timeZone)
     const outcomes = await Promise.all(
-      recipients.map((userid) => deliverOnce(dataSource, { job: 'loss-alert', businessDate: date, recipient: `${userid}@event${eventId}` }, () => messenger.sendApp(userid, card))),
+      recipients.map((userid) =>
+        deliverOnce(
+          dataSource,
+          { job: 'loss-alert', businessDate: date, recipient: `${userid}@event${eventId}` },
+          JSON.stringify(card),
+          (recorded) => messenger.sendApp(userid, JSON.parse(recorded) as AppMessage),
+          owner,
+        ),
+      ),
     )
     const failed = outcomes.filter((o) => o.outcome === 'failed')
     if (failed.length > 0) throw new Error(`loss alert failed for ${failed.length} of ${recipients.length} recipients: ${failed[0]!.error?.message}`)

@@ -20,7 +20,14 @@ const BACKOFF_MS = [2_000, 8_000]
  */
 const DUPLICATE_CHECK_SECONDS = 4 * 3600
 
-const RETRIABLE: readonly number[] = [TransportCode.timeout, TransportCode.network, TransportCode.badResponse, WecomCode.systemBusy, WecomCode.concurrencyLimited, WecomCode.rateLimited]
+/**
+ * What we retry here. The client already backs off a few times on 45009, 45033 and -1; a
+ * 45009 that outlasts that waits out its minute. A transport failure may have reached
+ * WeCom: an app message is sent again (its duplicate check drops a copy), a robot message
+ * is not (robots have no such check).
+ */
+const RETRIABLE_APP: readonly number[] = [TransportCode.timeout, TransportCode.network, TransportCode.badResponse, WecomCode.rateLimited]
+const RETRIABLE_ROBOT: readonly number[] = [WecomCode.rateLimited]
 
 /**
  * App messages and the group robot, with the retry rules of SPEC §4.4: transient failures
@@ -45,7 +52,7 @@ export class Messenger {
   /** One app message to one member: 'invalid' when WeCom says the member cannot receive it. */
   async sendApp(userid: string, message: AppMessage): Promise<'sent' | 'invalid'> {
     const body = { touser: userid, agentid: Number(this.config.agentId), ...message, enable_duplicate_check: 1, duplicate_check_interval: DUPLICATE_CHECK_SECONDS }
-    return this.withRetries(async () => {
+    return this.withRetries(RETRIABLE_APP, async () => {
       try {
         const answer = await this.client.call('sendAppMessage', { body })
         // WeCom lower-cases the userids it reports.
@@ -62,20 +69,20 @@ export class Messenger {
   async sendRobot(content: string): Promise<'sent'> {
     const key = this.config.robotKey
     if (!key) throw new Error('WECOM_ROBOT_KEY is not set')
-    return this.withRetries(async () => {
+    return this.withRetries(RETRIABLE_ROBOT, async () => {
       await this.robotSlot()
       await this.client.call('sendRobotMessage', { query: { key }, body: { msgtype: 'markdown', markdown: { content } } })
       return 'sent' as const
     })
   }
 
-  private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+  private async withRetries<T>(retriable: readonly number[], attempt: () => Promise<T>): Promise<T> {
     for (let tryNumber = 1; ; tryNumber++) {
       try {
         return await attempt()
       } catch (error) {
         const code = error instanceof WecomApiError ? error.code : undefined
-        if (code === undefined || !RETRIABLE.includes(code) || tryNumber >= TRIES) throw error
+        if (code === undefined || !retriable.includes(code) || tryNumber >= TRIES) throw error
         await this.clock.sleep(code === WecomCode.rateLimited ? RATE_LIMIT_BLOCK_MS : BACKOFF_MS[tryNumber - 1]!)
       }
     }

@@ -1,5 +1,5 @@
 import { planDailyDigest, type PlannedMessage } from '../bot/digest'
-import { Messenger } from '../bot/messenger'
+import { Messenger, type AppMessage } from '../bot/messenger'
 import type { Job } from './registry'
 import { deliverOnce, type DeliveryOutcome } from './runLedger'
 
@@ -16,7 +16,7 @@ export const dailyDigestJob: Job = {
   name: 'daily-digest',
   schedule: (config) => config.digestCron,
   catchUp: true,
-  async run({ config, dataSource, wecom, print, signal, clock }, { date, dryRun }) {
+  async run({ config, dataSource, wecom, print, signal, clock, owner }, { date, dryRun }) {
     const messenger = new Messenger(wecom.client, wecom.config, clock)
     const planned = await planDailyDigest(dataSource.manager, { date, timeZone: config.timezone, publicUrl: config.publicUrl, withRobot: messenger.hasRobot })
     if (dryRun) {
@@ -30,9 +30,10 @@ export const dailyDigestJob: Job = {
         tally.stopped++
         return
       }
-      const { outcome, error } = await deliverOnce(dataSource, { job: 'daily-digest', businessDate: date, recipient: key }, () =>
-        userid === null ? messenger.sendRobot(message.msgtype === 'markdown' ? message.markdown.content : '') : messenger.sendApp(userid, message),
-      )
+      const { outcome, error } = await deliverOnce(dataSource, { job: 'daily-digest', businessDate: date, recipient: key }, JSON.stringify(message), (recorded) => {
+        const sent = JSON.parse(recorded) as AppMessage
+        return userid === null ? messenger.sendRobot(sent.msgtype === 'markdown' ? sent.markdown.content : '') : messenger.sendApp(userid, sent)
+      }, owner)
       tally[outcome]++
       if (error) print(`daily-digest: ${key} failed: ${error.message}`)
     }

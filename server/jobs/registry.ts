@@ -16,6 +16,8 @@ export interface JobContext {
   print: (line: string) => void
   /** Aborted when the run lost its claim (its lease lapsed and another process took over): stop sending. */
   signal: AbortSignal
+  /** Who runs it (its claim's owner): deliveries are claimed in that name. */
+  owner: string
   /** Time for pacing and back-off; tests inject one. */
   clock?: Clock
 }

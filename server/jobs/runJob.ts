@@ -1,5 +1,5 @@
 import type { Job, JobContext, JobOptions } from './registry'
-import { claimRun, RENEW_EVERY_MS } from './runLedger'
+import { claimRun, newOwner, RENEW_EVERY_MS } from './runLedger'
 
 export type JobRunOutcome =
   | { status: 'done' | 'failed'; summary: string }
@@ -13,12 +13,12 @@ export type JobRunOutcome =
  */
 export async function runJob(
   job: Job,
-  context: Omit<JobContext, 'signal'>,
+  context: Omit<JobContext, 'signal' | 'owner'>,
   options: JobOptions & { rerunDone?: boolean },
 ): Promise<JobRunOutcome> {
   const controller = new AbortController()
   if (options.dryRun) {
-    const result = await job.run({ ...context, signal: controller.signal }, options)
+    const result = await job.run({ ...context, signal: controller.signal, owner: newOwner() }, options)
     return { status: 'done', summary: result.summary }
   }
   const outcome = await claimRun(context.dataSource, job.name, options.date, { rerunDone: options.rerunDone })
@@ -35,7 +35,7 @@ export async function runJob(
   }, RENEW_EVERY_MS)
   renewing.unref()
   try {
-    const result = await job.run({ ...context, signal: controller.signal }, options)
+    const result = await job.run({ ...context, signal: controller.signal, owner: claim.owner }, options)
     const status = result.complete ? 'done' : 'failed'
     await claim.finish(status, result.summary)
     return { status, summary: result.summary }

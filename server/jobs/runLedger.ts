@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { DataSource } from 'typeorm'
 import { JobDelivery, JobRun } from '../entities'
@@ -11,8 +11,20 @@ export const RENEW_EVERY_MS = 15_000
 
 export type RunStatus = 'running' | 'done' | 'failed'
 
-/** Who holds a claim: the host and process, plus a nonce so that two runs of one process differ. */
-export const newOwner = () => `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
+/**
+ * The pid namespace we run in: a pid means a process only within one (containers sharing a
+ * host name each have their own). Unknown off Linux: then no claim is ever judged abandoned.
+ */
+const PID_NAMESPACE = (() => {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? 'unknown'
+  } catch {
+    return 'unknown'
+  }
+})()
+
+/** Who holds a claim: host, process and pid namespace, plus a nonce so that two runs of one process differ. */
+export const newOwner = () => `${hostname()}:${process.pid}:${PID_NAMESPACE}:${randomBytes(4).toString('hex')}`
 
 export interface RunClaim {
   id: number
@@ -81,8 +93,8 @@ function claimOf(dataSource: DataSource, id: number, owner: string): RunClaim {
 
 /** A claim made by a process on this host that no longer exists (it crashed or was killed). */
 function ownerIsGone(owner: string): boolean {
-  const [host, pid] = owner.split(':')
-  if (host !== hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false
+  const [host, pid, namespace] = owner.split(':')
+  if (host !== hostname() || namespace !== PID_NAMESPACE || PID_NAMESPACE === 'unknown' || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false
   try {
     process.kill(Number(pid), 0)
   } catch (error) {
@@ -106,31 +118,54 @@ export interface DeliveryKey {
 }
 
 /**
- * Sends one message at most once per key: recorded before sending, marked after. A key
- * already 'sent', or 'invalid' (WeCom's invaliduser: retrying cannot help), is skipped; a
- * 'failed' one is tried again by the next run. `send` resolves 'sent' or 'invalid', or throws.
+ * Longer than a send can take with its retries (a 45009 waits out its minute, twice): a
+ * delivery claimed by a process that died is sent again only after this.
+ */
+const DELIVERY_LEASE_MS = 5 * 60_000
+
+/**
+ * Sends one message at most once per key. The message is recorded before sending, then the
+ * row is claimed ('sending', with a lease) by a conditional update, so of two senders (two
+ * runs whose claims overlapped, or an inbox event handled twice) only one sends. Every attempt
+ * sends the message as first recorded: after a crash between WeCom's answer and our record,
+ * the resend is identical, and WeCom's duplicate check drops it. A key already 'sent' or
+ * 'invalid' (WeCom's invaliduser: retrying cannot help) is skipped; a 'failed' one is tried
+ * again by the next run. `send` gets the recorded payload and resolves 'sent' or 'invalid', or throws.
  */
 export async function deliverOnce(
   dataSource: DataSource,
   key: DeliveryKey,
-  send: () => Promise<'sent' | 'invalid'>,
+  payload: string,
+  send: (payload: string) => Promise<'sent' | 'invalid'>,
+  owner: string,
 ): Promise<{ outcome: DeliveryOutcome; error?: Error }> {
   const deliveries = dataSource.getRepository(JobDelivery)
+  const now = new Date()
   await deliveries
     .createQueryBuilder()
     .insert()
-    .values({ ...key, status: 'pending', attempts: 0, createdAt: new Date() })
+    .values({ ...key, status: 'pending', attempts: 0, payload, createdAt: now })
     .orIgnore()
     .updateEntity(false)
     .execute()
   const row = await deliveries.findOneByOrFail({ ...key })
   if (row.status === 'sent' || row.status === 'invalid') return { outcome: 'already' }
+  // A sender that died on this host gave it up at once; elsewhere, when its lease lapses.
+  const abandoned = row.status === 'sending' && row.claimedBy !== null && ownerIsGone(row.claimedBy) ? row.claimedBy : null
+  const claimed = await deliveries
+    .createQueryBuilder()
+    .update()
+    .set({ status: 'sending', claimedBy: owner, leaseUntil: new Date(now.getTime() + DELIVERY_LEASE_MS), attempts: () => 'attempts + 1' })
+    .where("id = :id AND (status IN ('pending', 'failed') OR (status = 'sending' AND (lease_until < :now OR claimed_by = :abandoned)))", { id: row.id, now, abandoned })
+    .execute()
+  // Someone else is sending it right now.
+  if (claimed.affected !== 1) return { outcome: 'already' }
   try {
-    const outcome = await send()
-    await deliveries.update({ id: row.id }, { status: outcome, attempts: row.attempts + 1, lastError: null, sentAt: new Date() })
+    const outcome = await send(row.payload ?? payload)
+    await deliveries.update({ id: row.id }, { status: outcome, lastError: null, sentAt: new Date(), claimedBy: null, leaseUntil: null })
     return { outcome }
   } catch (error) {
-    await deliveries.update({ id: row.id }, { status: 'failed', attempts: row.attempts + 1, lastError: String((error as Error).message).slice(0, 1000) })
+    await deliveries.update({ id: row.id }, { status: 'failed', lastError: String((error as Error).message).slice(0, 1000), claimedBy: null, leaseUntil: null })
     return { outcome: 'failed', error: error as Error }
   }
 }

@@ -26,7 +26,7 @@ function dueEarlierToday(task: ScheduledTask, now: Date, timeZone: string): bool
  * catch-up job whose time already came today but whose run is not done is run then: the
  * process that was down at 09:00, or the run that failed, is made up the same business day.
  */
-export function startScheduler(context: Omit<JobContext, 'signal' | 'print'>, jobs: readonly Job[]): Scheduler {
+export function startScheduler(context: Omit<JobContext, 'signal' | 'print' | 'owner'>, jobs: readonly Job[]): Scheduler {
   const { config, logger } = context
   const running = new Set<Promise<unknown>>()
 
