@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { startWecomHarness, TEST_CREDENTIALS, TEST_PUBLIC_URL, type WecomHarness } from '../../test/wecom'
+import { callsTo, startWecomHarness, TEST_CREDENTIALS, TEST_PUBLIC_URL, type WecomHarness } from '../../test/wecom'
 import { recomputeManagerLinks } from '../contacts/members'
 import { InboxEvent, ManagerOverride, Member } from '../entities'
 import { journalCallback } from '../inbox/journal'
@@ -36,6 +36,8 @@ describe('the loss alert', () => {
 
     const sent = alerts(harness)
     expect(sent.map((a) => a.userid).sort()).toEqual(['lisi', 'wanglei'])
+    // Sent once each: counted at our side, before WeCom's own duplicate check.
+    expect(callsTo(harness.simulator, SEND)).toHaveLength(2)
     const { card } = sent[0]!
     expect(card.url).toBe(`${TEST_PUBLIC_URL}/sidebar/#/customer/${CUSTOMER}`)
     // The nickname is shown as text, not markup, in the card's HTML.
@@ -51,6 +53,8 @@ describe('the loss alert', () => {
     expect(alerts(harness)).toHaveLength(1)
     await harness.handle(row!)
     expect(alerts(harness).map((a) => a.userid).sort()).toEqual(['lisi', 'wanglei'])
+    // The refused one, then the retry of only that one.
+    expect(callsTo(harness.simulator, SEND)).toHaveLength(3)
   })
 
   it('says nothing for a deletion older than what we know (the customer added the member again since)', async () => {
@@ -63,6 +67,7 @@ describe('the loss alert', () => {
     await journalCallback(harness.dataSource, lossEvent('lisi', CUSTOMER, Math.floor(Date.now() / 1000) - 3600))
     await harness.drainInbox()
     expect(alerts(harness)).toHaveLength(2)
+    expect(callsTo(harness.simulator, SEND)).toHaveLength(2)
   })
 
   it("goes to the console's override managers instead of WeCom's", async () => {

@@ -30,8 +30,8 @@ export function startScheduler(context: Omit<JobContext, 'signal' | 'print' | 'o
   const { config, logger } = context
   const running = new Set<Promise<unknown>>()
 
-  const run = (job: Job, reason: 'schedule' | 'catch-up') => {
-    const date = businessDate(new Date(), config.timezone)
+  const run = (job: Job, reason: 'schedule' | 'catch-up', now = new Date()) => {
+    const date = businessDate(now, config.timezone)
     const print = (line: string) => logger.info({ job: job.name, date }, line)
     const work = runJob(job, { ...context, print }, { date, dryRun: false })
       .then((outcome) => {
@@ -52,7 +52,7 @@ export function startScheduler(context: Omit<JobContext, 'signal' | 'print' | 'o
   for (const { task } of tasks) void task.start()
 
   const catchUp = async (now = new Date()) => {
-    await Promise.all(tasks.filter(({ job, task }) => job.catchUp && dueEarlierToday(task, now, config.timezone)).map(({ job }) => run(job, 'catch-up')))
+    await Promise.all(tasks.filter(({ job, task }) => job.catchUp && dueEarlierToday(task, now, config.timezone)).map(({ job }) => run(job, 'catch-up', now)))
   }
   const catchingUp = setInterval(() => void catchUp(), CATCH_UP_EVERY_MS)
   catchingUp.unref()
