@@ -26,6 +26,7 @@ try {
   } else {
     const summary = await importOrders(dataSource, input, { timeZone: config.timezone, onProgress: progress })
     process.stdout.write(`orders: inserted ${summary.inserted}, updated ${summary.updated}, unmatched ${summary.unmatched}, rejected ${summary.rejected}\n`)
+    if (summary.matchedAfter > 0) process.stdout.write(`  ${summary.matchedAfter} waiting orders matched by bindings made meanwhile\n`)
     for (const { line, reason } of summary.rejections) process.stdout.write(`  line ${line}: ${reason}\n`)
     if (summary.rejected > summary.rejections.length) process.stdout.write(`  … and ${summary.rejected - summary.rejections.length} more rejected lines\n`)
   }

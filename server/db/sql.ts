@@ -28,15 +28,15 @@ const sqlInstant = (value: Date) => value.toISOString().slice(0, 23).replace('T'
 /**
  * A multi-row INSERT with positional parameters, for bulk writes where TypeORM's query
  * builder costs more CPU than the database does. `upsert` turns it into an insert-or-update
- * on the unique key `keys`, overwriting `update`, and `keepWhenNull` unless the new value is
- * NULL (MySQL's ON DUPLICATE KEY, SQLite's ON CONFLICT).
+ * on the unique key `keys`, overwriting `update`, and setting `fillWhenNull` only where it is
+ * still NULL (MySQL's ON DUPLICATE KEY, SQLite's ON CONFLICT).
  */
 export async function insertRows(
   manager: EntityManager,
   table: string,
   columns: readonly string[],
   rows: readonly (readonly unknown[])[],
-  upsert?: { keys: readonly string[]; update: readonly string[]; keepWhenNull?: readonly string[] },
+  upsert?: { keys: readonly string[]; update: readonly string[]; fillWhenNull?: readonly string[] },
 ): Promise<void> {
   if (rows.length === 0) return
   const placeholders = `(${columns.map(() => '?').join(', ')})`
@@ -45,7 +45,7 @@ export async function insertRows(
     const incoming = (c: string) => (isMysql(manager) ? `VALUES(${c})` : `excluded.${c}`)
     const assignments = [
       ...upsert.update.map((c) => `${c} = ${incoming(c)}`),
-      ...(upsert.keepWhenNull ?? []).map((c) => `${c} = COALESCE(${incoming(c)}, ${c})`),
+      ...(upsert.fillWhenNull ?? []).map((c) => `${c} = COALESCE(${c}, ${incoming(c)})`),
     ].join(', ')
     sql += isMysql(manager) ? ` ON DUPLICATE KEY UPDATE ${assignments}` : ` ON CONFLICT (${upsert.keys.join(', ')}) DO UPDATE SET ${assignments}`
   }

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm'
 import { query } from '../db/sql'
-import { CustomerIdentity, IDENTITY_KINDS, type IdentityKind, type WaitKind } from '../entities'
+import { CustomerIdentity, IDENTITY_KINDS, WAIT_KINDS, type IdentityKind, type WaitKind } from '../entities'
 import type { OrderInput } from './orderInput'
 
 export interface IdentityBinding {
@@ -38,42 +38,79 @@ export async function bindIdentities(manager: EntityManager, bindings: IdentityB
       .execute()
   }
   let matched = 0
-  for (const kind of IDENTITY_KINDS) matched += await matchWaitingOrders(manager, kind, unique.filter((b) => b.kind === kind).map((b) => b.value), now)
+  for (const kind of IDENTITY_KINDS) matched += await matchWaitingOrders(manager, kind, unique.filter((b) => b.kind === kind), now)
   return matched
 }
 
 /** Orders that came before their customer, matched by external_userid once the customer is known. */
 export function matchOrdersOfNewCustomers(manager: EntityManager, externalUserids: string[], now = new Date()): Promise<number> {
-  return matchWaitingOrders(manager, 'external_userid', externalUserids, now)
+  return matchWaitingOrders(manager, 'external_userid', externalUserids.map((value) => ({ platform: '', value })), now)
 }
 
 /**
  * Waiting orders with one of these values get the customer the value is bound to now, and
- * stop waiting. The waits are few, so this is cheap however many orders there are.
+ * stop waiting: through the waits' (kind, platform, value) index, however many orders there are.
  */
-async function matchWaitingOrders(manager: EntityManager, kind: WaitKind, values: string[], now: Date): Promise<number> {
+async function matchWaitingOrders(manager: EntityManager, kind: WaitKind, keys: { platform: string; value: string }[], now: Date): Promise<number> {
+  const byPlatform = new Map<string, Set<string>>()
+  for (const { platform, value } of keys) byPlatform.set(platform, (byPlatform.get(platform) ?? new Set()).add(value))
   let matched = 0
-  for (let i = 0; i < values.length; i += CHUNK) {
-    const waits = await query<{ order_id: number; platform: string; value: string }>(
-      manager,
-      'SELECT order_id, platform, value FROM order_waits WHERE kind = :kind AND value IN (:...values)',
-      { kind, values: [...new Set(values.slice(i, i + CHUNK))] },
-    )
-    if (waits.length === 0) continue
-    const customers =
-      kind === 'external_userid'
-        ? await customersByExternalUserid(manager, waits.map((w) => w.value))
-        : await boundCustomers(manager, waits.map((w) => ({ kind, platform: w.platform, value: w.value })))
-    const customerOf = (w: { platform: string; value: string }) => customers.get(kind === 'external_userid' ? w.value : identityKey(kind, w.platform, w.value))
-    const ready = waits.filter((w) => customerOf(w) !== undefined)
-    if (ready.length === 0) continue
-    const parameters: Record<string, unknown> = { now, ids: ready.map((w) => Number(w.order_id)) }
-    const cases = ready.map((w) => `WHEN ${Number(w.order_id)} THEN ${customerOf(w)}`).join(' ')
-    await query(manager, `UPDATE orders SET customer_id = CASE id ${cases} END, updated_at = :now WHERE id IN (:...ids) AND customer_id IS NULL`, parameters)
-    await query(manager, 'DELETE FROM order_waits WHERE order_id IN (:...ids)', parameters)
-    matched += ready.length
+  for (const [platform, valueSet] of byPlatform) {
+    const values = [...valueSet]
+    for (let i = 0; i < values.length; i += CHUNK) {
+      const waits = await query<{ order_id: number; value: string }>(
+        manager,
+        'SELECT order_id, value FROM order_waits WHERE kind = :kind AND platform = :platform AND value IN (:...values)',
+        { kind, platform, values: values.slice(i, i + CHUNK) },
+      )
+      if (waits.length === 0) continue
+      const customers =
+        kind === 'external_userid'
+          ? await customersByExternalUserid(manager, waits.map((w) => w.value))
+          : await boundCustomers(manager, waits.map((w) => ({ kind, platform, value: w.value })))
+      const customerOf = (value: string) => customers.get(kind === 'external_userid' ? value : identityKey(kind, platform, value))
+      matched += await applyMatches(
+        manager,
+        waits.flatMap((w) => (customerOf(w.value) === undefined ? [] : [{ orderId: Number(w.order_id), customerId: customerOf(w.value)! }])),
+        now,
+      )
+    }
   }
   return matched
+}
+
+/**
+ * Every waiting order whose identity is now known, in SPEC §3.4's order of precedence: the
+ * sweep after an import (another writer may have bound a value while it ran) and in the
+ * nightly reconcile, so a match that raced past its binding is made within a day.
+ */
+export async function matchAllWaitingOrders(manager: EntityManager, now = new Date()): Promise<number> {
+  let matched = 0
+  for (const kind of WAIT_KINDS) {
+    const pairs = await query<{ order_id: number; customer_id: number }>(
+      manager,
+      kind === 'external_userid'
+        ? "SELECT w.order_id, c.id AS customer_id FROM order_waits w JOIN customers c ON c.external_userid = w.value WHERE w.kind = 'external_userid'"
+        : `SELECT w.order_id, i.customer_id FROM order_waits w
+             JOIN customer_identities i ON i.kind = w.kind AND i.platform = w.platform AND i.value = w.value
+            WHERE w.kind = :kind`,
+      { kind },
+    )
+    matched += await applyMatches(manager, pairs.map((p) => ({ orderId: Number(p.order_id), customerId: Number(p.customer_id) })), now)
+  }
+  return matched
+}
+
+/** Gives waiting orders their customers (an order that meanwhile got one keeps it) and ends their waits. */
+export async function applyMatches(manager: EntityManager, matches: { orderId: number; customerId: number }[], now = new Date()): Promise<number> {
+  for (let i = 0; i < matches.length; i += CHUNK) {
+    const chunk = matches.slice(i, i + CHUNK)
+    const parameters = { now, ids: chunk.map((m) => m.orderId) }
+    const cases = chunk.map((m) => `WHEN ${Number(m.orderId)} THEN ${Number(m.customerId)}`).join(' ')
+    await query(manager, `UPDATE orders SET customer_id = CASE id ${cases} END, updated_at = :now WHERE id IN (:...ids) AND customer_id IS NULL`, parameters)
+    await query(manager, 'DELETE FROM order_waits WHERE order_id IN (:...ids)', parameters)
+  }
+  return matches.length
 }
 
 /** What an unmatched order waits for: a row per identity it carries (buyer ids per platform). */

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startWecomHarness, type WecomHarness } from '../../test/wecom'
 import { query } from '../db/sql'
-import { CustomerIdentity, Order, OrderItem } from '../entities'
+import { Customer, CustomerIdentity, Order, OrderItem, OrderWait } from '../entities'
 import { importOrders } from './importOrders'
 
 const TZ = 'Asia/Shanghai'
@@ -28,7 +28,7 @@ describe('npm run import -- orders', () => {
 
   it('reads BOM and RFC 4180 quoting, and stores items, amounts and times in the business zone', async () => {
     const csv = `\uFEFF${HEADER}\r\n` + `jd,"JD-1",paid,2026-11-01 10:00:00,1234.5,"口红, 正红色*2|""小样""*1",wmDemoCustomer001,,,\r\n` + `jd,JD-2,completed,2026-11-02T08:00:00+08:00,99,面膜*3,wmDemoCustomer002,,,\r\n`
-    expect(await run(harness, csv)).toEqual({ inserted: 2, updated: 0, unmatched: 0, rejected: 0, rejections: [] })
+    expect(await run(harness, csv)).toEqual({ inserted: 2, updated: 0, unmatched: 0, matchedAfter: 0, rejected: 0, rejections: [] })
     const first = await orderOf(harness, 'jd', 'JD-1')
     expect(first).toMatchObject({ customer: 'wmDemoCustomer001', status: 'paid' })
     expect(Number(first!.amount_cents)).toBe(123_450)
@@ -52,6 +52,7 @@ describe('npm run import -- orders', () => {
       'jd,BAD-5,paid,2026-11-01 10:00:00,10,口红,wmDemoCustomer001,,,',
       'jd,BAD-6,paid',
       ',BAD-7,paid,2026-11-01 10:00:00,10,,wmDemoCustomer001,,,',
+      'jd,BAD-8,paid,2026-11-01 25:61:99,10,,wmDemoCustomer001,,,',
     ].join('\n')
     const summary = await run(harness, csv)
     expect(summary.inserted).toBe(1)
@@ -63,6 +64,7 @@ describe('npm run import -- orders', () => {
       { line: 7, reason: 'item "口红" is not name*quantity' },
       { line: 8, reason: '3 fields where the header has 10' },
       { line: 9, reason: 'platform is empty' },
+      { line: 10, reason: 'paid_at "2026-11-01 25:61:99" is neither ISO 8601 nor YYYY-MM-DD HH:mm:ss' },
     ])
     expect(await harness.dataSource.getRepository(Order).countBy({ source: 'import' })).toBe(1)
   })
@@ -109,5 +111,16 @@ describe('npm run import -- orders', () => {
     await harness.drainInbox()
     expect((await orderOf(harness, 'jd', 'L-1'))!.customer).toBe('wmLateCustomer')
     expect((await orderOf(harness, 'jd', 'L-2'))!.customer).toBe('wmLateCustomer')
+  })
+
+  it('matches, in the sweep after an import, a waiting order whose binding raced past it', async () => {
+    await run(harness, [HEADER, 'jd,RACE-1,paid,2026-11-01 10:00:00,10,,,,,buyer-race'].join('\n'))
+    // Another writer bound the buyer id without looking at waiting orders (it ran beside us).
+    const customer = await harness.dataSource.getRepository(Customer).findOneByOrFail({ externalUserid: 'wmDemoCustomer002' })
+    await harness.dataSource.getRepository(CustomerIdentity).insert({ customerId: customer.id, kind: 'buyer_id', platform: 'jd', value: 'buyer-race', source: 'manual', createdAt: new Date() })
+    expect((await orderOf(harness, 'jd', 'RACE-1'))!.customer).toBeNull()
+    expect(await run(harness, [HEADER, 'jd,OTHER-1,paid,2026-11-01 10:00:00,10,,wmDemoCustomer001,,,'].join('\n'))).toMatchObject({ inserted: 1, unmatched: 0, matchedAfter: 1 })
+    expect((await orderOf(harness, 'jd', 'RACE-1'))!.customer).toBe('wmDemoCustomer002')
+    expect(await harness.dataSource.getRepository(OrderWait).count()).toBe(0)
   })
 })

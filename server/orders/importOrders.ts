@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream'
 import type { DataSource } from 'typeorm'
 import { upsertTransaction } from '../db/transaction'
 import { csvRecords } from '../imports/csvRecords'
+import { matchAllWaitingOrders } from './identities'
 import { ORDER_FIELDS, OrderRejected, parseOrder, type OrderInput, type RawOrder } from './orderInput'
 import { saveOrders } from './saveOrders'
 
@@ -10,6 +11,8 @@ export interface OrderImportSummary {
   updated: number
   /** Saved without a customer: they wait for a binding. */
   unmatched: number
+  /** Waiting orders (of this import or earlier ones) the sweep after the import matched. */
+  matchedAfter: number
   rejected: number
   /** The first rejections, by line; a file of bad rows must not fill memory. */
   rejections: { line: number; reason: string }[]
@@ -29,7 +32,7 @@ export async function importOrders(
   input: Readable,
   { timeZone, onProgress = () => {} }: { timeZone: string; onProgress?: (rows: number) => void },
 ): Promise<OrderImportSummary> {
-  const summary: OrderImportSummary = { inserted: 0, updated: 0, unmatched: 0, rejected: 0, rejections: [] }
+  const summary: OrderImportSummary = { inserted: 0, updated: 0, unmatched: 0, matchedAfter: 0, rejected: 0, rejections: [] }
   const rejectLine = (line: number, reason: string) => {
     summary.rejected++
     if (summary.rejections.length < KEPT_REJECTIONS) summary.rejections.push({ line, reason })
@@ -93,6 +96,8 @@ export async function importOrders(
   if (batch.length > 0) await write(batch)
   await Promise.all([...inFlight].map((f) => f.done))
   if (failure) throw failure
+  // A binding made by another writer while we ran may fit orders we left waiting.
+  summary.matchedAfter = await upsertTransaction(dataSource, (tx) => matchAllWaitingOrders(tx))
   onProgress(rows)
   return summary
 }

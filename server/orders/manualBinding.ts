@@ -5,7 +5,7 @@ import { query } from '../db/sql'
 import { upsertTransaction } from '../db/transaction'
 import { ActivityLog } from '../entities'
 import { AppError } from '../errors'
-import { bindIdentities } from './identities'
+import { applyMatches, bindIdentities } from './identities'
 
 const refused = (id: string, status: number, message: string) => new AppError(id, status, message)
 
@@ -20,18 +20,25 @@ export async function bindManually(dataSource: DataSource, actorId: number, foll
     const now = new Date()
     let matched = 0
     if (binding.kind === 'order_no') {
-      const orders = await query<{ id: number; platform: string; customer_id: number | null; buyer_id: string | null }>(
-        tx,
-        `SELECT id, platform, customer_id, buyer_id FROM orders WHERE order_no = :orderNo${binding.platform ? ' AND platform = :platform' : ''}`,
-        { orderNo: binding.value, platform: binding.platform },
-      )
+      // By the (platform, order_no) index: with no platform named, every platform's.
+      const platforms = binding.platform ? [binding.platform] : (await query<{ platform: string }>(tx, 'SELECT DISTINCT platform FROM orders')).map((p) => p.platform)
+      const orders =
+        platforms.length === 0
+          ? []
+          : await query<{ id: number; platform: string; customer_id: number | null; buyer_id: string | null }>(
+              tx,
+              'SELECT id, platform, customer_id, buyer_id FROM orders WHERE platform IN (:...platforms) AND order_no = :orderNo',
+              { orderNo: binding.value, platforms },
+            )
       if (orders.length === 0) throw refused('order_not_found', 404, 'No order has that number')
       if (orders.length > 1) throw refused('order_ambiguous', 409, 'Orders of several platforms have that number: name the platform')
       const order = orders[0]!
       if (order.customer_id !== null && Number(order.customer_id) !== follow.customerId) throw refused('order_taken', 409, 'The order belongs to another customer')
       if (order.customer_id === null) {
-        await query(tx, 'UPDATE orders SET customer_id = :customerId, updated_at = :now WHERE id = :id AND customer_id IS NULL', { customerId: follow.customerId, now, id: order.id })
-        await query(tx, 'DELETE FROM order_waits WHERE order_id = :id', { id: order.id })
+        await applyMatches(tx, [{ orderId: Number(order.id), customerId: follow.customerId }], now)
+        // Another writer may have matched it between our read and our write.
+        const [stored] = await query<{ customer_id: number | null }>(tx, 'SELECT customer_id FROM orders WHERE id = :id', { id: order.id })
+        if (Number(stored?.customer_id) !== follow.customerId) throw refused('order_taken', 409, 'The order belongs to another customer')
         matched = 1
       }
       if (order.buyer_id) {

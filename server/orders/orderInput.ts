@@ -35,7 +35,7 @@ export const ORDER_FIELDS = ['platform', 'order_no', 'status', 'paid_at', 'amoun
 const MAX_ITEMS = 200
 const AMOUNT = /^\d{1,10}(\.\d{1,2})?$/
 // ISO 8601, or `YYYY-MM-DD HH:mm:ss` in the business time zone; an offset, when given, decides.
-const PAID_AT = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:?\d{2})?$/
+const PAID_AT = /^(\d{4}-\d{2}-\d{2})[T ]((?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:?\d{2})?$/
 
 export class OrderRejected extends Error {}
 

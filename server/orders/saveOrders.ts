@@ -19,10 +19,10 @@ const orderKey = (platform: string, orderNo: string) => `${platform}\u0000${orde
  * Upserts a batch of orders on (platform, order_no), items included, each matched to its
  * customer; a later order with the same key in the batch wins. A fixed number of queries
  * per batch, whatever its size. An order whose created_at is this batch's `now` is one it
- * inserted (two writers in one millisecond would only blur the counts). An order already bound to a customer (by a member, say)
- * keeps that customer when the new data matches nobody. A buyer id seen on a matched order
- * becomes a binding, which may match orders that were waiting for it. Call inside a
- * transaction.
+ * inserted (two writers in one millisecond would only blur the counts). An order that has a
+ * customer keeps it (a member may have bound it by hand): like identities, the first match
+ * wins. A buyer id seen on a matched order becomes a binding, which may match orders that
+ * were waiting for it. Call inside a transaction.
  */
 export async function saveOrders(manager: EntityManager, batch: OrderInput[], { source, now = new Date() }: { source: string; now?: Date }): Promise<SavedOrder[]> {
   const orders = [...new Map(batch.map((o) => [orderKey(o.platform, o.orderNo), o])).values()]
@@ -36,7 +36,7 @@ export async function saveOrders(manager: EntityManager, batch: OrderInput[], { 
     {
       keys: ['platform', 'order_no'],
       update: ['status', 'paid_at', 'amount_cents', 'external_userid', 'unionid', 'phone', 'buyer_id', 'source', 'updated_at'],
-      keepWhenNull: ['customer_id'],
+      fillWhenNull: ['customer_id'],
     },
   )
 

@@ -81,4 +81,12 @@ describe(`binding orders from the sidebar on ${testDatabaseKind}`, () => {
     expect(response.status).toBe(404)
     expect(await harness.dataSource.getRepository(ActivityLog).countBy({ action: 'order_bound' })).toBe(0)
   })
+
+  it('a re-import does not move an order a member bound', async () => {
+    const { api } = await signedIn(harness, 'zhangsan')
+    expect((await bind(api, 'wmDemoCustomer001', { kind: 'order_no', platform: 'jd', value: 'JD-555' })).status).toBe(200)
+    // The shop sends it again, now with customer 4's remark mobile.
+    await importOrders(harness.dataSource, Readable.from(['platform,order_no,status,paid_at,amount,items,external_userid,unionid,phone,buyer_id\njd,JD-555,shipped,2026-11-21 10:00:00,30.00,口红*1,,,13800000004,']), { timeZone: 'Asia/Shanghai' })
+    expect((await panel(api, 'wmDemoCustomer001')).orders.recent.find((o) => o.orderNo === 'JD-555')?.statusText).toBe('已发货')
+  })
 })
