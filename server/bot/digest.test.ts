@@ -58,7 +58,8 @@ describe('the daily digest', () => {
     const now = new Date()
     const today = await seedFollowUps(harness, now)
     const planned = await planDailyDigest(harness.dataSource.manager, { date: today, timeZone: TZ, publicUrl: TEST_PUBLIC_URL, withRobot: true, now })
-    expect(planned.map((p) => p.key)).toEqual(['digest:wanglei#1', 'todo:lisi', 'todo:zhangsan', 'robot#1'])
+    // Every salesperson gets a card, with nothing due too.
+    expect(planned.map((p) => p.key)).toEqual(['digest:wanglei#1', 'todo:lisi', 'todo:wanglei', 'todo:zhangsan', 'todo:zhaomin', 'robot#1'])
 
     const digest = planned[0]!.message
     if (digest.msgtype !== 'markdown') throw new Error('expected markdown')
@@ -70,17 +71,20 @@ describe('the daily digest', () => {
       '> 最久未跟进：🌸小美-老客、＜b＞加-老客',
       '> **李四**：<font color="warning">逾期 1</font> · 今日 0 · 新客户 0 · 流失 0',
       '> 最久未跟进：🦄测试𠮷',
-      '其余 1 人今日无待办。',
+      '> **赵敏**：逾期 0 · 今日 0 · 新客户 0 · 流失 0',
     ])
 
-    const card = planned[2]!.message
+    const card = planned[3]!.message
     if (card.msgtype !== 'textcard') throw new Error('expected a textcard')
     expect(card.textcard).toMatchObject({ title: '今日跟进提醒', url: `${TEST_PUBLIC_URL}/sidebar/#/todo`, btntxt: '去跟进' })
     expect(card.textcard.description).toContain('今日到期 1 位客户')
     expect(card.textcard.description).toContain('已逾期 2 位客户')
     expect(card.textcard.description).toContain('&#60;b&#62;加-老客')
 
-    const robot = planned[3]!.message
+    const quiet = planned[4]!.message
+    expect(quiet.msgtype === 'textcard' && quiet.textcard.description).toContain('今天没有要跟进的客户')
+
+    const robot = planned[5]!.message
     expect(robot.msgtype === 'markdown' && robot.markdown.content).toContain('> <@wanglei> 王磊团队 3 人：逾期 3 · 今日到期 1 · 新客户待跟进 1 · 昨日流失 1')
   })
 

@@ -27,18 +27,16 @@ const isQuiet = (r: Figures) => r.overdue + r.dueToday + r.newUnfollowed + r.los
 const chineseDate = (date: string) => `${Number(date.slice(5, 7))}月${Number(date.slice(8, 10))}日`
 const figuresLine = (r: Figures) => `逾期 ${r.overdue} · 今日到期 ${r.dueToday} · 新客户待跟进 ${r.newUnfollowed} · 昨日流失 ${r.lostYesterday}`
 
-/** A manager's markdown: team totals, then each report with something to do, then how many have nothing. */
+/** A manager's markdown: team totals, then every report's figures, the most overdue first. */
 function managerMessages(date: string, reports: MemberFollowUps[]): string[] {
   const header = `**团队跟进日报 · ${chineseDate(date)}**\n${figuresLine(sum(reports))}`
-  const busy = reports.filter((r) => !isQuiet(r)).sort((a, b) => b.overdue - a.overdue || b.dueToday - a.dueToday || a.userid.localeCompare(b.userid))
-  const blocks = busy.map((r) => {
+  const ordered = [...reports].sort((a, b) => b.overdue - a.overdue || b.dueToday - a.dueToday || a.userid.localeCompare(b.userid))
+  const blocks = ordered.map((r) => {
     const overdue = r.overdue > 0 ? `<font color="warning">逾期 ${r.overdue}</font>` : '逾期 0'
     const line = `> **${markdownText(r.name)}**：${overdue} · 今日 ${r.dueToday} · 新客户 ${r.newUnfollowed} · 流失 ${r.lostYesterday}`
     return r.mostOverdue.length > 0 ? `${line}\n> 最久未跟进：${r.mostOverdue.map((name) => markdownText(name, 16)).join('、')}` : line
   })
-  const quiet = reports.length - busy.length
-  if (busy.length === 0) blocks.push('团队今天没有逾期或到期的跟进。')
-  else if (quiet > 0) blocks.push(`其余 ${quiet} 人今日无待办。`)
+  if (reports.every(isQuiet)) blocks.push('团队今天没有逾期或到期的跟进。')
   return splitMessages(header, blocks, APP_MARKDOWN_MAX_BYTES)
 }
 
@@ -59,6 +57,7 @@ function todoCard(date: string, member: MemberFollowUps, publicUrl: string): App
         `<div class="gray">${chineseDate(date)}</div>`,
         `<div class="normal">今日到期 ${member.dueToday} 位客户</div>`,
         `<div class="highlight">已逾期 ${member.overdue} 位客户</div>`,
+        member.overdue + member.dueToday === 0 ? '<div class="gray">今天没有要跟进的客户</div>' : '',
         member.mostOverdue.length > 0 ? `<div class="gray">最久未跟进：${member.mostOverdue.map((name) => htmlText(name, 16)).join('、')}</div>` : '',
       ].join(''),
       url: `${publicUrl.replace(/\/$/, '')}/sidebar/#/todo`,
@@ -69,9 +68,8 @@ function todoCard(date: string, member: MemberFollowUps, publicUrl: string): App
 
 /**
  * Every message of one business date's digest (SPEC §4.4): each manager's markdown about
- * their reports, each salesperson with something due a card, and the team digest for the
- * group robot when there is one. Members with nothing due get no card: a daily "0 and 0"
- * teaches people to ignore the bot.
+ * their reports, each salesperson's card, and the team digest for the group robot when
+ * there is one.
  */
 export async function planDailyDigest(
   manager: EntityManager,
@@ -92,7 +90,7 @@ export async function planDailyDigest(
   const teams = new Map<number, { manager: MemberFollowUps; reports: MemberFollowUps[] }>()
   for (const link of links) {
     const managerId = Number(link.manager_id)
-    const team = teams.get(managerId) ?? { manager: stats.get(managerId) ?? { memberId: managerId, userid: link.manager_userid, name: link.manager_name, ...ZERO, mostOverdue: [] }, reports: [] }
+    const team = teams.get(managerId) ?? { manager: stats.get(managerId) ?? { memberId: managerId, userid: link.manager_userid, name: link.manager_name, ...ZERO, live: 0, mostOverdue: [] }, reports: [] }
     teams.set(managerId, team)
     // A report with no customers at all has nothing to count.
     const report = stats.get(Number(link.member_id))
@@ -104,8 +102,9 @@ export async function planDailyDigest(
     if (reports.length === 0) continue
     managerMessages(date, reports).forEach((content, i) => planned.push({ key: `digest:${boss.userid}#${i + 1}`, userid: boss.userid, message: { msgtype: 'markdown', markdown: { content } } }))
   }
+  // Every salesperson (a member with a live customer) gets a card, even with nothing due.
   for (const member of [...stats.values()].sort((a, b) => a.userid.localeCompare(b.userid))) {
-    if (member.overdue + member.dueToday === 0) continue
+    if (member.live === 0) continue
     planned.push({ key: `todo:${member.userid}`, userid: member.userid, message: todoCard(date, member, publicUrl) })
   }
   if (withRobot) {

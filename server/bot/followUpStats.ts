@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm'
+import { DUE_TODAY_SQL, OVERDUE_SQL } from '../customers/todo'
 import { query } from '../db/sql'
 import { MEMBER_STATUS } from '../entities'
 import { addDays, startOfBusinessDay } from '../time'
@@ -14,6 +15,8 @@ export interface MemberFollowUps {
   newUnfollowed: number
   /** Customers who deleted the member during the previous business day. */
   lostYesterday: number
+  /** Live follows: a member with none is no salesperson (any more). */
+  live: number
   /** The customers overdue the longest (remark, else WeCom name), most overdue first. */
   mostOverdue: string[]
 }
@@ -31,10 +34,6 @@ export function businessDayWindow(date: string, timeZone: string, now: Date) {
   return { start, end, asOf, yesterdayStart: startOfBusinessDay(addDays(date, -1), timeZone), dayAgo: new Date(asOf.getTime() - 86_400_000) }
 }
 
-/** The overdue rule of SPEC §4.4 as SQL over follow_relations `f` (:today, :dayAgo). */
-const OVERDUE = `f.status = 'active' AND (f.next_follow_up_on < :today
-  OR (f.next_follow_up_on IS NULL AND f.last_followed_up_at IS NULL AND f.added_at < :dayAgo))`
-
 /**
  * Every member's figures in two set-based queries, whatever the number of customers: one
  * pass over follow_relations for the counts, one ranking for the most overdue names. Dates
@@ -45,12 +44,13 @@ export async function followUpStats(manager: EntityManager, { date, timeZone, no
   const window = businessDayWindow(date, timeZone, now)
   const parameters = { today: date, dayAgo: window.dayAgo, asOf: window.asOf, yesterdayStart: window.yesterdayStart, todayStart: window.start, left: MEMBER_STATUS.left }
   const [counts, names] = await Promise.all([
-    query<{ member_id: number; userid: string; name: string; overdue: number | string; due_today: number | string; new_unfollowed: number | string; lost_yesterday: number | string }>(
+    query<{ member_id: number; userid: string; name: string; live: number | string; overdue: number | string; due_today: number | string; new_unfollowed: number | string; lost_yesterday: number | string }>(
       manager,
-      `SELECT m.id AS member_id, m.userid, m.name, t.overdue, t.due_today, t.new_unfollowed, t.lost_yesterday
+      `SELECT m.id AS member_id, m.userid, m.name, t.live, t.overdue, t.due_today, t.new_unfollowed, t.lost_yesterday
          FROM (SELECT f.member_id,
-                      SUM(CASE WHEN ${OVERDUE} THEN 1 ELSE 0 END) AS overdue,
-                      SUM(CASE WHEN f.status = 'active' AND f.next_follow_up_on = :today THEN 1 ELSE 0 END) AS due_today,
+                      SUM(CASE WHEN f.status = 'active' THEN 1 ELSE 0 END) AS live,
+                      SUM(CASE WHEN ${OVERDUE_SQL} THEN 1 ELSE 0 END) AS overdue,
+                      SUM(CASE WHEN ${DUE_TODAY_SQL} THEN 1 ELSE 0 END) AS due_today,
                       SUM(CASE WHEN f.status = 'active' AND f.next_follow_up_on IS NULL AND f.last_followed_up_at IS NULL
                                 AND f.added_at >= :dayAgo AND f.added_at < :asOf THEN 1 ELSE 0 END) AS new_unfollowed,
                       SUM(CASE WHEN f.status = 'deleted_by_customer' AND f.status_changed_at >= :yesterdayStart
@@ -66,7 +66,7 @@ export async function followUpStats(manager: EntityManager, { date, timeZone, no
       `SELECT r.member_id, CASE WHEN f.remark <> '' THEN f.remark ELSE c.name END AS name
          FROM (SELECT f.id, f.member_id,
                       ROW_NUMBER() OVER (PARTITION BY f.member_id ORDER BY COALESCE(f.next_follow_up_on, f.added_at), f.id) AS position
-                 FROM follow_relations f WHERE ${OVERDUE}) r
+                 FROM follow_relations f WHERE ${OVERDUE_SQL}) r
          JOIN follow_relations f ON f.id = r.id
          JOIN customers c ON c.id = f.customer_id
         WHERE r.position <= ${MOST_OVERDUE_NAMES}
@@ -84,6 +84,7 @@ export async function followUpStats(manager: EntityManager, { date, timeZone, no
       dueToday: Number(row.due_today),
       newUnfollowed: Number(row.new_unfollowed),
       lostYesterday: Number(row.lost_yesterday),
+      live: Number(row.live),
       mostOverdue: [],
     })
   }

@@ -1,3 +1,5 @@
+import { escapeHtml } from '../html'
+
 /**
  * Text for WeCom markdown and textcards. Names come from customers and members, so anyone
  * can put markup in them: WeCom markdown has no escape character, so markup characters
@@ -21,7 +23,7 @@ export function markdownText(value: string, maxChars = 24): string {
 export function htmlText(value: string, maxChars = 40): string {
   const chars = [...value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()]
   const short = chars.length > maxChars ? `${chars.slice(0, maxChars - 1).join('')}…` : chars.join('')
-  return short.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+  return escapeHtml(short)
 }
 
 export const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8')

@@ -3,6 +3,15 @@ import { query, rawDay, rawInstant } from '../db/sql'
 import type { TodoItem } from '../api/contract'
 import { businessDate } from '../time'
 
+/**
+ * SPEC §4.4, as SQL over follow_relations `f` with :today (the business date) and :dayAgo
+ * (24 h before now): overdue, when the next date has passed or a customer added over a day
+ * ago was never followed up; due, when the next date is today. The to-do page and the
+ * digest's counts both use these, so a card's numbers match the page it links to.
+ */
+export const OVERDUE_SQL = `f.status = 'active' AND (f.next_follow_up_on < :today
+  OR (f.next_follow_up_on IS NULL AND f.last_followed_up_at IS NULL AND f.added_at < :dayAgo))`
+export const DUE_TODAY_SQL = "f.status = 'active' AND f.next_follow_up_on = :today"
 
 /**
  * A member's follow-ups due, as SPEC §4.4 defines them, in the business time zone. One
@@ -15,9 +24,7 @@ export async function memberTodo(manager: EntityManager, memberId: number, timeZ
     `SELECT c.external_userid, c.name, f.remark, f.next_follow_up_on, f.added_at,
             CASE WHEN f.next_follow_up_on = :today THEN 'today' ELSE 'overdue' END AS due
        FROM follow_relations f JOIN customers c ON c.id = f.customer_id
-      WHERE f.member_id = :memberId AND f.status = 'active'
-        AND (f.next_follow_up_on <= :today
-             OR (f.next_follow_up_on IS NULL AND f.last_followed_up_at IS NULL AND f.added_at < :dayAgo))
+      WHERE f.member_id = :memberId AND ((${OVERDUE_SQL}) OR (${DUE_TODAY_SQL}))
       ORDER BY CASE WHEN f.next_follow_up_on IS NULL THEN f.added_at ELSE NULL END, f.next_follow_up_on, f.id
       LIMIT 500`,
     { memberId, today, dayAgo: new Date(now.getTime() - 86_400_000) },

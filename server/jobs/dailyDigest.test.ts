@@ -100,7 +100,11 @@ describe('the daily-digest job', () => {
     // The rerun takes over the dead process's claim and sends only what is missing.
     const rerun = await finished(runCli(harness, []))
     expect(rerun.code, rerun.output).toBe(0)
-    expect(rerun.output).toContain('1 sent, 4 already sent')
+    // The held message, plus any WeCom accepted before the kill but we had not yet marked:
+    // those go again as the same bytes, and WeCom's duplicate check drops them.
+    const [, sent, already] = /(\d+) sent, (\d+) already sent/.exec(rerun.output) ?? []
+    expect(Number(sent)).toBeGreaterThanOrEqual(1)
+    expect(Number(sent) + Number(already)).toBe(5)
     expect(delivered(harness)).toHaveLength(5)
     expect(new Set(delivered(harness)).size).toBe(5)
   }, 60_000)

@@ -1,4 +1,4 @@
-import { escapeHtml } from './html'
+import { escapeHtml } from '../../html'
 import type { AppMessageRecord, RobotMessageRecord } from './messageApi'
 import type { SimCompany } from './state'
 

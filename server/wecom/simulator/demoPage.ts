@@ -1,6 +1,6 @@
 import { DEMO_ACTION_PREFIX, FIELD_LIMITS, type Flash } from './demoActions'
 import { renderAppMessages, renderRobotMessages } from './demoMessages'
-import { escapeHtml } from './html'
+import { escapeHtml } from '../../html'
 import type { AppMessageRecord, RobotMessageRecord } from './messageApi'
 import type { SimCompany, SimCustomer, SimFollow, SimUser, SimUserStatus } from './state'
 

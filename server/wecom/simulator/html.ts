@@ -1,14 +1,10 @@
 import type { Context } from 'koa'
+import { escapeHtml } from '../../html'
 
 /**
  * HTML output of the simulator (the OAuth error pages and the demo page). Every value it
  * shows may come from a visitor or a customer nickname, so all of it goes through escapeHtml.
  */
-
-/** Text made safe for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(text: string | number): string {
-  return String(text).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
-}
 
 /** A small HTML page with one message, like the one the WeCom client shows when it cannot go on. */
 export function answerPage(ctx: Context, status: number, message: string): void {
