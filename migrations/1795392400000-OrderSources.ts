@@ -1,4 +1,4 @@
-import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm'
+import { TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm'
 import { column as c, createTable } from '../server/db/columns'
 
 /**
@@ -43,9 +43,12 @@ export class OrderSources1795392400000 implements MigrationInterface {
       await q.query(`INSERT INTO order_waits (order_id, kind, platform, value) SELECT id, '${kind}', ${platform}, ${column} FROM orders WHERE customer_id IS NULL AND ${column} IS NOT NULL`)
     }
     for (const name of ['ix_orders_external_userid', 'ix_orders_unionid', 'ix_orders_phone', 'ix_orders_platform_buyer_id']) await q.dropIndex('orders', name)
+    // A digest of the order's items: an update that brings the same items leaves them alone.
+    await q.addColumn('orders', new TableColumn(c.string('items_digest', 32, { default: "''" })))
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.dropColumn('orders', 'items_digest')
     await q.createIndices('orders', [
       new TableIndex({ name: 'ix_orders_external_userid', columnNames: ['external_userid'] }),
       new TableIndex({ name: 'ix_orders_unionid', columnNames: ['unionid'] }),

@@ -21,6 +21,8 @@ export class Order {
   @Column({ type: 'varchar', length: 128, nullable: true }) buyerId!: string | null
   /** 'import', 'webhook:<source>' or 'manual'. */
   @Column({ type: 'varchar', length: 64 }) source!: string
+  /** Of the items as last written ('' before any): an update bringing the same items skips them. */
+  @Column({ type: 'varchar', length: 32, default: '' }) itemsDigest!: string
   @Column({ type: 'datetime', precision: 3 }) createdAt!: Date
   @Column({ type: 'datetime', precision: 3 }) updatedAt!: Date
 }

@@ -77,6 +77,13 @@ describe('npm run import -- orders', () => {
     expect(await run(harness, csv)).toMatchObject({ inserted: 0, updated: 3 })
     expect(await harness.dataSource.getRepository(Order).countBy({ source: 'import' })).toBe(2)
     expect(await harness.dataSource.getRepository(OrderItem).count()).toBe(before)
+    // New items replace the old ones.
+    await run(harness, [HEADER, 'jd,R-2,paid,2026-11-01 10:00:00,20,防晒霜*3,wmDemoCustomer002,,,'].join('\n'))
+    const items = await query<{ name: string; quantity: number }>(
+      harness.dataSource.manager,
+      "SELECT i.name, i.quantity FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.order_no = 'R-2' ORDER BY i.line_no",
+    )
+    expect(items.map((i) => [i.name, Number(i.quantity)])).toEqual([['防晒霜', 3]])
   })
 
   it('matches by external_userid, else unionid, else a bound buyer id, else a remark mobile', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { EntityManager } from 'typeorm'
 import { insertRows, query, rawInstant } from '../db/sql'
 import { bindIdentities, matchCustomers, waitsOf } from './identities'
@@ -28,11 +29,12 @@ export async function saveOrders(manager: EntityManager, batch: OrderInput[], { 
   const orders = [...new Map(batch.map((o) => [orderKey(o.platform, o.orderNo), o])).values()]
   if (orders.length === 0) return []
   const matched = await matchCustomers(manager, orders)
+  const digests = orders.map((o) => itemsDigest(o.items))
   await insertRows(
     manager,
     'orders',
-    ['platform', 'order_no', 'status', 'paid_at', 'amount_cents', 'customer_id', 'external_userid', 'unionid', 'phone', 'buyer_id', 'source', 'created_at', 'updated_at'],
-    orders.map((o, i) => [o.platform, o.orderNo, o.status, o.paidAt, o.amountCents, matched[i], o.externalUserid, o.unionid, o.phone, o.buyerId, source, now, now]),
+    ['platform', 'order_no', 'status', 'paid_at', 'amount_cents', 'customer_id', 'external_userid', 'unionid', 'phone', 'buyer_id', 'source', 'items_digest', 'created_at', 'updated_at'],
+    orders.map((o, i) => [o.platform, o.orderNo, o.status, o.paidAt, o.amountCents, matched[i], o.externalUserid, o.unionid, o.phone, o.buyerId, source, digests[i], now, now]),
     {
       keys: ['platform', 'order_no'],
       update: ['status', 'paid_at', 'amount_cents', 'external_userid', 'unionid', 'phone', 'buyer_id', 'source', 'updated_at'],
@@ -45,8 +47,14 @@ export async function saveOrders(manager: EntityManager, batch: OrderInput[], { 
   const of = (o: OrderInput) => stored.get(orderKey(o.platform, o.orderNo))!
   const isNew = (o: OrderInput) => of(o).createdAt === now.getTime()
   const updated = orders.filter((o) => !isNew(o))
-  const changedItems = await ordersWithChangedItems(manager, updated.map((o) => ({ id: of(o).id, items: o.items })))
-  if (changedItems.size > 0) await query(manager, 'DELETE FROM order_items WHERE order_id IN (:...ids)', { ids: [...changedItems] })
+  // items_digest is not overwritten by the upsert: what is stored says what the items were.
+  const changedItems = new Set(orders.filter((o, i) => !isNew(o) && of(o).itemsDigest !== digests[i]).map((o) => of(o).id))
+  if (changedItems.size > 0) {
+    const ids = [...changedItems]
+    await query(manager, 'DELETE FROM order_items WHERE order_id IN (:...ids)', { ids })
+    const cases = orders.flatMap((o, i) => (changedItems.has(of(o).id) ? [`WHEN ${of(o).id} THEN '${digests[i]}'`] : [])).join(' ')
+    await query(manager, `UPDATE orders SET items_digest = CASE id ${cases} END WHERE id IN (:...ids)`, { ids })
+  }
   if (updated.length > 0) await query(manager, 'DELETE FROM order_waits WHERE order_id IN (:...ids)', { ids: updated.map((o) => of(o).id) })
   const waits = orders.flatMap((o) => (of(o).customerId === null ? waitsOf(of(o).id, o) : []))
   for (let i = 0; i < waits.length; i += ITEM_ROWS_PER_INSERT) await insertRows(manager, 'order_waits', ['order_id', 'kind', 'platform', 'value'], waits.slice(i, i + ITEM_ROWS_PER_INSERT))
@@ -63,44 +71,31 @@ export async function saveOrders(manager: EntityManager, batch: OrderInput[], { 
   return orders.map((o) => ({ orderNo: o.orderNo, result: isNew(o) ? 'inserted' : 'updated', customerId: of(o).customerId }))
 }
 
-/**
- * The orders among these whose stored items differ from the new ones: a re-import usually
- * brings the same items, and reading them costs far less than deleting and writing them.
- */
-async function ordersWithChangedItems(manager: EntityManager, orders: { id: number; items: OrderInput['items'] }[]): Promise<Set<number>> {
-  if (orders.length === 0) return new Set()
-  const listed = (items: { name: string; quantity: number | string }[]) => items.map((item) => `${item.name}\u0000${Number(item.quantity)}`).join('\u0001')
-  const stored = new Map<number, { name: string; quantity: number }[]>()
-  const rows = await query<{ order_id: number; name: string; quantity: number }>(
-    manager,
-    'SELECT order_id, name, quantity FROM order_items WHERE order_id IN (:...ids) ORDER BY order_id, line_no',
-    { ids: orders.map((o) => o.id) },
-  )
-  for (const row of rows) {
-    const items = stored.get(Number(row.order_id))
-    if (items) items.push(row)
-    else stored.set(Number(row.order_id), [row])
-  }
-  return new Set(orders.filter((o) => listed(o.items) !== listed(stored.get(o.id) ?? [])).map((o) => o.id))
-}
+/** A short digest of items, in order (base64url, so safe inside SQL text). */
+const itemsDigest = (items: OrderInput['items']) => createHash('sha1').update(JSON.stringify(items.map((i) => [i.name, i.quantity]))).digest('base64url')
 
 /** The batch's orders as stored, by key; createdAt in ms. */
-async function storedOrders(manager: EntityManager, orders: OrderInput[]): Promise<Map<string, { id: number; customerId: number | null; createdAt: number }>> {
+async function storedOrders(manager: EntityManager, orders: OrderInput[]): Promise<Map<string, { id: number; customerId: number | null; createdAt: number; itemsDigest: string }>> {
   const byPlatform = new Map<string, string[]>()
   for (const o of orders) {
     const orderNos = byPlatform.get(o.platform)
     if (orderNos) orderNos.push(o.orderNo)
     else byPlatform.set(o.platform, [o.orderNo])
   }
-  const found = new Map<string, { id: number; customerId: number | null; createdAt: number }>()
+  const found = new Map<string, { id: number; customerId: number | null; createdAt: number; itemsDigest: string }>()
   for (const [platform, orderNos] of byPlatform) {
-    const rows = await query<{ id: number; order_no: string; customer_id: number | null; created_at: Date | string }>(
+    const rows = await query<{ id: number; order_no: string; customer_id: number | null; created_at: Date | string; items_digest: string }>(
       manager,
-      'SELECT id, order_no, customer_id, created_at FROM orders WHERE platform = :platform AND order_no IN (:...orderNos)',
+      'SELECT id, order_no, customer_id, created_at, items_digest FROM orders WHERE platform = :platform AND order_no IN (:...orderNos)',
       { platform, orderNos },
     )
     for (const row of rows) {
-      found.set(orderKey(platform, row.order_no), { id: Number(row.id), customerId: row.customer_id === null ? null : Number(row.customer_id), createdAt: rawInstant(row.created_at).getTime() })
+      found.set(orderKey(platform, row.order_no), {
+        id: Number(row.id),
+        customerId: row.customer_id === null ? null : Number(row.customer_id),
+        createdAt: rawInstant(row.created_at).getTime(),
+        itemsDigest: row.items_digest,
+      })
     }
   }
   return found
