@@ -56,6 +56,7 @@ describe('configuration', () => {
     ['PUBLIC_URL', 'ftp://example.com', 'http:// or https://'],
     ['SCRM_TIMEZONE', 'Mars/Olympus', 'IANA time zone'],
     ['DIGEST_CRON', 'every morning', 'cron'],
+    ['DIGEST_CRON', '30 0 9 * * *', 'five-field'],
     ['LOG_LEVEL', 'loud', 'must be one of'],
     ['WECOM_AES_KEY', 'short', '43'],
     ['WECOM_AGENT_ID', 'abc', 'AgentId'],

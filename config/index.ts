@@ -125,7 +125,10 @@ const schema = z.object({
   SCRM_TIMEZONE: timezone.default('Asia/Shanghai'),
   DIGEST_CRON: z
     .string()
-    .refine((expr) => cron.validate(expr), { message: 'is not a valid cron expression' })
+    // Five fields, to the minute, as the same-day catch-up checks it: a seconds field could be missed.
+    .refine((expr) => cron.validate(expr) && expr.trim().split(/\s+/).length === 5, {
+      message: 'is not a five-field cron expression (minute hour day month weekday), e.g. 0 9 * * *',
+    })
     .default('0 9 * * *'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
