@@ -289,6 +289,22 @@ describe('the segments job', () => {
     expect(Number(changed) + Number(notTried)).toBe(18)
   })
 
+  it('waits out a 45009 minute and goes on, instead of failing the follow', async () => {
+    await run()
+    // One follow to change: customer 3 becomes 重要价值.
+    await addOrder(harness, 3, new Date(Date.now() - DAY_MS), 1000)
+    await addOrder(harness, 3, new Date(Date.now() - 2 * DAY_MS), 1000)
+    const before = callsTo(harness.simulator, MARK_TAG).length
+    // More 45009s than the client's own quick retries absorb (4 tries).
+    harness.simulator.injectFault({ path: MARK_TAG, errcode: 45009, times: 6 })
+    const clock = virtualClock()
+    const result = await segmentsJob.run({ ...harness.jobContext({ clock }), signal: new AbortController().signal }, { date: today, dryRun: false })
+    expect(result).toMatchObject({ complete: true })
+    expect(result.summary).toMatch(/; 1 follows changed, 0 failed$/)
+    expect(clock.slept).toEqual([60_000])
+    expect(callsTo(harness.simulator, MARK_TAG).length - before).toBe(7)
+  })
+
   it('leaves WeCom alone when the run lost its claim', async () => {
     const context = { ...harness.jobContext(), signal: AbortSignal.abort() }
     const result = await segmentsJob.run(context, { date: today, dryRun: false })

@@ -6,6 +6,7 @@ import { query, rawInstant } from '../db/sql'
 import { MEMBER_STATUS, Tag, TagGroup, type OrderStatus } from '../entities'
 import { addDays, startOfBusinessDay } from '../time'
 import type { WecomClient } from '../wecom/client'
+import { WecomCode } from '../wecom/apiTypes'
 import { WecomApiError } from '../wecom/errors'
 import type { Job } from './registry'
 
@@ -30,6 +31,9 @@ const SPENDING_STATUSES: OrderStatus[] = ['paid', 'shipped', 'completed']
  */
 const MARK_TAG_CALLS_PER_MINUTE = 5_000
 const MARK_TAG_CONCURRENCY = 4
+/** A per-minute limit blocks for the rest of the minute; a follow is tried this often at most. */
+const RATE_LIMIT_BLOCK_MS = 60_000
+const RATE_LIMITED_TRIES = 3
 const DRY_RUN_EXAMPLES = 5
 const DAY_MS = 86_400_000
 
@@ -214,27 +218,38 @@ export const segmentsJob: Job = {
 
     const tally = { changed: 0, failed: 0, stopped: 0 }
     const pace = callPacer(MARK_TAG_CALLS_PER_MINUTE, 60_000, clock)
+    // A 45009 that outlasts the client's quick back-off blocks the API for the rest of the
+    // minute (wecom-protocol.md §3): every worker waits it out, then the call is tried again.
+    let blockedUntil = 0
     const apply = async (change: TagChange) => {
       if (signal.aborted) {
         tally.stopped++
         return
       }
       const addTag = change.add === null ? null : tags.get(change.add)!
-      await pace()
-      try {
-        await wecom.client.call('markTag', {
-          body: {
-            userid: change.follow.userid,
-            external_userid: change.follow.externalUserid,
-            ...(addTag ? { add_tag: [addTag.wecomTagId] } : {}),
-            ...(change.remove.length > 0 ? { remove_tag: change.remove.map((tag) => tag.wecomTagId) } : {}),
-          },
-        })
-      } catch (error) {
-        if (!(error instanceof WecomApiError)) throw error
-        tally.failed++
-        print(`segments: ${describeChange(change)} failed: ${error.message}`)
-        return
+      for (let tryNumber = 1; ; tryNumber++) {
+        if (clock.now() < blockedUntil) await clock.sleep(blockedUntil - clock.now())
+        await pace()
+        try {
+          await wecom.client.call('markTag', {
+            body: {
+              userid: change.follow.userid,
+              external_userid: change.follow.externalUserid,
+              ...(addTag ? { add_tag: [addTag.wecomTagId] } : {}),
+              ...(change.remove.length > 0 ? { remove_tag: change.remove.map((tag) => tag.wecomTagId) } : {}),
+            },
+          })
+          break
+        } catch (error) {
+          if (!(error instanceof WecomApiError)) throw error
+          if (error.code === WecomCode.rateLimited && tryNumber < RATE_LIMITED_TRIES) {
+            blockedUntil = Math.max(blockedUntil, clock.now() + RATE_LIMIT_BLOCK_MS)
+            continue
+          }
+          tally.failed++
+          print(`segments: ${describeChange(change)} failed: ${error.message}`)
+          return
+        }
       }
       await recordTagChange(dataSource, {
         followId: change.follow.followId,
