@@ -45,9 +45,13 @@ export class OrderSources1795392400000 implements MigrationInterface {
     for (const name of ['ix_orders_external_userid', 'ix_orders_unionid', 'ix_orders_phone', 'ix_orders_platform_buyer_id']) await q.dropIndex('orders', name)
     // A digest of the order's items: an update that brings the same items leaves them alone.
     await q.addColumn('orders', new TableColumn(c.string('items_digest', 32, { default: "''" })))
+    // When the version we keep was stated (a webhook request's timestamp, an import's start):
+    // an older request, retried or replayed late, cannot set an order back.
+    await q.addColumn('orders', new TableColumn(c.time('version_at', { isNullable: true })))
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.dropColumn('orders', 'version_at')
     await q.dropColumn('orders', 'items_digest')
     await q.createIndices('orders', [
       new TableIndex({ name: 'ix_orders_external_userid', columnNames: ['external_userid'] }),

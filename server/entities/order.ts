@@ -23,6 +23,8 @@ export class Order {
   @Column({ type: 'varchar', length: 64 }) source!: string
   /** Of the items as last written ('' before any): an update bringing the same items skips them. */
   @Column({ type: 'varchar', length: 32, default: '' }) itemsDigest!: string
+  /** When the source stated this version: an older one arriving later is not applied. */
+  @Column({ type: 'datetime', precision: 3, nullable: true }) versionAt!: Date | null
   @Column({ type: 'datetime', precision: 3 }) createdAt!: Date
   @Column({ type: 'datetime', precision: 3 }) updatedAt!: Date
 }

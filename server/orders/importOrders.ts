@@ -40,7 +40,8 @@ export async function importOrders(
   const flush = async (batch: OrderInput[]) => {
     const saved = await upsertTransaction(dataSource, (tx) => saveOrders(tx, batch, { source: 'import' }))
     for (const order of saved) {
-      summary[order.result]++
+      // An import states no time of its own, so none of it is 'stale'.
+      summary[order.result === 'inserted' ? 'inserted' : 'updated']++
       if (order.customerId === null) summary.unmatched++
     }
     // A row repeating an earlier one of the batch updated it.

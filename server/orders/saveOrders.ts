@@ -6,7 +6,8 @@ import type { OrderInput } from './orderInput'
 
 export interface SavedOrder {
   orderNo: string
-  result: 'inserted' | 'updated'
+  /** 'stale': we keep a version the source stated later, and left it as it is. */
+  result: 'inserted' | 'updated' | 'stale'
   /** The customer it belongs to, or null while it waits for a binding. */
   customerId: number | null
 }
@@ -23,21 +24,33 @@ const orderKey = (platform: string, orderNo: string) => `${platform}\u0000${orde
  * inserted (two writers in one millisecond would only blur the counts). An order that has a
  * customer keeps it (a member may have bound it by hand): like identities, the first match
  * wins. A buyer id seen on a matched order becomes a binding, which may match orders that
- * were waiting for it. Call inside a transaction.
+ * were waiting for it. With `statedAt` (a webhook request's time), an order we keep in a
+ * version stated later is left alone: a retried or replayed older request cannot set it
+ * back. Call inside a transaction.
  */
-export async function saveOrders(manager: EntityManager, batch: OrderInput[], { source, now = new Date() }: { source: string; now?: Date }): Promise<SavedOrder[]> {
-  const orders = [...new Map(batch.map((o) => [orderKey(o.platform, o.orderNo), o])).values()]
-  if (orders.length === 0) return []
+export async function saveOrders(
+  manager: EntityManager,
+  batch: OrderInput[],
+  { source, now = new Date(), statedAt }: { source: string; now?: Date; statedAt?: Date },
+): Promise<SavedOrder[]> {
+  const deduplicated = [...new Map(batch.map((o) => [orderKey(o.platform, o.orderNo), o])).values()]
+  if (deduplicated.length === 0) return []
+  // A webhook request says when it was made (never later than now); an import is as of now.
+  const versionAt = new Date(Math.min((statedAt ?? now).getTime(), now.getTime()))
+  const newer = statedAt ? await ordersStatedAfter(manager, deduplicated, versionAt) : new Map<string, number | null>()
+  const orders = deduplicated.filter((o) => !newer.has(orderKey(o.platform, o.orderNo)))
+  const stale = deduplicated.filter((o) => newer.has(orderKey(o.platform, o.orderNo))).map((o): SavedOrder => ({ orderNo: o.orderNo, result: 'stale', customerId: newer.get(orderKey(o.platform, o.orderNo))! }))
+  if (orders.length === 0) return stale
   const matched = await matchCustomers(manager, orders)
   const digests = orders.map((o) => itemsDigest(o.items))
   await insertRows(
     manager,
     'orders',
-    ['platform', 'order_no', 'status', 'paid_at', 'amount_cents', 'customer_id', 'external_userid', 'unionid', 'phone', 'buyer_id', 'source', 'items_digest', 'created_at', 'updated_at'],
-    orders.map((o, i) => [o.platform, o.orderNo, o.status, o.paidAt, o.amountCents, matched[i], o.externalUserid, o.unionid, o.phone, o.buyerId, source, digests[i], now, now]),
+    ['platform', 'order_no', 'status', 'paid_at', 'amount_cents', 'customer_id', 'external_userid', 'unionid', 'phone', 'buyer_id', 'source', 'items_digest', 'version_at', 'created_at', 'updated_at'],
+    orders.map((o, i) => [o.platform, o.orderNo, o.status, o.paidAt, o.amountCents, matched[i], o.externalUserid, o.unionid, o.phone, o.buyerId, source, digests[i], versionAt, now, now]),
     {
       keys: ['platform', 'order_no'],
-      update: ['status', 'paid_at', 'amount_cents', 'external_userid', 'unionid', 'phone', 'buyer_id', 'source', 'updated_at'],
+      update: ['status', 'paid_at', 'amount_cents', 'external_userid', 'unionid', 'phone', 'buyer_id', 'source', 'version_at', 'updated_at'],
       fillWhenNull: ['customer_id'],
     },
   )
@@ -68,7 +81,21 @@ export async function saveOrders(manager: EntityManager, batch: OrderInput[], { 
     orders.flatMap((o) => (o.buyerId !== null && of(o).customerId !== null ? [{ customerId: of(o).customerId!, kind: 'buyer_id' as const, platform: o.platform, value: o.buyerId, source: 'order' }] : [])),
     now,
   )
-  return orders.map((o) => ({ orderNo: o.orderNo, result: isNew(o) ? 'inserted' : 'updated', customerId: of(o).customerId }))
+  return [...orders.map((o): SavedOrder => ({ orderNo: o.orderNo, result: isNew(o) ? 'inserted' : 'updated', customerId: of(o).customerId })), ...stale]
+}
+
+/** Orders of the batch whose kept version was stated after `versionAt`, with their customer. */
+async function ordersStatedAfter(manager: EntityManager, orders: OrderInput[], versionAt: Date): Promise<Map<string, number | null>> {
+  const found = new Map<string, number | null>()
+  for (const platform of new Set(orders.map((o) => o.platform))) {
+    const rows = await query<{ order_no: string; customer_id: number | null }>(
+      manager,
+      'SELECT order_no, customer_id FROM orders WHERE platform = :platform AND order_no IN (:...orderNos) AND version_at > :versionAt',
+      { platform, orderNos: orders.filter((o) => o.platform === platform).map((o) => o.orderNo), versionAt },
+    )
+    for (const row of rows) found.set(orderKey(platform, row.order_no), row.customer_id === null ? null : Number(row.customer_id))
+  }
+  return found
 }
 
 /** A short digest of items, in order (base64url, so safe inside SQL text). */

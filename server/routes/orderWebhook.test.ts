@@ -142,6 +142,18 @@ describe(`POST /api/integrations/orders/:source on ${testDatabaseKind}`, () => {
     expect(await orderCount()).toBe(before)
   })
 
+  it('does not let an older request, retried or replayed late, set an order back', async () => {
+    const sent = order()
+    const t = Math.floor(Date.now() / 1000)
+    const older = sign(JSON.stringify({ orders: [{ ...sent, status: 'paid' }] }), { timestamp: String(t - 60) })
+    const newer = sign(JSON.stringify({ orders: [{ ...sent, status: 'refunded' }] }), { timestamp: String(t - 10) })
+    expect((await results(await post(newer)))[0]!.result).toBe('inserted')
+    expect((await results(await post(older)))[0]).toMatchObject({ result: 'stale', matched: true })
+    expect((await stored(sent.order_no))!.status).toBe('refunded')
+    // The newer request itself again (a retry) is applied: same time, same data.
+    expect((await results(await post(newer)))[0]!.result).toBe('updated')
+  })
+
   describe('refuses, writing nothing', () => {
     const body = () => JSON.stringify({ orders: [order()] })
     const minutes = (n: number) => String(Math.floor(Date.now() / 1000) + n * 60)

@@ -25,7 +25,7 @@
  *   one of `external_userid`, `unionid`, `phone`, `buyer_id` (strings, or null/absent).
  *   `platform` may be left out: it is the source's; another one is rejected.
  * - Answers:
- *   200 `{"results": [{"order_no", "result": "inserted"|"updated"|"rejected", "reason"?, "matched"}]}`,
+ *   200 `{"results": [{"order_no", "result": "inserted"|"updated"|"stale"|"rejected", "reason"?, "matched"}]}`,
  *       one per order in request order (`order_no` as sent, null if it was not a string).
  *       Valid orders are saved in one transaction; invalid ones are only reported. An
  *       order_no repeated in one request: the last one wins, the later ones say "updated".
@@ -35,9 +35,10 @@
  *
  * Idempotent on (platform, order_no): sending an order again updates it. A replay of the
  * same signed request within the window is accepted, not refused: shop systems retry after
- * timeouts with the same request, and the upsert makes a retry harmless. The window bounds
- * how long a captured request could be replayed (it could roll an order back to that
- * request's data), so the endpoint must be served over HTTPS only.
+ * timeouts with the same request, and the upsert makes a retry harmless. Each order keeps
+ * the timestamp of the request that wrote it: an order from an older request (a retry
+ * arriving after a newer update, or a replay) answers "stale" and is not applied, so an
+ * order is never set back. Serve the endpoint over HTTPS only.
  */
 import Router from '@koa/router'
 import getRawBody from 'raw-body'
@@ -72,7 +73,7 @@ const webhookOrder = z.object({
 
 export interface OrderResult {
   order_no: string | null
-  result: 'inserted' | 'updated' | 'rejected'
+  result: 'inserted' | 'updated' | 'stale' | 'rejected'
   reason?: string
   matched: boolean
 }
@@ -117,6 +118,7 @@ function presentResults(orders: unknown[], checked: Checked[], saved: SavedOrder
     const outcome = outcomes.get(check.order.orderNo)!
     const repeat = seen.has(check.order.orderNo)
     seen.add(check.order.orderNo)
+    if (outcome.result === 'stale') return { order_no: orderNo, result: 'stale', reason: 'a version of this order stated later is already stored; this one was not applied', matched: outcome.customerId !== null }
     return { order_no: orderNo, result: repeat ? 'updated' : outcome.result, matched: outcome.customerId !== null }
   })
 }
@@ -167,7 +169,8 @@ export function orderWebhookRoutes({ dataSource, timeZone, logger }: { dataSourc
       }
     })
     const valid = checked.flatMap((check) => ('order' in check ? [check.order] : []))
-    const saved = valid.length === 0 ? [] : await upsertTransaction(dataSource, (tx) => saveOrders(tx, valid, { source: `webhook:${source.name}` }))
+    const statedAt = new Date(Number(ctx.get('x-scrm-timestamp')) * 1000)
+    const saved = valid.length === 0 ? [] : await upsertTransaction(dataSource, (tx) => saveOrders(tx, valid, { source: `webhook:${source.name}`, statedAt }))
     const results = presentResults(orders, checked, saved)
 
     logger.info({ source: source.name, orders: orders.length, saved: valid.length, rejected: orders.length - valid.length }, 'webhook orders received')
