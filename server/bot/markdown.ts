@@ -11,20 +11,17 @@ const FULL_WIDTH: Record<string, string> = {
   '<': '＜', '>': '＞', '[': '［', ']': '］', '(': '（', ')': '）', '*': '＊', _: '＿', '`': '｀', '#': '＃', '~': '～', '|': '｜', '\\': '＼',
 }
 
-/** A name or phrase as inert markdown text on one line, at most `maxChars` characters. */
-export function markdownText(value: string, maxChars = 24): string {
-  const oneLine = value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim()
-  const chars = [...oneLine]
-  const short = chars.length > maxChars ? `${chars.slice(0, maxChars - 1).join('')}…` : oneLine
-  return short.replace(MARKUP, (c) => FULL_WIDTH[c]!)
+/** On one line, at most `maxChars` characters (an ellipsis marks a cut). */
+function shortLine(value: string, maxChars: number): string {
+  const chars = [...value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim()]
+  return chars.length > maxChars ? `${chars.slice(0, maxChars - 1).join('')}…` : chars.join('')
 }
 
+/** A name or phrase as inert markdown text on one line, at most `maxChars` characters. */
+export const markdownText = (value: string, maxChars = 24) => shortLine(value, maxChars).replace(MARKUP, (c) => FULL_WIDTH[c]!)
+
 /** Text inside a textcard description, which WeCom reads as HTML. */
-export function htmlText(value: string, maxChars = 40): string {
-  const chars = [...value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()]
-  const short = chars.length > maxChars ? `${chars.slice(0, maxChars - 1).join('')}…` : chars.join('')
-  return escapeHtml(short)
-}
+export const htmlText = (value: string, maxChars = 40) => escapeHtml(shortLine(value, maxChars))
 
 export const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8')
 
