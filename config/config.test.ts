@@ -98,6 +98,24 @@ describe('configuration', () => {
     expect(JSON.stringify(problems)).not.toContain('TopSecretButTooShort')
   })
 
+  it('listens on every interface unless HOST names one, and checks it', () => {
+    expect(parseConfig({}).host).toBe('0.0.0.0')
+    expect(parseConfig({ HOST: '127.0.0.1' }).host).toBe('127.0.0.1')
+    expect(parseConfig({ HOST: '::1' }).host).toBe('::1')
+    expect(parseConfig({ HOST: 'scrm-internal.local' }).host).toBe('scrm-internal.local')
+    for (const bad of ['http://127.0.0.1', '127.0.0.1:3000', 'two words']) {
+      expect(problemsOf({ HOST: bad }).map((p) => p.variable)).toEqual(['HOST'])
+    }
+  })
+
+  it('leaves /metrics open without METRICS_TOKEN, and wants a long one when set', () => {
+    expect(parseConfig({}).metricsToken).toBeNull()
+    expect(parseConfig({ METRICS_TOKEN: 'm'.repeat(24) }).metricsToken).toBe('m'.repeat(24))
+    const problems = problemsOf({ METRICS_TOKEN: 'short-secret' })
+    expect(problems.map((p) => p.variable)).toEqual(['METRICS_TOKEN'])
+    expect(JSON.stringify(problems)).not.toContain('short-secret')
+  })
+
   it('.env.example documents every variable and, copied as is, starts the demo', () => {
     const example = join(REPO_ROOT, '.env.example')
     const documented = [...readFileSync(example, 'utf8').matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1])

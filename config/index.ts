@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { parseEnv } from 'node:util'
 import cron from 'node-cron'
 import { z } from 'zod'
@@ -25,6 +26,8 @@ export interface WecomConfig {
 
 export interface Config {
   port: number
+  /** The address to listen on (HOST): every IPv4 interface unless told otherwise. */
+  host: string
   publicUrl: string
   database: DatabaseConfig
   /** Demo mode: no WECOM_CORP_ID, so the built-in simulator stands in for WeCom. */
@@ -36,6 +39,8 @@ export interface Config {
   timezone: string
   digestCron: string
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`; null leaves it open. */
+  metricsToken: string | null
 }
 
 export class ConfigError extends Error {
@@ -97,6 +102,14 @@ const schema = z.object({
     .min(0, 'must be a port number')
     .max(65535, 'must be a port number')
     .default(3000),
+  // An address or a host name, without scheme or port: what listen() takes.
+  HOST: z
+    .string()
+    .trim()
+    .refine((host) => isIP(host) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host), {
+      message: 'must be an IP address or a host name to listen on, e.g. 0.0.0.0 or 127.0.0.1',
+    })
+    .default('0.0.0.0'),
   PUBLIC_URL: httpUrl.optional(),
   DATABASE_URL: databaseUrl.default({ kind: 'sqlite', path: 'data/scrm.sqlite' }),
   WECOM_CORP_ID: optional,
@@ -135,6 +148,8 @@ const schema = z.object({
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+  // Long enough not to be guessed; the value is never echoed in the error.
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
 })
 
 /** Every variable this module reads, in the order of SPEC §3.2. */
@@ -188,6 +203,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const port = v.PORT
   return Object.freeze({
     port,
+    host: v.HOST,
     publicUrl: v.PUBLIC_URL ?? `http://localhost:${port}`,
     database: v.DATABASE_URL,
     demo,
@@ -209,6 +225,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     timezone: v.SCRM_TIMEZONE,
     digestCron: v.DIGEST_CRON,
     logLevel: v.LOG_LEVEL,
+    metricsToken: v.METRICS_TOKEN ?? null,
   })
 }
 

@@ -6,7 +6,9 @@ import serve from 'koa-static'
 import type { DataSource } from 'typeorm'
 import type { Config } from '../config'
 import { errorHandler } from './http/errorHandler'
+import { landingPage } from './http/landingPage'
 import { requestLogger } from './http/requestLogger'
+import { securityHeaders } from './http/securityHeaders'
 import type { Logger } from './logger'
 import { createRefresher } from './contacts/refresh'
 import { authRoutes } from './routes/auth'
@@ -24,7 +26,7 @@ export interface AppContext {
   /** The WeCom side: present when the server talks to WeCom (or to the demo's simulator). */
   wecom?: WecomRuntime
   /** Demo mode: the simulator, mounted for browsers (OAuth, its page), and its stand-in WeCom host. */
-  demo?: { simulator: Koa.Middleware; devBridgeUrl: string }
+  demo?: { simulator: Koa.Middleware; simulatorPath: string; devBridgeUrl: string }
 }
 
 /** The Koa application: every route the server answers, nothing started yet. */
@@ -36,9 +38,12 @@ export function createApp({ config, dataSource, logger, wecom, demo }: AppContex
   app.silent = true
 
   app.use(requestLogger(logger))
+  // Outside the error handler, so that error answers carry the headers too.
+  app.use(securityHeaders())
   app.use(errorHandler(logger))
+  app.use(landingPage({ simulatorPath: demo?.simulatorPath ?? null }))
 
-  const health = healthRoutes(dataSource)
+  const health = healthRoutes({ dataSource, logger, metricsToken: config.metricsToken })
   app.use(health.routes()).use(health.allowedMethods())
   // Signed by the shop system, not by a session: mounted before the session-guarded /api routers.
   const orderWebhook = orderWebhookRoutes({ dataSource, timeZone: config.timezone, logger })

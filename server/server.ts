@@ -73,11 +73,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       dataSource,
       logger,
       wecom,
-      demo: demo ? { simulator: demo.simulator.middleware(), devBridgeUrl: `${SIMULATOR_PATH}${DEV_BRIDGE_PATH}` } : undefined,
+      demo: demo ? { simulator: demo.simulator.middleware(), simulatorPath: SIMULATOR_PATH, devBridgeUrl: `${SIMULATOR_PATH}${DEV_BRIDGE_PATH}` } : undefined,
     })
-    const server = await listen(app, { port: config.port, dataSource, logger, closers })
+    const server = await listen(app, { port: config.port, host: config.host, dataSource, logger, closers })
     if (demo) {
-      demo.simulator.callbackUrl = `http://127.0.0.1:${server.port}/wecom/callback`
+      demo.simulator.callbackUrl = `${urlOf(server.http.address() as AddressInfo, '127.0.0.1')}/wecom/callback`
       const summary = await fullSync(dataSource, wecom.client)
       await seedDemoContent(dataSource)
       logger.info({ customers: summary.customers, follows: summary.follows }, 'demo company synced from the simulator')
@@ -94,19 +94,28 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
 }
 
-/** Serves an app on a port (0: any free one); stop() runs the closers, then closes the database. */
+/**
+ * Serves an app on a port (0: any free one) of an address (HOST; unset: Node's default, every
+ * interface); stop() runs the closers, then closes the database.
+ */
 export async function listen(
   app: Koa,
-  { port, dataSource, logger, closers = [] }: { port: number; dataSource: DataSource; logger: Logger; closers?: (() => Promise<void>)[] },
+  { port, host, dataSource, logger, closers = [] }: { port: number; host?: string; dataSource: DataSource; logger: Logger; closers?: (() => Promise<void>)[] },
 ): Promise<RunningServer> {
   const http = createServer(app.callback())
-  http.listen(port)
+  http.listen(port, host)
   await once(http, 'listening')
-  const boundPort = (http.address() as AddressInfo).port
+  const address = http.address() as AddressInfo
 
   let stopping: Promise<void> | undefined
   const stop = () => (stopping ??= shutdown(http, dataSource, logger, closers))
-  return { url: `http://localhost:${boundPort}`, port: boundPort, dataSource, http, stop }
+  return { url: urlOf(address, 'localhost'), port: address.port, dataSource, http, stop }
+}
+
+/** A URL that reaches a bound address from this host: `wildcard` stands for "every interface". */
+function urlOf({ address, family, port }: AddressInfo, wildcard: string): string {
+  if (address === '0.0.0.0' || address === '::') return `http://${wildcard}:${port}`
+  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`
 }
 
 async function shutdown(http: Server, dataSource: DataSource, logger: Logger, closers: (() => Promise<void>)[]): Promise<void> {

@@ -1,4 +1,5 @@
 /** `npm start`: migrate under the lock, then serve HTTP, the inbox worker and the job scheduler. */
+import type { AddressInfo } from 'node:net'
 import { ConfigError, describeDatabase, loadConfig } from '../../config'
 import { createLogger } from '../logger'
 import { startServer } from '../server'
@@ -19,11 +20,14 @@ try {
   await ensureSidebarBuilt(logger)
   const server = await startServer(config, logger)
   const base = config.port === 0 ? server.url : config.publicUrl
-  logger.info({ port: server.port, database: describeDatabase(config.database), demo: config.demo }, 'listening')
+  const address = server.http.address() as AddressInfo
+  const listening = address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`
+  logger.info({ address: listening, port: server.port, database: describeDatabase(config.database), demo: config.demo }, 'listening')
   process.stdout.write(
     [
       '',
       `wecom-scrm ${config.demo ? '演示模式 (demo mode: embedded SQLite, no WeCom needed)' : 'is running'}`,
+      `  listening ${listening}${config.host === '0.0.0.0' ? ' (every interface; set HOST=127.0.0.1 for this machine only)' : ''}`,
       `  database  ${describeDatabase(config.database)}`,
       `  sidebar   ${base}/sidebar/`,
       `  health    ${base}/healthz  ${base}/readyz  ${base}/metrics`,

@@ -86,6 +86,23 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
     expect([missing.status, (await errorBody(missing)).id]).toEqual([400, 'validation_failed'])
   })
 
+  it('sets no session cookie and keeps no session when it refuses a sign-in', async () => {
+    const browser = new Browser(harness)
+    const page = await browser.authorize('zhangsan')
+    const refused = await browser.fetch(`${base}/api/auth/session`, {
+      method: 'POST',
+      body: JSON.stringify({ code: page.searchParams.get('code'), state: page.searchParams.get('state'), url: 'https://evil.example/sidebar/' }),
+      headers: { 'content-type': 'application/json' },
+    })
+    expect([refused.status, (await errorBody(refused)).id]).toEqual([400, 'bad_request'])
+    expect(refused.headers.getSetCookie().some((cookie) => cookie.startsWith('scrm_session='))).toBe(false)
+    expect(browser.cookies.has('scrm_session')).toBe(false)
+    expect(await harness.dataSource.getRepository(Session).count()).toBe(0)
+    // Refused before the one-time code was spent: the same sign-in, with our own page, works.
+    expect((await browser.signIn(page)).status).toBe(200)
+    expect(browser.cookies.has('scrm_session')).toBe(true)
+  })
+
   it('marks its cookies Secure when PUBLIC_URL is https', async () => {
     const config = parseConfig({ PUBLIC_URL: 'https://scrm.example.com', SESSION_SECRET: 'x'.repeat(40) })
     const server = await serveApp(harness.dataSource, { wecom: harness.wecom, config })

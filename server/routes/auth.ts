@@ -54,15 +54,22 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
    */
   async function signaturesFor(url: string | undefined) {
     if (url === undefined) return undefined
-    if (new URL(url).origin !== publicOrigin) throw badRequest('Only pages of this site are signed')
+    assertOwnPage(url)
     const [corp, agent] = await Promise.all([wecom.client.ticket('jsapi_ticket'), wecom.client.ticket('agent_ticket')])
     return { corp: signPageUrl(url, corp), agent: signPageUrl(url, agent) }
   }
 
+  function assertOwnPage(url: string): void {
+    if (new URL(url).origin !== publicOrigin) throw badRequest('Only pages of this site are signed')
+  }
+
+  // Everything that can refuse runs before the session exists: a refused sign-in leaves no
+  // session row and sets no cookie (and a bad url does not spend the one-time code).
   router.post('/auth/session', async (ctx) => {
     const origin = ctx.get('origin')
     if (origin && origin !== publicOrigin) throw forbidden('Sign-in must come from our own pages')
     const { code, state, url } = await parseBody(ctx, sessionRequest)
+    if (url !== undefined) assertOwnPage(url)
     if (!sameSecret(state, ctx.cookies.get(STATE_COOKIE, { signed: true }) ?? '')) {
       throw new AppError('oauth_state', 403, 'This sign-in was not started in this browser; open the page again')
     }
@@ -82,10 +89,11 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
     const member = await dataSource.getRepository(Member).findOneBy({ userid })
     if (!member || member.status === MEMBER_STATUS.left) throw new AppError('not_a_member', 403, 'Only members of the company can use this page')
 
+    const signatures = await signaturesFor(url)
     const { token, csrfToken } = await createSession(dataSource, member.id)
     ctx.cookies.secure = secure
     ctx.cookies.set(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_ABSOLUTE_MS, path: '/' })
-    ctx.body = { ...presentSession(member, csrfToken), signatures: await signaturesFor(url) }
+    ctx.body = { ...presentSession(member, csrfToken), signatures }
   })
 
   router.get('/session', requireSession(dataSource), async (ctx) => {
@@ -106,7 +114,7 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
   // the session call); the tickets stay on the server.
   router.post('/jssdk/signature', requireSession(dataSource), async (ctx) => {
     const { url, kind } = await parseBody(ctx, signatureRequest)
-    if (new URL(url).origin !== publicOrigin) throw badRequest('Only pages of this site are signed')
+    assertOwnPage(url)
     const ticket = await wecom.client.ticket(kind === 'corp' ? 'jsapi_ticket' : 'agent_ticket')
     ctx.body = signPageUrl(url, ticket)
   })

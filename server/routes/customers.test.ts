@@ -82,6 +82,25 @@ describe(`the panel call on ${testDatabaseKind}`, () => {
     expect((await panelOf('zhangsan', 'wmDemoCustomer007')).status).toBe(200)
   })
 
+  it('answers a path that names no customer or tag with 404, before it reaches the database', async () => {
+    const { api } = await signedIn(harness, 'zhangsan')
+    const [{ id: tagId }] = await harness.dataSource.query('SELECT MIN(id) AS id FROM tags')
+    const tag = (externalUserid: string, id: string) => api(`/api/customers/${externalUserid}/tags/${id}`, { method: 'PUT', body: JSON.stringify({ marked: true }) })
+    for (const id of ['abc', 'NaN', 'Infinity', '-1', '0', '1.5', '1e3', '0x10', '%20', '9007199254740993', '1'.repeat(40)]) {
+      const response = await tag('wmDemoCustomer001', id)
+      expect([id, response.status]).toEqual([id, 404])
+      expect((await errorBody(response)).id).toBe('not_found')
+    }
+    for (const externalUserid of ['w'.repeat(65), 'wm%01Demo', 'wm%7FDemo', '%20']) {
+      expect([externalUserid, (await tag(externalUserid, String(tagId))).status]).toEqual([externalUserid, 404])
+      expect([externalUserid, (await api(`/api/customers/${externalUserid}/panel`)).status]).toEqual([externalUserid, 404])
+      const followUp = await api(`/api/customers/${externalUserid}/follow-ups`, { method: 'POST', body: JSON.stringify({ note: 'x' }) })
+      expect([externalUserid, followUp.status]).toEqual([externalUserid, 404])
+    }
+    // A well-formed path still works.
+    expect((await tag('wmDemoCustomer001', String(tagId))).status).toBe(200)
+  })
+
   it('needs a session', async () => {
     expect((await fetch(`${harness.server!.url}/api/customers/wmDemoCustomer001/panel`)).status).toBe(401)
   })

@@ -10,6 +10,7 @@ import { STAGES } from '../entities'
 import { notFound } from '../errors'
 import { bindManually } from '../orders/manualBinding'
 import { parseBody } from '../http/body'
+import { externalUseridParam, idParam, parseParams } from '../http/params'
 import { requireSession, type SessionState } from '../http/session'
 import type { WecomRuntime } from '../wecom/runtime'
 
@@ -18,6 +19,8 @@ const followUpRequest = z.object({
   nextFollowUpOn: z.iso.date().nullable().default(null),
   stage: z.enum(STAGES).nullable().default(null),
 })
+const customerPath = z.object({ externalUserid: externalUseridParam })
+const customerTagPath = z.object({ externalUserid: externalUseridParam, tagId: idParam })
 const tagRequest = z.object({ marked: z.boolean() })
 const sendRequest = z.object({ scriptId: z.number().int().positive(), edited: z.boolean().default(false) })
 const printable = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
@@ -41,36 +44,41 @@ export function customerRoutes({ config, dataSource, wecom }: { config: Config; 
 
   // One call per panel open (SPEC §4.2).
   router.get('/customers/:externalUserid/panel', async (ctx) => {
-    const panel = await loadPanel(dataSource.manager, viewerOf(ctx.state.member), ctx.params.externalUserid!)
+    const { externalUserid } = parseParams(ctx, customerPath)
+    const panel = await loadPanel(dataSource.manager, viewerOf(ctx.state.member), externalUserid)
     if (!panel) throw notFound('No such customer among yours')
     ctx.body = panel
   })
 
   router.put('/customers/:externalUserid/tags/:tagId', async (ctx) => {
+    const { externalUserid, tagId } = parseParams(ctx, customerTagPath)
     const { marked } = await parseBody(ctx, tagRequest)
-    const follow = await followOf(ctx.state.member, ctx.params.externalUserid!)
-    await setTag(dataSource, wecom.client, ctx.state.member.id, follow, Number(ctx.params.tagId), marked)
+    const follow = await followOf(ctx.state.member, externalUserid)
+    await setTag(dataSource, wecom.client, ctx.state.member.id, follow, tagId, marked)
     ctx.body = { marked }
   })
 
   router.post('/customers/:externalUserid/follow-ups', async (ctx) => {
+    const { externalUserid } = parseParams(ctx, customerPath)
     const input = await parseBody(ctx, followUpRequest)
-    const follow = await followOf(ctx.state.member, ctx.params.externalUserid!)
+    const follow = await followOf(ctx.state.member, externalUserid)
     const saved = await addFollowUp(dataSource, ctx.state.member.id, follow, input)
     ctx.status = 201
     ctx.body = { id: saved.id, note: saved.note, nextFollowUpOn: saved.nextFollowUpOn, stage: saved.stage, createdAt: saved.createdAt.toISOString() }
   })
 
   router.post('/customers/:externalUserid/script-sends', async (ctx) => {
+    const { externalUserid } = parseParams(ctx, customerPath)
     const { scriptId, edited } = await parseBody(ctx, sendRequest)
-    const follow = await followOf(ctx.state.member, ctx.params.externalUserid!)
+    const follow = await followOf(ctx.state.member, externalUserid)
     await recordScriptSend(dataSource, ctx.state.member.id, follow, scriptId, edited)
     ctx.status = 204
   })
 
   router.post('/customers/:externalUserid/bindings', async (ctx) => {
+    const { externalUserid } = parseParams(ctx, customerPath)
     const binding = await parseBody(ctx, bindingRequest)
-    const follow = await followOf(ctx.state.member, ctx.params.externalUserid!)
+    const follow = await followOf(ctx.state.member, externalUserid)
     ctx.body = await bindManually(dataSource, ctx.state.member.id, follow, binding)
   })
 

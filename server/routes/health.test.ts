@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDataSource } from '../db/dataSource'
-import { errorBody, serveApp } from '../../test/app'
+import { parseConfig } from '../../config'
+import { capturingLogger, errorBody, serveApp } from '../../test/app'
 import { createTestDatabase, migratedDatabase, testDatabaseKind } from '../../test/database'
 import { startTcpProxy } from '../../test/tcpProxy'
 
@@ -46,6 +47,63 @@ describe(`health endpoints on ${testDatabaseKind}`, () => {
     expect(await dataSource.createQueryRunner().hasTable('migrations')).toBe(false)
   })
 
+  it('says the database is down without telling an unauthenticated caller where it is, and logs why', async () => {
+    const database = await migratedDatabase()
+    const { logger, lines } = capturingLogger()
+    const server = await serveApp(database.dataSource, { logger })
+    cleanups.push(database.drop, server.stop)
+    // A database whose address (host and port, or file) the driver would name in its error.
+    await database.dataSource.destroy()
+
+    const down = await fetch(`${server.url}/readyz`)
+    expect(down.status).toBe(503)
+    const text = await down.text()
+    expect(JSON.parse(text)).toEqual({ error: { id: 'not_ready', message: 'The database is not reachable' } })
+    expect(text).not.toContain(database.name)
+    expect(lines()).toContain('readiness check failed')
+  })
+
+  it.runIf(testDatabaseKind === 'mysql')('does not name the MySQL host it cannot reach', async () => {
+    const database = await createTestDatabase()
+    const target = new URL(database.config.kind === 'mysql' ? database.config.url : '')
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 3306))
+    const viaProxy = new URL(target)
+    viaProxy.hostname = '127.0.0.1'
+    viaProxy.port = String(proxy.port)
+    const dataSource = createDataSource({ kind: 'mysql', url: viaProxy.toString() })
+    await dataSource.initialize()
+    const { logger, lines } = capturingLogger()
+    const server = await serveApp(dataSource, { logger })
+    cleanups.push(database.drop, proxy.close.bind(proxy), server.stop)
+
+    // Closed for good: new connections are refused at once, and the driver's error names the address.
+    await proxy.close()
+    const text = await (await fetch(`${server.url}/readyz`)).text()
+    expect(text).not.toContain(String(proxy.port))
+    expect(text).not.toContain('127.0.0.1')
+    expect(lines()).toContain('readiness check failed')
+  })
+
+  it('serves /metrics only with the bearer token when METRICS_TOKEN is set', async () => {
+    const database = await migratedDatabase()
+    const token = 'metrics-token-0123456789abcdef'
+    const server = await serveApp(database.dataSource, { config: parseConfig({ METRICS_TOKEN: token }) })
+    cleanups.push(database.drop, server.stop)
+
+    for (const authorization of [undefined, 'Bearer wrong', `Bearer ${token}x`, `Basic ${token}`, token, 'Bearer ']) {
+      const refused = await fetch(`${server.url}/metrics`, { headers: authorization === undefined ? {} : { authorization } })
+      expect([authorization, refused.status]).toEqual([authorization, 401])
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer')
+      expect(await refused.text()).not.toContain('process_cpu')
+    }
+    const allowed = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+    expect(allowed.status).toBe(200)
+    expect(await allowed.text()).toContain('process_cpu_user_seconds_total')
+    // Probes stay open: an orchestrator has no token.
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
+  })
+
   it.runIf(testDatabaseKind === 'mysql')('is not ready while MySQL is unreachable, and ready again after', async () => {
     const database = await createTestDatabase()
     const target = new URL(database.config.kind === 'mysql' ? database.config.url : '')
@@ -66,7 +124,8 @@ describe(`health endpoints on ${testDatabaseKind}`, () => {
     const started = Date.now()
     const down = await fetch(`${server.url}/readyz`)
     expect(down.status).toBe(503)
-    expect((await errorBody(down)).id).toBe('not_ready')
+    const error = await errorBody(down)
+    expect(error).toEqual({ id: 'not_ready', message: 'The database is not reachable' })
     expect(Date.now() - started).toBeLessThan(5_000)
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
 

@@ -49,12 +49,15 @@ import { badRequest, notFound, payloadTooLarge, unauthorized, validationFailed }
 import type { Logger } from '../logger'
 import { OrderRejected, parseOrder, type OrderInput } from '../orders/orderInput'
 import { saveOrders, type SavedOrder } from '../orders/saveOrders'
-import { findSource, SignatureRejected, verifySignedRequest } from '../orders/sources'
+import { findSource, SignatureRejected, SOURCE_NAME, verifySignedRequest } from '../orders/sources'
+import { parseParams } from '../http/params'
 
 export const ORDER_WEBHOOK_BODY_LIMIT = 1024 * 1024
 export const ORDER_WEBHOOK_MAX_ORDERS = 500
 
 const envelope = z.object({ orders: z.array(z.unknown()).min(1, 'at least one order').max(ORDER_WEBHOOK_MAX_ORDERS, `at most ${ORDER_WEBHOOK_MAX_ORDERS} orders a request`) })
+
+const sourcePath = z.object({ source: z.string().regex(SOURCE_NAME, 'must be a source name: 1–32 of a-z, 0-9, _ and -') })
 
 const identity = z.string().nullish()
 const webhookOrder = z.object({
@@ -146,8 +149,9 @@ export function orderWebhookRoutes({ dataSource, timeZone, logger }: { dataSourc
   const router = new Router({ prefix: '/api/integrations' })
 
   router.post('/orders/:source', async (ctx) => {
-    const source = await findSource(dataSource.manager, ctx.params.source!)
-    if (!source) throw notFound(`No order source named "${ctx.params.source}"; add it with npm run sources -- add`)
+    const { source: name } = parseParams(ctx, sourcePath)
+    const source = await findSource(dataSource.manager, name)
+    if (!source) throw notFound(`No order source named "${name}"; add it with npm run sources -- add`)
     const body = await readBody(ctx.req, ctx.get('content-length'))
     try {
       verifySignedRequest(source.secret, { timestamp: ctx.get('x-scrm-timestamp') || undefined, signature: ctx.get('x-scrm-signature') || undefined }, body)
