@@ -5,7 +5,7 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const TSX = `${REPO_ROOT}node_modules/.bin/tsx`
 
 /** Our configuration variables: never inherited from the developer's shell by a test. */
-const CONFIG_VARIABLES = /^(PORT|PUBLIC_URL|DATABASE_URL|WECOM_.*|ADMIN_USERIDS|SESSION_SECRET|SCRM_TIMEZONE|DIGEST_CRON|LOG_LEVEL|TZ)$/
+const CONFIG_VARIABLES = /^(PORT|HOST|PUBLIC_URL|DATABASE_URL|WECOM_.*|ADMIN_USERIDS|SESSION_SECRET|SCRM_TIMEZONE|DIGEST_CRON|LOG_LEVEL|METRICS_TOKEN|TZ)$/
 
 export interface TestProcess {
   child: ChildProcess
