@@ -11,9 +11,17 @@ const FULL_WIDTH: Record<string, string> = {
   '<': '＜', '>': '＞', '[': '［', ']': '］', '(': '（', ')': '）', '*': '＊', _: '＿', '`': '｀', '#': '＃', '~': '～', '|': '｜', '\\': '＼',
 }
 
-/** On one line, at most `maxChars` characters (an ellipsis marks a cut). */
+/**
+ * Format characters (bidi overrides and isolates, zero-width ones, BOM, soft hyphen) reorder
+ * or hide text, so a name could pass for another: they go. Lone surrogates go with them.
+ */
+const INVISIBLE = /[\p{Cf}\p{Cs}]/gu
+/** Controls and line or paragraph separators would break the line: each run is a space. */
+const LINE_BREAKING = /[\p{Cc}\p{Zl}\p{Zp}]+/gu
+
+/** On one line, at most `maxChars` characters (an ellipsis marks a cut), with nothing invisible. */
 function shortLine(value: string, maxChars: number): string {
-  const chars = [...value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim()]
+  const chars = [...value.replace(INVISIBLE, '').replace(LINE_BREAKING, ' ').trim()]
   return chars.length > maxChars ? `${chars.slice(0, maxChars - 1).join('')}…` : chars.join('')
 }
 

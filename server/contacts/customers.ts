@@ -3,6 +3,7 @@ import { Customer, FollowRelation, FollowTag, type FollowStatus } from '../entit
 import type { ExternalContact, FollowInfo } from '../wecom/apiTypes'
 import { bindIdentities, matchOrdersOfNewCustomers } from '../orders/identities'
 import { phoneOrNull } from '../orders/orderInput'
+import { fitRecord, readRecord, wecomShapes, type MirrorLog } from './mirrorInput'
 import { tagIdsByWecomId } from './tags'
 
 /** One member's follow of a customer, as WeCom reports it (get and batch/get_by_user alike). */
@@ -20,19 +21,29 @@ export interface Follower {
   tagIds: string[]
 }
 
-export function followerFromWecom(info: FollowInfo): Follower {
+/**
+ * A follow of the customer `externalUserid` as WeCom reports it, read and fitted to our
+ * columns; null when it cannot be read (logged).
+ */
+export function followerFromWecom(raw: FollowInfo, externalUserid: string | undefined, log: MirrorLog): Follower | null {
+  const info = readRecord(log, 'follow', wecomShapes.followInfo, raw, 'userid')
+  if (!info) return null
   // `get` lists tags with their type (only corp tags, type 1, carry an id we mirror);
   // `batch/get_by_user` gives the bare ids.
   const tagIds = info.tag_id ?? (info.tags ?? []).filter((t) => (t.type ?? 1) === 1 && t.tag_id).map((t) => t.tag_id!)
+  const columns = fitRecord(
+    log,
+    { entity: 'follow', id: [info.userid, externalUserid].filter(Boolean).join(' ') },
+    FollowRelation,
+    { remark: info.remark ?? '', description: info.description ?? '', remarkCorpName: info.remark_corp_name ?? '', operUserid: info.oper_userid ?? '', state: info.state ?? '' },
+    // A cut state would name another channel, a cut userid another member.
+    { ids: ['operUserid', 'state'] },
+  )!
   return {
     userid: info.userid,
-    remark: (info.remark ?? '').slice(0, 255),
-    description: (info.description ?? '').slice(0, 1024),
-    remarkCorpName: (info.remark_corp_name ?? '').slice(0, 255),
+    ...columns,
     remarkMobiles: (info.remark_mobiles ?? []).filter(Boolean),
     addWay: info.add_way ?? 0,
-    operUserid: (info.oper_userid ?? '').slice(0, 64),
-    state: (info.state ?? '').slice(0, 128),
     addedAt: new Date((info.createtime ?? 0) * 1000),
     tagIds: [...new Set(tagIds)],
   }
@@ -44,36 +55,53 @@ export interface ChangeCounts {
   removed: number
 }
 
-const customerFields = (contact: ExternalContact) => ({
-  name: contact.name.slice(0, 255),
-  avatar: contact.avatar || null,
-  type: contact.type ?? 1,
-  gender: contact.gender ?? 0,
-  unionid: contact.unionid || null,
-  corpName: contact.corp_name || null,
-  corpFullName: contact.corp_full_name || null,
-  position: contact.position || null,
-})
+/** A customer's columns from WeCom's record, fitted; null when it cannot be stored (logged). */
+function customerColumns(raw: ExternalContact, log: MirrorLog) {
+  const contact = readRecord(log, 'customer', wecomShapes.externalContact, raw, 'external_userid')
+  if (!contact) return null
+  return fitRecord(
+    log,
+    { entity: 'customer', id: contact.external_userid },
+    Customer,
+    {
+      externalUserid: contact.external_userid,
+      name: contact.name,
+      avatar: contact.avatar || null,
+      type: contact.type ?? 1,
+      gender: contact.gender ?? 0,
+      unionid: contact.unionid || null,
+      corpName: contact.corp_name || null,
+      corpFullName: contact.corp_full_name || null,
+      position: contact.position || null,
+    },
+    // A cut unionid could match another customer's orders.
+    { key: 'externalUserid', ids: ['unionid'] },
+  )
+}
 
-/** Upserts customers by external_userid; returns their ids and how many were new or changed. */
+/**
+ * Upserts customers by external_userid; returns the ids of those stored and how many were new
+ * or changed. A record that cannot be stored is left out (logged), and has no id.
+ */
 export async function upsertCustomers(
   manager: EntityManager,
   contacts: ExternalContact[],
+  log: MirrorLog,
   now = new Date(),
 ): Promise<{ ids: Map<string, number>; counts: ChangeCounts }> {
-  const unique = [...new Map(contacts.map((c) => [c.external_userid, c])).values()]
+  const readable = contacts.flatMap((contact) => customerColumns(contact, log) ?? [])
+  const unique = [...new Map(readable.map((c) => [c.externalUserid, c])).values()]
   const counts: ChangeCounts = { created: 0, updated: 0, removed: 0 }
   if (unique.length === 0) return { ids: new Map(), counts }
   const existing = new Map(
-    (await manager.findBy(Customer, { externalUserid: In(unique.map((c) => c.external_userid)) })).map((c) => [c.externalUserid, c]),
+    (await manager.findBy(Customer, { externalUserid: In(unique.map((c) => c.externalUserid)) })).map((c) => [c.externalUserid, c]),
   )
-  const changed = unique.filter((contact) => {
-    const known = existing.get(contact.external_userid)
+  const changed = unique.filter((fields) => {
+    const known = existing.get(fields.externalUserid)
     if (!known) {
       counts.created++
       return true
     }
-    const fields = customerFields(contact)
     const differs = (Object.keys(fields) as (keyof typeof fields)[]).some((key) => known[key] !== fields[key])
     if (differs) counts.updated++
     return differs
@@ -84,12 +112,12 @@ export async function upsertCustomers(
       .insert()
       .updateEntity(false)
       .into(Customer)
-      .values(changed.map((c) => ({ externalUserid: c.external_userid, ...customerFields(c), createdAt: now, updatedAt: now })))
+      .values(changed.map((c) => ({ ...c, createdAt: now, updatedAt: now })))
       .orUpdate(['name', 'avatar', 'type', 'gender', 'unionid', 'corp_name', 'corp_full_name', 'position', 'updated_at'], ['external_userid'])
       .execute()
   }
   const ids = new Map([...existing.values()].map((c) => [c.externalUserid, c.id]))
-  const created = unique.filter((c) => !existing.has(c.external_userid)).map((c) => c.external_userid)
+  const created = unique.filter((c) => !existing.has(c.externalUserid)).map((c) => c.externalUserid)
   if (created.length > 0) {
     for (const row of await manager.find(Customer, { select: { id: true, externalUserid: true }, where: { externalUserid: In(created) } })) {
       ids.set(row.externalUserid, row.id)
@@ -98,7 +126,7 @@ export async function upsertCustomers(
   }
   await bindIdentities(
     manager,
-    unique.filter((c) => c.unionid).map((c) => ({ customerId: ids.get(c.external_userid)!, kind: 'unionid' as const, platform: '', value: c.unionid!, source: 'wecom' })),
+    unique.filter((c) => c.unionid).map((c) => ({ customerId: ids.get(c.externalUserid)!, kind: 'unionid' as const, platform: '', value: c.unionid!, source: 'wecom' })),
     now,
   )
   return { ids, counts }
@@ -280,4 +308,20 @@ export async function setFollowStatus(
     .andWhere('(status_changed_at IS NULL OR status_changed_at < :at)', { at })
     .execute()
   return (result.affected ?? 0) > 0
+}
+
+/**
+ * Follows WeCom listed that we could not read: seen all the same, so that the sync's removal
+ * step does not take them for deleted. Rare, so one statement each.
+ */
+export async function markFollowsSeen(manager: EntityManager, follows: { userid: string; externalUserid: string }[], syncedAt: Date): Promise<void> {
+  for (const { userid, externalUserid } of follows) {
+    await manager
+      .createQueryBuilder()
+      .update(FollowRelation)
+      .set({ syncedAt })
+      .where('member_id IN (SELECT id FROM members WHERE userid = :userid)', { userid })
+      .andWhere('customer_id IN (SELECT id FROM customers WHERE external_userid = :externalUserid)', { externalUserid })
+      .execute()
+  }
 }

@@ -1,9 +1,18 @@
 import { In, type EntityManager } from 'typeorm'
 import { Department, ManagerLink, ManagerOverride, Member, MemberDepartment, MEMBER_STATUS } from '../entities'
 import type { WecomDepartment, WecomUser } from '../wecom/apiTypes'
+import { fitRecord, readRecord, wecomShapes, type MirrorLog } from './mirrorInput'
 
-/** Upserts members as `user/get` returns them, with their departments; then re-derives managers. */
-export async function upsertMembers(manager: EntityManager, users: WecomUser[], now = new Date()): Promise<void> {
+/**
+ * Upserts members as `user/get` returns them, with their departments; then re-derives
+ * managers. A record that cannot be stored is left out (logged).
+ */
+export async function upsertMembers(manager: EntityManager, raw: WecomUser[], log: MirrorLog, now = new Date()): Promise<void> {
+  const users = raw.flatMap((record) => {
+    const user = readRecord(log, 'member', wecomShapes.user, record, 'userid')
+    const columns = user && fitRecord(log, { entity: 'member', id: user.userid }, Member, { userid: user.userid, name: user.name, avatar: user.avatar || null }, { key: 'userid' })
+    return user && columns ? [{ ...user, ...columns }] : []
+  })
   if (users.length === 0) return
   await manager
     .createQueryBuilder()
@@ -13,8 +22,8 @@ export async function upsertMembers(manager: EntityManager, users: WecomUser[], 
     .values(
       users.map((user) => ({
         userid: user.userid,
-        name: user.name.slice(0, 64),
-        avatar: user.avatar || null,
+        name: user.name,
+        avatar: user.avatar,
         mainDepartmentId: user.main_department ?? user.department?.[0] ?? null,
         status: user.status ?? MEMBER_STATUS.active,
         directLeaders: user.direct_leader ?? [],
@@ -49,16 +58,19 @@ export async function setFollowUsers(manager: EntityManager, userids: string[]):
   }
 }
 
-/** userid → member id, creating a placeholder (named by userid) for any we do not know yet. */
-export async function ensureMembers(manager: EntityManager, userids: string[], now = new Date()): Promise<Map<string, number>> {
-  const unique = [...new Set(userids)]
+/**
+ * userid → member id, creating a placeholder (named by userid) for any we do not know yet;
+ * a userid too long to store is left out (logged).
+ */
+export async function ensureMembers(manager: EntityManager, userids: string[], log: MirrorLog, now = new Date()): Promise<Map<string, number>> {
+  const unique = [...new Set(userids)].filter((userid) => fitRecord(log, { entity: 'member', id: userid }, Member, { userid }, { key: 'userid' }))
   if (unique.length === 0) return new Map()
   await manager
     .createQueryBuilder()
     .insert()
     .updateEntity(false)
     .into(Member)
-    .values(unique.map((userid) => ({ userid, name: userid.slice(0, 64), status: MEMBER_STATUS.active, createdAt: now, updatedAt: now })))
+    .values(unique.map((userid) => ({ userid, name: userid, status: MEMBER_STATUS.active, createdAt: now, updatedAt: now })))
     .orIgnore()
     .execute()
   return memberIds(manager, unique)
@@ -79,20 +91,25 @@ export async function markMemberLeft(manager: EntityManager, userid: string, now
   await recomputeManagerLinks(manager)
 }
 
-/** WeCom changed a userid (update_user with NewUserID): our row follows it. */
-export async function renameMember(manager: EntityManager, from: string, to: string, now = new Date()): Promise<void> {
-  if (from === to || (await manager.existsBy(Member, { userid: to }))) return
+/** WeCom changed a userid (update_user with NewUserID): our row follows it, when the new one fits. */
+export async function renameMember(manager: EntityManager, from: string, to: string, log: MirrorLog, now = new Date()): Promise<void> {
+  if (from === to || !fitRecord(log, { entity: 'member', id: to }, Member, { userid: to }, { key: 'userid' })) return
+  if (await manager.existsBy(Member, { userid: to })) return
   await manager.update(Member, { userid: from }, { userid: to, updatedAt: now })
 }
 
-export async function upsertDepartments(manager: EntityManager, departments: WecomDepartment[], now = new Date()): Promise<void> {
+export async function upsertDepartments(manager: EntityManager, raw: WecomDepartment[], log: MirrorLog, now = new Date()): Promise<void> {
+  const departments = raw.flatMap((record) => {
+    const department = readRecord(log, 'department', wecomShapes.department, record, 'id')
+    return department ? [{ ...department, ...fitRecord(log, { entity: 'department', id: String(department.id) }, Department, { name: department.name }) }] : []
+  })
   if (departments.length === 0) return
   await manager
     .createQueryBuilder()
     .insert()
     .updateEntity(false)
     .into(Department)
-    .values(departments.map((d) => ({ id: d.id, name: d.name.slice(0, 64), parentId: d.parentid ?? null, sortOrder: d.order ?? 0, updatedAt: now })))
+    .values(departments.map((d) => ({ id: d.id, name: d.name, parentId: d.parentid ?? null, sortOrder: d.order ?? 0, updatedAt: now })))
     .orUpdate(['name', 'parent_id', 'sort_order', 'updated_at'], ['id'])
     .execute()
 }

@@ -5,24 +5,44 @@ import { Customer, FollowRelation } from '../entities'
 import type { WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
 import { WecomCode, type ExternalContact, type FollowInfo } from '../wecom/apiTypes'
+import { createLogger, type Logger } from '../logger'
+import type { ExternalChatEvent } from '../wecom/events'
 import { followerFromWecom, markUnlistedFollowersDeleted, upsertCustomers, upsertFollowers } from './customers'
-import { deleteDepartment, ensureMembers, markMemberLeft, renameMember, upsertDepartments, upsertMembers } from './members'
+import { recordChatChange } from './groupChats'
+import { deleteDepartment, ensureMembers, markMemberLeft, memberIds, renameMember, upsertDepartments, upsertMembers } from './members'
+import { MirrorLog, rawId } from './mirrorInput'
 import { mirrorCorpTags, tagIdsByWecomId } from './tags'
 
 export type Refresher = ReturnType<typeof createRefresher>
 
-export function createRefresher(dataSource: DataSource, client: WecomClient) {
-  async function corpTags() {
-    const { tag_group } = await client.call('getCorpTags', { body: {} })
-    return mirrorCorpTags(dataSource.manager, tag_group)
+/**
+ * `logger` gets what was cut or skipped of WeCom's records, once per kind per call; a sync
+ * passes its own MirrorLog to corpTags, to log once per run.
+ */
+export function createRefresher(dataSource: DataSource, client: WecomClient, logger: Logger = createLogger('warn')) {
+  /** Runs `work` with a MirrorLog of its own, unless the caller shares one. */
+  async function logged<T>(shared: MirrorLog | undefined, work: (log: MirrorLog) => Promise<T>): Promise<T> {
+    const log = shared ?? new MirrorLog(logger)
+    try {
+      return await work(log)
+    } finally {
+      if (!shared) log.finish()
+    }
+  }
+
+  function corpTags(shared?: MirrorLog) {
+    return logged(shared, async (log) => {
+      const { tag_group } = await client.call('getCorpTags', { body: {} })
+      return mirrorCorpTags(dataSource.manager, tag_group, log)
+    })
   }
 
   /** Mirrors corp tags again when WeCom names tags we have not seen (an event may precede its tag event). */
-  async function ensureTagsKnown(tagIds: string[]): Promise<void> {
+  async function ensureTagsKnown(tagIds: string[], log: MirrorLog): Promise<void> {
     const unique = [...new Set(tagIds)]
     if (unique.length === 0) return
     const known = await tagIdsByWecomId(dataSource.manager, unique)
-    if (known.size < unique.length) await corpTags()
+    if (known.size < unique.length) await corpTags(log)
   }
 
   /**
@@ -47,23 +67,33 @@ export function createRefresher(dataSource: DataSource, client: WecomClient) {
     return { contact: contact!, followers }
   }
 
-  /** Brings one customer, its follows and their tags to WeCom's current state. */
-  async function customer(externalUserid: string): Promise<void> {
-    const readAt = new Date()
-    const current = await readCustomer(externalUserid)
-    if (!current) {
-      const known = await dataSource.manager.findOneBy(Customer, { externalUserid })
-      if (known) await markUnlistedFollowersDeleted(dataSource.manager, { customerId: known.id, listedMemberIds: [] }, readAt)
-      return
-    }
-    const followers = current.followers.map(followerFromWecom)
-    await ensureTagsKnown(followers.flatMap((f) => f.tagIds))
-    await upsertTransaction(dataSource, async (tx) => {
-      const memberIds = await ensureMembers(tx, followers.map((f) => f.userid))
-      const { ids } = await upsertCustomers(tx, [current.contact])
-      const customerId = ids.get(current.contact.external_userid)!
-      await upsertFollowers(tx, followers.map((follower) => ({ memberId: memberIds.get(follower.userid)!, customerId, follower })), { readAt })
-      await markUnlistedFollowersDeleted(tx, { customerId, listedMemberIds: [...memberIds.values()] }, readAt)
+  /**
+   * Brings one customer, its follows and their tags to WeCom's current state. A customer we
+   * cannot read is left as we have it; so is a follow, which counts as listed all the same.
+   */
+  function customer(externalUserid: string): Promise<void> {
+    return logged(undefined, async (log) => {
+      const readAt = new Date()
+      const current = await readCustomer(externalUserid)
+      if (!current) {
+        const known = await dataSource.manager.findOneBy(Customer, { externalUserid })
+        if (known) await markUnlistedFollowersDeleted(dataSource.manager, { customerId: known.id, listedMemberIds: [] }, readAt)
+        return
+      }
+      const followers = current.followers.flatMap((info) => followerFromWecom(info, externalUserid, log) ?? [])
+      const read = new Set(followers.map((f) => f.userid))
+      const unread = current.followers.flatMap((info) => rawId(info, 'userid') ?? []).filter((userid) => !read.has(userid))
+      await ensureTagsKnown(followers.flatMap((f) => f.tagIds), log)
+      await upsertTransaction(dataSource, async (tx) => {
+        const { ids } = await upsertCustomers(tx, [current.contact], log)
+        const customerId = ids.get(externalUserid)
+        if (customerId === undefined) return
+        const members = await ensureMembers(tx, followers.map((f) => f.userid), log)
+        const rows = followers.flatMap((follower) => (members.has(follower.userid) ? [{ memberId: members.get(follower.userid)!, customerId, follower }] : []))
+        await upsertFollowers(tx, rows, { readAt })
+        const listed = [...members.values(), ...(await memberIds(tx, unread)).values()]
+        await markUnlistedFollowersDeleted(tx, { customerId, listedMemberIds: listed }, readAt)
+      })
     })
   }
 
@@ -81,27 +111,31 @@ export function createRefresher(dataSource: DataSource, client: WecomClient) {
     return found ? { memberId: found.memberId, customerId: found.customerId } : null
   }
 
-  async function member(userid: string): Promise<void> {
-    try {
-      const user = await client.call('getUser', { query: { userid } })
-      await upsertMembers(dataSource.manager, [user])
-    } catch (error) {
-      if (error instanceof WecomApiError && error.code === WecomCode.userNotFound) return markMemberLeft(dataSource.manager, userid)
-      throw error
-    }
+  function member(userid: string): Promise<void> {
+    return logged(undefined, async (log) => {
+      try {
+        const user = await client.call('getUser', { query: { userid } })
+        await upsertMembers(dataSource.manager, [user], log)
+      } catch (error) {
+        if (error instanceof WecomApiError && error.code === WecomCode.userNotFound) return markMemberLeft(dataSource.manager, userid)
+        throw error
+      }
+    })
   }
 
-  async function department(id: number): Promise<void> {
-    let found
-    try {
-      const { department } = await client.call('listDepartments', { query: { id: String(id) } })
-      found = department.find((d) => d.id === id)
-    } catch (error) {
-      // WeCom answers an error for a department it no longer has.
-      if (!(error instanceof WecomApiError) || error.code < 0) throw error
-    }
-    if (found) await upsertDepartments(dataSource.manager, [found])
-    else await deleteDepartment(dataSource.manager, id)
+  function department(id: number): Promise<void> {
+    return logged(undefined, async (log) => {
+      let found
+      try {
+        const { department } = await client.call('listDepartments', { query: { id: String(id) } })
+        found = department.find((d) => d.id === id)
+      } catch (error) {
+        // WeCom answers an error for a department it no longer has.
+        if (!(error instanceof WecomApiError) || error.code < 0) throw error
+      }
+      if (found) await upsertDepartments(dataSource.manager, [found], log)
+      else await deleteDepartment(dataSource.manager, id)
+    })
   }
 
   return {
@@ -110,7 +144,8 @@ export function createRefresher(dataSource: DataSource, client: WecomClient) {
     follow,
     member,
     department,
-    renameMember: (from: string, to: string) => renameMember(dataSource.manager, from, to),
+    renameMember: (from: string, to: string) => logged(undefined, (log) => renameMember(dataSource.manager, from, to, log)),
+    groupChat: (event: ExternalChatEvent) => logged(undefined, (log) => recordChatChange(dataSource.manager, event, log)),
     memberLeft: (userid: string) => markMemberLeft(dataSource.manager, userid),
   }
 }

@@ -1,6 +1,7 @@
 import { In, type EntityManager } from 'typeorm'
 import { Tag, TagGroup } from '../entities'
 import type { CorpTagGroup } from '../wecom/apiTypes'
+import { fitRecord, rawId, readRecord, wecomShapes, type MirrorLog } from './mirrorInput'
 
 export interface MirrorCounts {
   created: number
@@ -12,18 +13,36 @@ const fromSeconds = (seconds: number | undefined, fallback: Date) => (seconds ? 
 
 /**
  * Makes our corp tags exactly WeCom's (`get_corp_tag_list` without filters): groups and
- * tags upserted by WeCom id, the ones WeCom no longer has removed with their links.
+ * tags upserted by WeCom id, the ones WeCom no longer has removed with their links. A group
+ * or tag WeCom lists in a shape we cannot read is left as we have it (logged), not removed.
  */
-export async function mirrorCorpTags(manager: EntityManager, groups: CorpTagGroup[], now = new Date()): Promise<MirrorCounts> {
+export async function mirrorCorpTags(manager: EntityManager, groups: CorpTagGroup[], log: MirrorLog, now = new Date()): Promise<MirrorCounts> {
   const counts: MirrorCounts = { created: 0, updated: 0, removed: 0 }
+  // Ids of what WeCom listed but we could not read: kept as we have them.
+  const unreadable = { groups: new Set<string | undefined>(), tags: new Set<string | undefined>() }
+  const liveGroups = groups.flatMap((raw) => {
+    const group = readRecord(log, 'tag group', wecomShapes.tagGroup, raw, 'group_id')
+    if (!group) unreadable.groups.add(rawId(raw, 'group_id'))
+    if (!group || group.deleted) return []
+    const columns = fitRecord(log, { entity: 'tag group', id: group.group_id }, TagGroup, { wecomGroupId: group.group_id, name: group.group_name }, { key: 'wecomGroupId' })
+    return columns ? [{ ...group, ...columns }] : []
+  })
+  const liveTags = liveGroups.flatMap((group) =>
+    (group.tag ?? []).flatMap((raw) => {
+      const tag = readRecord(log, 'tag', wecomShapes.tag, raw, 'id')
+      if (!tag) unreadable.tags.add(rawId(raw, 'id'))
+      if (!tag || tag.deleted) return []
+      const columns = fitRecord(log, { entity: 'tag', id: tag.id }, Tag, { wecomTagId: tag.id, name: tag.name }, { key: 'wecomTagId' })
+      return columns ? [{ group, tag: { ...tag, ...columns } }] : []
+    }),
+  )
   return manager.transaction(async (tx) => {
     const existingGroups = new Map((await tx.find(TagGroup)).map((g) => [g.wecomGroupId, g]))
     const existingTags = new Map((await tx.find(Tag)).map((t) => [t.wecomTagId, t]))
-    const liveGroups = groups.filter((g) => !g.deleted)
 
     for (const group of liveGroups) {
-      const known = existingGroups.get(group.group_id)
-      const values = { name: group.group_name.slice(0, 64), sortOrder: group.order ?? 0, updatedAt: now }
+      const known = existingGroups.get(group.wecomGroupId)
+      const values = { name: group.name, sortOrder: group.order ?? 0, updatedAt: now }
       if (!known) counts.created++
       else if (known.name !== values.name || known.sortOrder !== values.sortOrder) counts.updated++
       await tx
@@ -31,16 +50,15 @@ export async function mirrorCorpTags(manager: EntityManager, groups: CorpTagGrou
         .insert()
         .updateEntity(false)
         .into(TagGroup)
-        .values({ wecomGroupId: group.group_id, ...values, strategyId: null, createdAt: fromSeconds(group.create_time, now) })
+        .values({ wecomGroupId: group.wecomGroupId, ...values, strategyId: null, createdAt: fromSeconds(group.create_time, now) })
         .orUpdate(['name', 'sort_order', 'updated_at'], ['wecom_group_id'])
         .execute()
     }
     const groupIds = new Map((await tx.find(TagGroup, { select: { id: true, wecomGroupId: true } })).map((g) => [g.wecomGroupId, g.id]))
 
-    const liveTags = liveGroups.flatMap((group) => (group.tag ?? []).filter((t) => !t.deleted).map((tag) => ({ group, tag })))
     for (const { group, tag } of liveTags) {
-      const known = existingTags.get(tag.id)
-      const values = { groupId: groupIds.get(group.group_id)!, name: tag.name.slice(0, 64), sortOrder: tag.order ?? 0, updatedAt: now }
+      const known = existingTags.get(tag.wecomTagId)
+      const values = { groupId: groupIds.get(group.wecomGroupId)!, name: tag.name, sortOrder: tag.order ?? 0, updatedAt: now }
       if (!known) counts.created++
       else if (known.name !== values.name || known.sortOrder !== values.sortOrder || known.groupId !== values.groupId) counts.updated++
       await tx
@@ -48,14 +66,16 @@ export async function mirrorCorpTags(manager: EntityManager, groups: CorpTagGrou
         .insert()
         .updateEntity(false)
         .into(Tag)
-        .values({ wecomTagId: tag.id, ...values, createdAt: fromSeconds(tag.create_time, now) })
+        .values({ wecomTagId: tag.wecomTagId, ...values, createdAt: fromSeconds(tag.create_time, now) })
         .orUpdate(['group_id', 'name', 'sort_order', 'updated_at'], ['wecom_tag_id'])
         .execute()
     }
 
-    const liveTagIds = new Set(liveTags.map(({ tag }) => tag.id))
-    const goneTags = [...existingTags.keys()].filter((id) => !liveTagIds.has(id))
-    const liveGroupIds = new Set(liveGroups.map((g) => g.group_id))
+    const keptGroupIds = new Set([...unreadable.groups].map((id) => id && groupIds.get(id)))
+    const liveTagIds = new Set([...liveTags.map(({ tag }) => tag.wecomTagId), ...unreadable.tags])
+    // An unreadable group keeps its tags: we cannot tell which of them WeCom still has.
+    const goneTags = [...existingTags.values()].filter((t) => !liveTagIds.has(t.wecomTagId) && !keptGroupIds.has(t.groupId)).map((t) => t.wecomTagId)
+    const liveGroupIds = new Set([...liveGroups.map((g) => g.wecomGroupId), ...unreadable.groups])
     const goneGroups = [...existingGroups.keys()].filter((id) => !liveGroupIds.has(id))
     if (goneTags.length > 0) await tx.delete(Tag, { wecomTagId: In(goneTags) })
     if (goneGroups.length > 0) await tx.delete(TagGroup, { wecomGroupId: In(goneGroups) })

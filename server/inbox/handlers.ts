@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm'
-import { ActivityLog, GroupChat } from '../entities'
+import { ActivityLog } from '../entities'
 import type { LossAlerter } from '../bot/lossAlert'
 import type { Refresher } from '../contacts/refresh'
 import { setFollowStatus } from '../contacts/customers'
-import { parseEvent, type ContactEvent, type ExternalChatEvent, type ExternalContactEvent } from '../wecom/events'
+import { parseEvent, type ContactEvent, type ExternalContactEvent } from '../wecom/events'
 import type { HandlerOutcome, InboxHandler } from './worker'
 
 /**
@@ -49,24 +49,6 @@ export function createEventHandler(dataSource: DataSource, refresh: Refresher, a
     }
   }
 
-  async function externalChat(event: ExternalChatEvent): Promise<HandlerOutcome> {
-    const at = new Date(event.createTime * 1000)
-    const values = {
-      status: event.changeType === 'dismiss' ? 'dismissed' : 'active',
-      lastChange: (event.updateDetail ? `${event.changeType}:${event.updateDetail}` : event.changeType).slice(0, 32),
-      changedAt: at,
-      updatedAt: new Date(),
-    }
-    await dataSource.manager.createQueryBuilder().insert().into(GroupChat).updateEntity(false).values({ chatId: event.chatId, ...values }).orIgnore().execute()
-    await dataSource.manager
-      .createQueryBuilder()
-      .update(GroupChat)
-      .set(values)
-      .where('chat_id = :chatId AND changed_at <= :at', { chatId: event.chatId, at })
-      .execute()
-    return 'done'
-  }
-
   async function contact(event: ContactEvent): Promise<HandlerOutcome> {
     switch (event.changeType) {
       case 'create_user':
@@ -104,7 +86,7 @@ export function createEventHandler(dataSource: DataSource, refresh: Refresher, a
         await refresh.corpTags()
         return 'done'
       case 'change_external_chat':
-        return externalChat(event)
+        return refresh.groupChat(event)
       case 'change_contact':
         return contact(event)
       case 'unknown':

@@ -1,9 +1,11 @@
 import type { DataSource } from 'typeorm'
 import { upsertTransaction } from '../db/transaction'
 import { SyncCheckpoint } from '../entities'
-import { followerFromWecom, markUnlistedFollowersDeleted, upsertCustomers, upsertFollowers, type ChangeCounts } from '../contacts/customers'
+import { followerFromWecom, markFollowsSeen, markUnlistedFollowersDeleted, upsertCustomers, upsertFollowers, type ChangeCounts, type FollowerRow } from '../contacts/customers'
 import { ensureMembers, setFollowUsers, upsertDepartments, upsertMembers } from '../contacts/members'
+import { MirrorLog, rawId } from '../contacts/mirrorInput'
 import { createRefresher } from '../contacts/refresh'
+import { createLogger, type Logger } from '../logger'
 import type { WecomClient } from '../wecom/client'
 import type { WecomUser } from '../wecom/apiTypes'
 
@@ -52,6 +54,8 @@ export interface FullSyncOptions {
   onProgress?: (progress: SyncProgress) => void
   /** Stop after this many customer pages (tests interrupt a sync with it). */
   stopAfterPages?: number
+  /** Gets what was cut or skipped of WeCom's records, once per kind per run. */
+  logger?: Logger
 }
 
 export class SyncInterrupted extends Error {}
@@ -62,12 +66,21 @@ export class SyncInterrupted extends Error {}
  * checkpoint after every page lets an interrupted sync resume where it stopped.
  */
 export async function fullSync(dataSource: DataSource, client: WecomClient, options: FullSyncOptions = {}): Promise<SyncSummary> {
+  const log = new MirrorLog(options.logger ?? createLogger('warn'))
+  try {
+    return await syncAll(dataSource, client, options, log)
+  } finally {
+    log.finish()
+  }
+}
+
+async function syncAll(dataSource: DataSource, client: WecomClient, options: FullSyncOptions, log: MirrorLog): Promise<SyncSummary> {
   const started = Date.now()
   const report = options.onProgress ?? (() => {})
   const repository = dataSource.getRepository(SyncCheckpoint)
   const saved = await repository.findOneBy({ name: CHECKPOINT })
   const resumed = saved !== null
-  const checkpoint: Checkpoint = saved ? JSON.parse(saved.state) : await startSync(dataSource, client, report)
+  const checkpoint: Checkpoint = saved ? JSON.parse(saved.state) : await startSync(dataSource, client, report, log)
   const save = () => repository.save({ name: CHECKPOINT, state: JSON.stringify(checkpoint), updatedAt: new Date() })
   if (!resumed) await save()
 
@@ -89,14 +102,21 @@ export async function fullSync(dataSource: DataSource, client: WecomClient, opti
       // Counted after the commit: a transaction retried after a deadlock must not count twice.
       const counts = await upsertTransaction(dataSource, async (tx) => {
         const entries = page.external_contact_list
-        const followers = entries.map((entry) => followerFromWecom(entry.follow_info))
-        const memberIds = await ensureMembers(tx, followers.map((f) => f.userid))
-        const customers = await upsertCustomers(tx, entries.map((entry) => entry.external_contact))
-        const rows = entries.map((entry, i) => ({
-          memberId: memberIds.get(followers[i]!.userid)!,
-          customerId: customers.ids.get(entry.external_contact.external_userid)!,
-          follower: followers[i]!,
-        }))
+        const followers = entries.map((entry) => followerFromWecom(entry.follow_info, rawId(entry.external_contact, 'external_userid'), log))
+        const memberIds = await ensureMembers(tx, followers.flatMap((f) => f?.userid ?? []), log)
+        const customers = await upsertCustomers(tx, entries.map((entry) => entry.external_contact), log)
+        const rows: FollowerRow[] = []
+        const unstored: { userid: string; externalUserid: string }[] = []
+        entries.forEach((entry, i) => {
+          const follower = followers[i]
+          const [userid, externalUserid] = [rawId(entry.follow_info, 'userid'), rawId(entry.external_contact, 'external_userid')]
+          const memberId = userid === undefined ? undefined : memberIds.get(userid)
+          const customerId = externalUserid === undefined ? undefined : customers.ids.get(externalUserid)
+          if (follower && memberId !== undefined && customerId !== undefined) rows.push({ memberId, customerId, follower })
+          else if (userid !== undefined && externalUserid !== undefined) unstored.push({ userid, externalUserid })
+        })
+        // A follow we could not store is still in WeCom: not to be taken for deleted.
+        await markFollowsSeen(tx, unstored, syncedAt)
         return { customers: customers.counts, follows: await upsertFollowers(tx, rows, { readAt, syncedAt }) }
       })
       add(checkpoint.customers, counts.customers)
@@ -115,7 +135,7 @@ export async function fullSync(dataSource: DataSource, client: WecomClient, opti
 
   // Follows of these members that WeCom did not list since the sync began are gone.
   report({ stage: 'removals', done: 0, total: 1 })
-  const memberIds = await ensureMembers(dataSource.manager, checkpoint.chunks.flat())
+  const memberIds = await ensureMembers(dataSource.manager, checkpoint.chunks.flat(), log)
   checkpoint.follows.removed += await markUnlistedFollowersDeleted(
     dataSource.manager,
     { memberIds: [...memberIds.values()], unseenSince: syncedAt },
@@ -134,11 +154,11 @@ export async function fullSync(dataSource: DataSource, client: WecomClient, opti
 }
 
 /** Members, departments and tags first: customers' follows refer to them. */
-async function startSync(dataSource: DataSource, client: WecomClient, report: (p: SyncProgress) => void): Promise<Checkpoint> {
+async function startSync(dataSource: DataSource, client: WecomClient, report: (p: SyncProgress) => void, log: MirrorLog): Promise<Checkpoint> {
   const startedAt = new Date().toISOString()
   const { follow_user: followUsers } = await client.call('listFollowUsers', { query: {} })
   const { department } = await client.call('listDepartments', { query: {} })
-  await upsertDepartments(dataSource.manager, department)
+  await upsertDepartments(dataSource.manager, department, log)
 
   const users: WecomUser[] = []
   const queue = [...followUsers]
@@ -151,11 +171,11 @@ async function startSync(dataSource: DataSource, client: WecomClient, report: (p
       }
     }),
   )
-  await upsertMembers(dataSource.manager, users)
+  await upsertMembers(dataSource.manager, users, log)
   await setFollowUsers(dataSource.manager, followUsers)
 
   report({ stage: 'tags', done: 0, total: 1 })
-  const tags = await createRefresher(dataSource, client).corpTags()
+  const tags = await createRefresher(dataSource, client).corpTags(log)
   report({ stage: 'tags', done: 1, total: 1 })
 
   const chunks: string[][] = []
