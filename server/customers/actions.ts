@@ -2,6 +2,7 @@ import { In, type DataSource } from 'typeorm'
 import { upsertTransaction } from '../db/transaction'
 import { ActivityLog, FollowRelation, FollowTag, FollowUp, Script, ScriptMemberUsage, Tag, type Stage } from '../entities'
 import { AppError, notFound } from '../errors'
+import { addDays, businessDate } from '../time'
 import type { WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
 import type { VisibleFollow } from './access'
@@ -27,7 +28,8 @@ export async function setTag(
   marked: boolean,
 ): Promise<void> {
   const tag = await dataSource.getRepository(Tag).findOneBy({ id: tagId })
-  if (!tag) throw notFound('No such tag')
+  // The sidebar offers only tags it was shown: one missing now was deleted since (by an admin, in WeCom or the console).
+  if (!tag) throw new AppError('tag_deleted', 410, 'This tag has been deleted')
   try {
     await client.call('markTag', {
       body: { userid: follow.memberUserid, external_userid: follow.externalUserid, ...(marked ? { add_tag: [tag.wecomTagId] } : { remove_tag: [tag.wecomTagId] }) },
@@ -67,14 +69,34 @@ export async function recordTagChange(
   })
 }
 
-/** Records a follow-up and keeps the follow's next date, stage and last follow-up in step. */
+/** How far ahead a next follow-up may be planned: a date further out is a typo, not a plan. */
+const NEXT_FOLLOW_UP_YEARS = 1
+
+/**
+ * Refuses a next follow-up date before today or more than a year after it, both in the
+ * business time zone: a past date would make the customer overdue at once, a far one hides them.
+ */
+export function checkNextFollowUp(date: string, timeZone: string, now: Date): void {
+  const today = businessDate(now, timeZone)
+  const [year, month, day] = today.split('-').map(Number) as [number, number, number]
+  // 29 February plus a year is 1 March.
+  const latest = addDays(`${year + NEXT_FOLLOW_UP_YEARS}-${String(month).padStart(2, '0')}-01`, day - 1)
+  if (date < today) throw new AppError('follow_up_date', 400, `The next follow-up date ${date} is before today (${today})`)
+  if (date > latest) throw new AppError('follow_up_date', 400, `The next follow-up date ${date} is more than a year ahead (latest ${latest})`)
+}
+
+/**
+ * Records a follow-up and keeps the follow's next date, stage and last follow-up in step.
+ * `timeZone` is SCRM_TIMEZONE, which decides what "today" is for the next date.
+ */
 export async function addFollowUp(
   dataSource: DataSource,
   actorId: number,
   follow: VisibleFollow,
   input: { note: string; nextFollowUpOn: string | null; stage: Stage | null },
+  { timeZone = 'Asia/Shanghai', now = new Date() }: { timeZone?: string; now?: Date } = {},
 ): Promise<FollowUp> {
-  const now = new Date()
+  if (input.nextFollowUpOn !== null) checkNextFollowUp(input.nextFollowUpOn, timeZone, now)
   return dataSource.transaction(async (tx) => {
     const saved = await tx.save(
       tx.create(FollowUp, { followRelationId: follow.followId, authorMemberId: actorId, note: input.note, nextFollowUpOn: input.nextFollowUpOn, stage: input.stage, createdAt: now }),

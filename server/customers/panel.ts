@@ -131,26 +131,49 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
     })),
     tagGroups,
     orders: { recent, totals: { count: Number(totals[0]?.count ?? 0), spent } },
-    scripts: scripts.map((script) => ({ ...script, preview: renderScript(script.content, values) })),
+    scripts: fillableFirst(scripts.map((script) => ({ ...script, preview: renderScript(script.content, values) }))),
   }
 }
 
-/** Scripts targeted at the tags marked on the follow first, then the viewer's most sent, then the team's (SPEC §4.3). */
+/**
+ * Scripts for greeting a new customer: their category or title says so (欢迎, 新客), as in the
+ * demo's 新客欢迎 and the categories operators import. Names, because that is what operators
+ * write; no column has to be kept in step.
+ */
+const WELCOME_WORDS = ['欢迎', '新客']
+const WELCOME_SQL = WELCOME_WORDS.map((_, i) => `c.name LIKE :welcome${i} OR s.title LIKE :welcome${i}`).join(' OR ')
+/**
+ * A new customer: never followed up and never bought (a buyer is 老客 however lately added).
+ * One row by primary key, inside the scripts query, so that the panel stays one round trip.
+ */
+const NEW_CUSTOMER_SQL = `(SELECT CASE WHEN f.last_followed_up_at IS NULL AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = f.customer_id)
+  THEN 1 ELSE 0 END FROM follow_relations f WHERE f.id = :followId)`
+
+/**
+ * Suggestions (SPEC §4.3): for a new customer the welcome scripts first; then scripts targeted
+ * at the tags marked on the follow; then the viewer's most sent, then the team's.
+ */
 async function suggestScripts(manager: EntityManager, memberId: number, followId: number) {
   const rows = await query<{ id: number; category: string; title: string; content: string; tag_match: number | string }>(
     manager,
     `SELECT s.id, c.name AS category, s.title, s.content,
             MAX(CASE WHEN t.tag_name IS NULL THEN 0 ELSE 1 END) AS tag_match,
-            COALESCE(MAX(u.send_count), 0) AS member_sends, s.send_count
+            COALESCE(MAX(u.send_count), 0) AS member_sends, s.send_count,
+            CASE WHEN ${NEW_CUSTOMER_SQL} = 1 AND (${WELCOME_SQL}) THEN 1 ELSE 0 END AS greets_new
        FROM scripts s
        JOIN script_categories c ON c.id = s.category_id
        LEFT JOIN script_tag_targets t ON t.script_id = s.id AND t.tag_name IN (
          SELECT tg.name FROM follow_tags ft JOIN tags tg ON tg.id = ft.tag_id WHERE ft.follow_relation_id = :followId)
        LEFT JOIN script_member_usage u ON u.script_id = s.id AND u.member_id = :memberId
       GROUP BY s.id, c.name, s.title, s.content, s.send_count
-      ORDER BY tag_match DESC, member_sends DESC, s.send_count DESC, s.id
+      ORDER BY greets_new DESC, tag_match DESC, member_sends DESC, s.send_count DESC, s.id
       LIMIT ${SUGGESTED_SCRIPTS}`,
-    { memberId, followId },
+    { memberId, followId, ...Object.fromEntries(WELCOME_WORDS.map((word, i) => [`welcome${i}`, `%${word}%`])) },
   )
   return rows.map((row) => ({ id: Number(row.id), category: row.category, title: row.title, content: row.content, tagMatch: Number(row.tag_match) === 1 }))
+}
+
+/** Scripts this customer's data fills completely go first; the order among each stays (sort is stable). */
+function fillableFirst<T extends { preview: { unresolved: string[] } }>(scripts: T[]): T[] {
+  return scripts.sort((a, b) => Number(a.preview.unresolved.length > 0) - Number(b.preview.unresolved.length > 0))
 }

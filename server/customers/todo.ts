@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm'
 import { query, rawDay, rawInstant } from '../db/sql'
-import type { TodoItem } from '../api/contract'
 import { businessDate } from '../time'
+import type { TodoEntry } from './todoEntry'
 
 /**
  * SPEC §4.4, as SQL over follow_relations `f` with :today (the business date) and :dayAgo
@@ -13,11 +13,15 @@ export const OVERDUE_SQL = `f.status = 'active' AND (f.next_follow_up_on < :toda
   OR (f.next_follow_up_on IS NULL AND f.last_followed_up_at IS NULL AND f.added_at < :dayAgo))`
 export const DUE_TODAY_SQL = "f.status = 'active' AND f.next_follow_up_on = :today"
 
+const DAY_MS = 86_400_000
+/** Calendar days from one business date to a later one. */
+const daysBetween = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS)
+
 /**
- * A member's follow-ups due, as SPEC §4.4 defines them, in the business time zone. One
- * set-based query: the (member, status, next date) index serves it.
+ * A member's follow-ups due, as SPEC §4.4 defines them, in the business time zone, the most
+ * overdue first. One set-based query: the (member, status, next date) index serves it.
  */
-export async function memberTodo(manager: EntityManager, memberId: number, timeZone: string, now = new Date()): Promise<TodoItem[]> {
+export async function memberTodo(manager: EntityManager, memberId: number, timeZone: string, now = new Date()): Promise<TodoEntry[]> {
   const today = businessDate(now, timeZone)
   const rows = await query<{ external_userid: string; name: string; remark: string; next_follow_up_on: Date | string | null; added_at: Date | string; due: string }>(
     manager,
@@ -27,14 +31,22 @@ export async function memberTodo(manager: EntityManager, memberId: number, timeZ
       WHERE f.member_id = :memberId AND ((${OVERDUE_SQL}) OR (${DUE_TODAY_SQL}))
       ORDER BY CASE WHEN f.next_follow_up_on IS NULL THEN f.added_at ELSE NULL END, f.next_follow_up_on, f.id
       LIMIT 500`,
-    { memberId, today, dayAgo: new Date(now.getTime() - 86_400_000) },
+    { memberId, today, dayAgo: new Date(now.getTime() - DAY_MS) },
   )
-  return rows.map((row) => ({
-    externalUserid: row.external_userid,
-    name: row.name,
-    remark: row.remark,
-    nextFollowUpOn: rawDay(row.next_follow_up_on),
-    addedAt: rawInstant(row.added_at).toISOString(),
-    kind: row.due === 'today' ? 'today' : 'overdue',
-  }))
+  const entries = rows.map((row): TodoEntry => {
+    const nextFollowUpOn = rawDay(row.next_follow_up_on)
+    const addedAt = rawInstant(row.added_at)
+    const dueOn = nextFollowUpOn ?? businessDate(new Date(addedAt.getTime() + DAY_MS), timeZone)
+    return {
+      externalUserid: row.external_userid,
+      name: row.name,
+      remark: row.remark,
+      nextFollowUpOn,
+      addedAt: addedAt.toISOString(),
+      kind: row.due === 'today' ? 'today' : 'overdue',
+      overdueDays: Math.max(0, daysBetween(dueOn, today)),
+    }
+  })
+  // Stable: equally overdue items keep the query's order (never followed up first, then by date).
+  return entries.sort((a, b) => b.overdueDays - a.overdueDays || Number(a.kind === 'today') - Number(b.kind === 'today'))
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ActivityLog, FollowUp, Script, ScriptMemberUsage, Tag } from '../entities'
 import type { Panel, TodoItem } from '../api/contract'
-import { businessDate } from '../time'
+import { addDays, businessDate } from '../time'
 import { errorBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { testDatabaseKind } from '../../test/database'
@@ -45,6 +45,17 @@ describe(`tag toggles on ${testDatabaseKind}`, () => {
     expect(await harness.dataSource.getRepository(ActivityLog).count()).toBe(0)
   })
 
+  it('says the tag is gone when an admin deleted it, and touches nothing', async () => {
+    const { api } = await signedIn(harness, 'zhangsan')
+    const normal = await tagId('etDemoNormal')
+    await harness.simulator.adminDeletesTag({ tagId: 'etDemoNormal' })
+    await harness.drainInbox()
+    const response = await api(`/api/customers/wmDemoCustomer001/tags/${normal}`, { method: 'PUT', body: JSON.stringify({ marked: true }) })
+    expect([response.status, (await errorBody(response)).id]).toEqual([410, 'tag_deleted'])
+    expect(callsTo(harness.simulator, '/cgi-bin/externalcontact/mark_tag')).toHaveLength(0)
+    expect(await harness.dataSource.getRepository(ActivityLog).count()).toBe(0)
+  })
+
   it('touches neither WeCom nor us for another member’s customer, or without the CSRF token', async () => {
     const { api, browser } = await signedIn(harness, 'zhangsan')
     const normal = await tagId('etDemoNormal')
@@ -82,6 +93,46 @@ describe(`follow-ups and the to-do list on ${testDatabaseKind}`, () => {
       expect([response.status, (await errorBody(response)).id]).toEqual([400, 'validation_failed'])
     }
     expect(await harness.dataSource.getRepository(FollowUp).count()).toBe(0)
+  })
+
+  it('takes a next date from today to a year ahead in the business time zone, and refuses any other with follow_up_date', async () => {
+    const { api } = await signedIn(harness, 'lisi')
+    const today = businessDate(new Date(), 'Asia/Shanghai')
+    const yearAhead = `${Number(today.slice(0, 4)) + 1}${today.slice(4)}`
+    for (const nextFollowUpOn of [addDays(today, -1), '2020-01-01', addDays(yearAhead, 1), '2099-12-31']) {
+      const response = await api('/api/customers/wmDemoCustomer002/follow-ups', json({ note: '约了到店', nextFollowUpOn }))
+      expect([nextFollowUpOn, response.status, (await errorBody(response)).id]).toEqual([nextFollowUpOn, 400, 'follow_up_date'])
+    }
+    expect(await harness.dataSource.getRepository(FollowUp).count()).toBe(0)
+    for (const nextFollowUpOn of [today, yearAhead, null]) {
+      expect((await api('/api/customers/wmDemoCustomer002/follow-ups', json({ note: '约了到店', nextFollowUpOn }))).status).toBe(201)
+    }
+  })
+
+  it('lists the most overdue first, with how many days overdue', async () => {
+    const { api } = await signedIn(harness, 'lisi')
+    const today = businessDate(new Date(), 'Asia/Shanghai')
+    // lisi follows customers 2, 5, 8, …: give three of them dates, as saved on earlier days.
+    const setNext = (n: string, date: string) =>
+      harness.dataSource.query(
+        `UPDATE follow_relations SET next_follow_up_on = '${date}', last_followed_up_at = '2026-01-01 00:00:00'
+          WHERE customer_id = (SELECT id FROM customers WHERE external_userid = 'wmDemoCustomer${n}')`,
+      )
+    await setNext('002', addDays(today, -3))
+    await setNext('005', today)
+    await setNext('008', addDays(today, -400))
+    const { items } = (await (await api('/api/todo')).json()) as { items: (TodoItem & { overdueDays: number })[] }
+    const dated = items.filter((item) => item.nextFollowUpOn !== null).map((item) => [item.externalUserid, item.kind, item.overdueDays])
+    expect(dated).toEqual([
+      ['wmDemoCustomer008', 'overdue', 400],
+      ['wmDemoCustomer002', 'overdue', 3],
+      ['wmDemoCustomer005', 'today', 0],
+    ])
+    // Never followed up, added over a day ago: overdue since the day the 24 h ran out.
+    const days = items.map((item) => item.overdueDays)
+    expect(days).toEqual([...days].sort((a, b) => b - a))
+    expect(items.at(-1)!.kind).toBe('today')
+    expect(items.filter((item) => item.nextFollowUpOn === null).length).toBeGreaterThan(0)
   })
 })
 

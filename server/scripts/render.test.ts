@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { renderScript } from './render'
+import { renderScript, withoutUnresolved } from './render'
 
 describe('renderScript', () => {
   it('fills every variable of SPEC §4.3 that has a value', () => {
@@ -23,5 +23,15 @@ describe('renderScript', () => {
   it('never interprets values: a nickname holding a placeholder or markup stays as it is', () => {
     const rendered = renderScript('{{客户昵称}}，{{导购姓名}}', { 客户昵称: '{{导购姓名}}<script>', 导购姓名: '张三' })
     expect(rendered).toEqual({ text: '{{导购姓名}}<script>，张三', unresolved: [] })
+  })
+})
+
+describe('withoutUnresolved', () => {
+  it('takes out the variables left without a value, and the brackets they leave empty, and nothing else', () => {
+    expect(withoutUnresolved('王姐，您的订单状态是「{{订单状态}}」，{{ 最近购买 }}到了吗？{{客户称呼}}', ['订单状态', '最近购买'])).toBe(
+      '王姐，您的订单状态是，到了吗？{{客户称呼}}',
+    )
+    expect(withoutUnresolved('（{{累计消费}}元）「已发货」', ['累计消费'])).toBe('（元）「已发货」')
+    expect(withoutUnresolved('{{优惠券}}', ['优惠券'])).toBe('')
   })
 })

@@ -25,3 +25,18 @@ export function renderScript(content: string, values: ScriptValues): RenderedScr
   })
   return { text, unresolved }
 }
+
+/** Where a variable was taken out, until the brackets that held only it are gone too. */
+const HOLE = '\u0000'
+const EMPTY_BRACKETS = /「\u0000+」|『\u0000+』|“\u0000+”|（\u0000+）|\(\u0000+\)|【\u0000+】|《\u0000+》/g
+
+/**
+ * The text as it may go out when the member sends it without filling `unresolved`: those
+ * variables are taken out (never sent with their braces), and so are brackets that held only them.
+ */
+export function withoutUnresolved(text: string, unresolved: readonly string[]): string {
+  return text
+    .replace(PLACEHOLDER, (whole, name: string) => (unresolved.includes(name) ? HOLE : whole))
+    .replace(EMPTY_BRACKETS, '')
+    .replace(new RegExp(HOLE, 'g'), '')
+}

@@ -33,3 +33,6 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   }
   return (response.status === 204 ? undefined : await response.json()) as T
 }
+
+/** What to tell the member about a failure: our API's refusal in Chinese, anything else (offline, a crash) as a plain failure. */
+export const problemText = (error: unknown): string => (error instanceof ApiError ? error.message : messages.failed)

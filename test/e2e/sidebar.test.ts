@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core'
 import { browserAvailable, fakeWecomHost, launchChromium, WECOM_USER_AGENT } from '../browser'
 import { testDatabaseKind } from '../database'
 import { callsTo, startWecomHarness, type WecomHarness } from '../wecom'
+import { addDays, businessDate } from '../../server/time'
 
 const enabled = browserAvailable()
 let browser: Browser
@@ -24,7 +25,7 @@ async function openSidebar(
   { entry = 'single_chat_tools', customer = 'wmDemoCustomer001' as string | null, hash = '', agentTicket = '', fail = {} as Record<string, string> } = {},
 ): Promise<Page> {
   harness.simulator.setOauthUser(userid)
-  const context = await browser.newContext({ userAgent: WECOM_USER_AGENT, locale: 'zh-CN' })
+  const context = await browser.newContext({ userAgent: WECOM_USER_AGENT, locale: 'zh-CN', permissions: ['clipboard-read', 'clipboard-write'] })
   await context.addInitScript(fakeWecomHost({ agentTicket: agentTicket || harness.simulator.tickets.agent, entry, userId: customer, fail }))
   const page = await context.newPage()
   await page.goto(`${harness.server!.url}/sidebar/${hash}`)
@@ -177,5 +178,93 @@ describe.runIf(enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => 
     await expect.poll(() => group.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('客户群')
     const none = await openSidebar('zhangsan', { entry: 'single_chat_tools', customer: null })
     await expect.poll(() => none.getByRole('alert').textContent(), { timeout: 15_000 }).toContain('没有找到当前聊天的客户')
+  })
+
+  it('lists the most overdue first, says how late, and opens the customer’s chat when tapped', async () => {
+    const today = businessDate(new Date(), 'Asia/Shanghai')
+    const setNext = (n: string, date: string) =>
+      harness.dataSource.query(
+        `UPDATE follow_relations SET next_follow_up_on = '${date}', last_followed_up_at = '2026-01-01 00:00:00'
+          WHERE customer_id = (SELECT id FROM customers WHERE external_userid = 'wmDemoCustomer${n}')`,
+      )
+    await setNext('004', addDays(today, -40))
+    await setNext('007', today)
+    const page = await openSidebar('zhangsan', { entry: 'normal', customer: null, hash: '#/todo' })
+    const links = page.getByRole('list').getByRole('link')
+    await expect.poll(() => links.count(), { timeout: 15_000 }).toBeGreaterThan(2)
+    const texts = await links.allTextContents()
+    expect(texts[0]).toContain('陈先生')
+    expect(texts[0]).toContain('逾期 40 天')
+    expect(texts.at(-1)).toContain('今天到期')
+    expect(texts.some((text) => text.includes('新客未跟进'))).toBe(true)
+    await links.first().click()
+    await expect.poll(() => fake<unknown[]>(page, "window.__wecomFake.calls.filter((c) => c.name === 'openEnterpriseChat').map((c) => c.params.externalUserIds)")).toEqual([
+      'wmDemoCustomer004',
+    ])
+    // This host cannot open chats: the customer's page opens instead, and it offers no send.
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('陈先生')
+  })
+
+  it('makes editing the first choice when a variable is unfilled, and never sends braces', async () => {
+    const page = await openSidebar('lisi', { customer: 'wmDemoCustomer014' })
+    const row = page.getByRole('listitem').filter({ has: page.getByRole('button', { name: '物流跟进' }) })
+    await row.getByRole('button', { name: '发送' }).click({ timeout: 15_000 })
+    const dialog = page.getByRole('dialog')
+    const buttons = dialog.getByRole('button')
+    await expect.poll(() => buttons.first().textContent()).toBe('修改')
+    expect(await fake<string>(page, 'document.activeElement.textContent')).toBe('修改')
+    await buttons.first().click()
+    expect(await dialog.count()).toBe(0)
+    await expect.poll(() => fake<string>(page, "document.activeElement.getAttribute('aria-label')")).toBe('物流跟进')
+    // Sent as is, on purpose: the variable goes, with the brackets around it.
+    await row.getByRole('button', { name: '发送' }).click()
+    await dialog.getByRole('button', { name: '发送' }).click()
+    await expect.poll(() => fake<string[]>(page, "window.__wecomFake.calls.filter((c) => c.name === 'sendChatMessage').map((c) => c.params.text.content)")).toEqual([
+      '吴小姐，您的订单状态是，有问题随时告诉我。',
+    ])
+  })
+
+  it('says a tag was deleted by an admin, and shows the tags as they are now', async () => {
+    const page = await openSidebar('zhangsan')
+    const normal = page.getByRole('button', { name: '普通客户', exact: true })
+    await expect.poll(() => normal.count(), { timeout: 15_000 }).toBe(1)
+    await harness.simulator.adminDeletesTag({ tagId: 'etDemoNormal' })
+    await harness.drainInbox()
+    await normal.click()
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('这个标签已被管理员删除')
+    await expect.poll(() => normal.count()).toBe(0)
+    expect(await page.getByRole('button', { name: '重要客户', exact: true }).getAttribute('aria-pressed')).toBe('true')
+  })
+
+  it('offers copy, not send, on a customer page opened outside a chat', async () => {
+    const page = await openSidebar('zhangsan', { entry: 'normal', customer: null, hash: '#/customer/wmDemoCustomer001' })
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('🌸小美')
+    expect(await page.getByRole('button', { name: '发送' }).count()).toBe(0)
+    const row = page.getByRole('listitem').filter({ has: page.getByRole('button', { name: '护肤新品' }) })
+    await row.getByRole('button', { name: '复制' }).click()
+    await expect.poll(() => page.getByRole('status').filter({ hasText: '已复制' }).count()).toBe(1)
+    expect(await fake<string>(page, 'navigator.clipboard.readText()')).toBe('🌸小美-老客，上次您买的防晒霜用得怎么样？这周到了新款精华，很适合换季。')
+    expect(await fake<unknown[]>(page, "window.__wecomFake.calls.filter((c) => c.name === 'sendChatMessage')")).toEqual([])
+  })
+
+  it('explains in the form, before sending, an empty note and a next date out of range', async () => {
+    const page = await openSidebar('zhangsan', { customer: 'wmDemoCustomer004' })
+    const posts: string[] = []
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().includes('/follow-ups')) posts.push(request.url())
+    })
+    const save = page.getByRole('button', { name: '保存' })
+    await save.click({ timeout: 15_000 })
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('请先写下跟进记录')
+    await page.getByLabel('跟进记录').fill('电话沟通')
+    const localToday = await page.evaluate(() => new Intl.DateTimeFormat('en-CA').format(new Date()))
+    await page.getByLabel('下次跟进').fill(addDays(localToday, -2))
+    await save.click()
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('不能早于今天')
+    await page.getByLabel('下次跟进').fill(addDays(localToday, 400))
+    await save.click()
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('一年')
+    expect(posts).toEqual([])
+    expect(await page.getByText('电话沟通').count()).toBe(0)
   })
 })
