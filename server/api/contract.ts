@@ -60,6 +60,8 @@ export interface TodoItem {
   addedAt: string
   /** overdue: the date has passed, or added over 24 h ago and never followed up; today: due today. */
   kind: 'overdue' | 'today'
+  /** Whole days past due in the business time zone, 0 when due today; a never-followed customer counts from the end of their grace. */
+  overdueDays: number
 }
 
 /** POST /api/customers/:id/bindings: an order number (platform optional while it is unique) or a shop's buyer id. */

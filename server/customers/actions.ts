@@ -94,7 +94,7 @@ export async function addFollowUp(
   actorId: number,
   follow: VisibleFollow,
   input: { note: string; nextFollowUpOn: string | null; stage: Stage | null },
-  { timeZone = 'Asia/Shanghai', now = new Date() }: { timeZone?: string; now?: Date } = {},
+  { timeZone, now = new Date() }: { timeZone: string; now?: Date },
 ): Promise<FollowUp> {
   if (input.nextFollowUpOn !== null) checkNextFollowUp(input.nextFollowUpOn, timeZone, now)
   return dataSource.transaction(async (tx) => {

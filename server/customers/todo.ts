@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm'
 import { query, rawDay, rawInstant } from '../db/sql'
 import { businessDate } from '../time'
-import type { TodoEntry } from './todoEntry'
+import type { TodoItem } from '../api/contract'
 
 /**
  * SPEC §4.4, as SQL over follow_relations `f` with :today (the business date) and :dayAgo
@@ -21,7 +21,7 @@ const daysBetween = (from: string, to: string) => Math.round((Date.parse(to) - D
  * A member's follow-ups due, as SPEC §4.4 defines them, in the business time zone, the most
  * overdue first. One set-based query: the (member, status, next date) index serves it.
  */
-export async function memberTodo(manager: EntityManager, memberId: number, timeZone: string, now = new Date()): Promise<TodoEntry[]> {
+export async function memberTodo(manager: EntityManager, memberId: number, timeZone: string, now = new Date()): Promise<TodoItem[]> {
   const today = businessDate(now, timeZone)
   const rows = await query<{ external_userid: string; name: string; remark: string; next_follow_up_on: Date | string | null; added_at: Date | string; due: string }>(
     manager,
@@ -33,7 +33,7 @@ export async function memberTodo(manager: EntityManager, memberId: number, timeZ
       LIMIT 500`,
     { memberId, today, dayAgo: new Date(now.getTime() - DAY_MS) },
   )
-  const entries = rows.map((row): TodoEntry => {
+  const entries = rows.map((row): TodoItem => {
     const nextFollowUpOn = rawDay(row.next_follow_up_on)
     const addedAt = rawInstant(row.added_at)
     const dueOn = nextFollowUpOn ?? businessDate(new Date(addedAt.getTime() + DAY_MS), timeZone)

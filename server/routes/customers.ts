@@ -62,7 +62,7 @@ export function customerRoutes({ config, dataSource, wecom }: { config: Config; 
     const { externalUserid } = parseParams(ctx, customerPath)
     const input = await parseBody(ctx, followUpRequest)
     const follow = await followOf(ctx.state.member, externalUserid)
-    const saved = await addFollowUp(dataSource, ctx.state.member.id, follow, input)
+    const saved = await addFollowUp(dataSource, ctx.state.member.id, follow, input, { timeZone: config.timezone })
     ctx.status = 201
     ctx.body = { id: saved.id, note: saved.note, nextFollowUpOn: saved.nextFollowUpOn, stage: saved.stage, createdAt: saved.createdAt.toISOString() }
   })

@@ -1,3 +1,2 @@
 /** The API's shapes come from the server's contract; the sidebar adds nothing of its own. */
 export { STAGES, type BindingRequest, type BindingResult, type Panel, type SessionInfo, type Signature, type TodoItem } from '../../server/api/contract'
-export type { TodoEntry } from '../../server/customers/todoEntry'
