@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Customer, FollowRelation, InboxEvent } from '../entities'
 import { errorBody } from '../../test/app'
 import { testDatabaseKind } from '../../test/database'
+import { hostilePlaintexts } from '../../test/hostileCallbacks'
 import { startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
 import type { RunningServer } from '../server'
 
@@ -75,6 +76,8 @@ describe(`/wecom/callback on ${testDatabaseKind}`, () => {
       ['ciphertext of the wrong length', () => signedEnvelope(Buffer.alloc(48).toString('base64')), 400, 'callback_ciphertext'],
       ['a message for another CorpID', () => signedEnvelope(encrypt(TEST_CREDENTIALS.aesKey, addEvent('x'), 'wwAnotherCorp')), 400, 'callback_receiveid'],
       ['a decrypted message that is not XML', () => signedEnvelope(encrypt(TEST_CREDENTIALS.aesKey, '{"json":true}', TEST_CREDENTIALS.corpId)), 400, 'callback_xml'],
+      ['a decrypted message with an element named constructor', () => signedEnvelope(encrypt(TEST_CREDENTIALS.aesKey, '<xml><constructor>1</constructor></xml>', TEST_CREDENTIALS.corpId)), 400, 'callback_xml'],
+      ['a decrypted message nested too deeply', () => signedEnvelope(encrypt(TEST_CREDENTIALS.aesKey, hostilePlaintexts(4096).deepNesting, TEST_CREDENTIALS.corpId)), 400, 'callback_xml'],
     ]
     it.each(cases)('%s', async (_, build, status, id) => {
       const { query, body } = build()

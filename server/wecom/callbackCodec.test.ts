@@ -1,6 +1,8 @@
 import { createCipheriv } from 'node:crypto'
 import { decrypt, encrypt, getSignature } from '@wecom/crypto'
 import { describe, expect, it } from 'vitest'
+import { cpuBudgetMs, cpuTimes } from '../../test/cpuTime'
+import { hostileEnvelopes, hostilePlaintexts } from '../../test/hostileCallbacks'
 import { CallbackError, createCallbackCodec } from './callbackCodec'
 import { parseEvent } from './events'
 
@@ -140,6 +142,27 @@ describe('callback codec, refused input', () => {
   it('refuses a decrypted message that is not XML', () => {
     const encrypted = encrypt(AES_KEY, 'hello, not xml', CORP_ID)
     expect(refusal(() => codec.openEnvelope(signed(encrypted), envelope(encrypted))).problem).toBe('xml')
+  })
+})
+
+describe('callback codec, hostile input (issue 10)', () => {
+  const signed = (encrypted: string) => ({ ...POST_QUERY, msg_signature: getSignature(TOKEN, POST_QUERY.timestamp, POST_QUERY.nonce, encrypted) })
+
+  it('finds Encrypt in time linear in the body, for every shape that made the old regex backtrack', async () => {
+    // The probe's 6 KB body held the event loop for over a minute; 1 MB is the route's limit.
+    const bodies = Object.fromEntries(
+      [6 * 1024, 64 * 1024, 1024 * 1024].flatMap((size) => Object.entries(hostileEnvelopes(size)).map(([shape, body]) => [`${shape} of ${size} chars`, body])),
+    )
+    const times = await cpuTimes('openEnvelope', bodies)
+    for (const [name, body] of Object.entries(bodies)) expect(times[name], name).toBeLessThanOrEqual(cpuBudgetMs(Buffer.byteLength(body)))
+  })
+
+  it('refuses a signed message nested too deeply, or costly to parse, as xml: never a thrown error', () => {
+    for (const plaintext of [hostilePlaintexts(1024).deepNesting, hostilePlaintexts(64 * 1024).deepNesting, hostilePlaintexts(4096).deepUnclosed]) {
+      const encrypted = encrypt(AES_KEY, plaintext, CORP_ID)
+      const error = refusal(() => codec.openEnvelope(signed(encrypted), envelope(encrypted)))
+      expect([error.problem, error.status]).toEqual(['xml', 400])
+    }
   })
 })
 

@@ -34,18 +34,51 @@ export interface CallbackCodecOptions {
 }
 
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-const ENVELOPE = /^\s*(?:<\?xml[^>]*\?>\s*)?<xml>[\s\S]*<\/xml>\s*$/
-const ENCRYPT_ELEMENT = /<Encrypt>\s*(?:<!\[CDATA\[([^\]<]*)\]\]>|([^<]*))\s*<\/Encrypt>/g
+const WHITESPACE = /\s/
+
+/** The index of the first character at or after `from` that `\s` does not match. */
+function skipWhitespace(text: string, from: number): number {
+  let index = from
+  while (index < text.length && WHITESPACE.test(text[index]!)) index++
+  return index
+}
+
+/** Where the `<xml>` root may start: after an optional `<?xml …?>` prolog and whitespace; -1 for a broken prolog. */
+function rootStart(document: string): number {
+  if (!document.startsWith('<?xml')) return 0
+  const end = document.indexOf('>', '<?xml'.length)
+  return end > 0 && document[end - 1] === '?' ? skipWhitespace(document, end + 1) : -1
+}
 
 /**
- * The Encrypt value of an envelope. The envelope's other elements are unused and the
- * signature covers Encrypt, so a full XML parse here would only cost time on the hot path.
+ * The text of an Encrypt element whose content starts at `from`: whitespace, then CDATA
+ * (without `]` or `<`) or plain text (without `<`), then whitespace and `</Encrypt>`.
+ */
+function encryptText(document: string, from: number): string | null {
+  const start = skipWhitespace(document, from)
+  const cdata = document.startsWith('<![CDATA[', start)
+  const textStart = cdata ? start + '<![CDATA['.length : from
+  const textEnd = document.indexOf(cdata ? ']' : '<', textStart)
+  if (textEnd < 0 || (cdata && document.slice(textStart, textEnd).includes('<'))) return null
+  if (cdata && !document.startsWith(']]>', textEnd)) return null
+  const close = cdata ? skipWhitespace(document, textEnd + ']]>'.length) : textEnd
+  return document.startsWith('</Encrypt>', close) ? document.slice(textStart, textEnd).trim() || null : null
+}
+
+/**
+ * The Encrypt value of an envelope: an optional `<?xml …?>` prolog, an `<xml>` root, and
+ * exactly one `<Encrypt>`, CDATA or plain text. This runs before the signature check on
+ * whatever anyone sends, so it is a scan linear in the body, never a backtracking regex.
+ * The other elements are unused and the signature covers Encrypt: no XML parse here.
  */
 function envelopeEncrypt(body: string): string | null {
-  if (!ENVELOPE.test(body)) return null
-  const matches = [...body.matchAll(ENCRYPT_ELEMENT)]
-  if (matches.length !== 1) return null
-  return (matches[0]![1] ?? matches[0]![2] ?? '').trim() || null
+  // trim() removes exactly the characters `\s` matches.
+  const document = body.trim()
+  const root = rootStart(document)
+  if (root < 0 || !document.startsWith('<xml>', root) || !document.endsWith('</xml>') || document.length < root + '<xml></xml>'.length) return null
+  const open = document.indexOf('<Encrypt>', root)
+  if (open < 0 || document.includes('<Encrypt>', open + 1)) return null
+  return encryptText(document, open + '<Encrypt>'.length)
 }
 const AES_BLOCK_FOR_PADDING = 32
 
