@@ -1,7 +1,10 @@
 import type { DataSource } from 'typeorm'
-import { ConfigError, loadConfig, type Config } from '../../config'
+import { ConfigError, loadConfig, type Config, type WecomConfig } from '../../config'
 import { createDataSource } from '../db/dataSource'
 import { migrate } from '../db/migrate'
+import { seedDemoContent } from '../demo/company'
+import { connectDemoWecom } from '../demo/demoWecom'
+import { fullSync } from '../sync/fullSync'
 import { createLogger, type Logger } from '../logger'
 import { createWecomRuntime, type WecomRuntime } from '../wecom/runtime'
 
@@ -10,6 +13,8 @@ export interface CommandContext {
   logger: Logger
   dataSource: DataSource
   wecom: WecomRuntime
+  /** Lets go of WeCom (in demo mode: saves the simulator's state) and the database. */
+  close(): Promise<void>
 }
 
 /** The configuration, or an exit with the message naming the bad variable. */
@@ -38,16 +43,41 @@ export async function openDatabase(config = loadConfigOrFail()): Promise<{ confi
 }
 
 /**
- * What a one-shot command against WeCom needs (sync, job): that, and the WeCom client.
+ * What a one-shot command against WeCom needs (sync, job): that, and the WeCom client. In
+ * demo mode the WeCom is the demo's simulator, the running demo's or one over its kept
+ * state (server/demo/demoWecom.ts), so every command works there too (SPEC §4.7).
  */
 export async function openCommandContext(command: string): Promise<CommandContext> {
   const config = loadConfigOrFail()
-  if (!config.wecom) {
-    fail(`${command} needs a WeCom app: set WECOM_CORP_ID and the other WECOM_* variables (see .env.example).\nIn demo mode, npm start syncs the demo company from its built-in simulator by itself.`)
-  }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
   const { dataSource } = await openDatabase(config)
-  return { config, logger, dataSource, wecom: createWecomRuntime(config.wecom, dataSource, { logger, spoolDir: 'data/inbox-spool' }) }
+  const runtime = (wecom: WecomConfig) => createWecomRuntime(wecom, dataSource, { logger, spoolDir: 'data/inbox-spool' })
+  if (config.wecom) return { config, logger, dataSource, wecom: runtime(config.wecom), close: () => dataSource.destroy() }
+
+  let demo
+  try {
+    demo = await connectDemoWecom(config)
+  } catch (error) {
+    await dataSource.destroy()
+    fail(`${command}: cannot reach the demo's WeCom: ${(error as Error).message}`)
+  }
+  process.stderr.write(`演示模式 (demo mode): ${command} uses ${demo.description}\n`)
+  const close = async () => {
+    await demo.close()
+    await dataSource.destroy()
+  }
+  const wecom = runtime(demo.wecom)
+  if (demo.fresh) {
+    // A first demo run: bring the demo company into our database, as npm start does.
+    try {
+      await fullSync(dataSource, wecom.client)
+      await seedDemoContent(dataSource)
+    } catch (error) {
+      await close()
+      fail(`${command}: cannot set up the demo company: ${(error as Error).message}`)
+    }
+  }
+  return { config, logger, dataSource, wecom, close }
 }
 
 export function fail(message: string): never {

@@ -32,5 +32,5 @@ try {
   process.stderr.write(`${job.name} failed: ${(error as Error).message}\n`)
   process.exitCode = 1
 } finally {
-  await context.dataSource.destroy()
+  await context.close()
 }

@@ -3,7 +3,7 @@ import { fullSync, type SyncSummary } from '../sync/fullSync'
 import { openCommandContext } from './bootstrap'
 import { createProgressBar } from './progressBar'
 
-const { dataSource, wecom } = await openCommandContext('npm run sync')
+const { dataSource, wecom, close } = await openCommandContext('npm run sync')
 const bar = createProgressBar()
 const labels = { members: '成员', tags: '标签', customers: '客户', removals: '清理' } as const
 try {
@@ -15,7 +15,7 @@ try {
   process.stderr.write(`Sync stopped: ${(error as Error).message}\nRun npm run sync again to resume where it stopped.\n`)
   process.exitCode = 1
 } finally {
-  await dataSource.destroy()
+  await close()
 }
 
 function describe(s: SyncSummary): string {

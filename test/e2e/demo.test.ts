@@ -45,6 +45,46 @@ describe.runIf(enabled)('the demo in a plain browser', () => {
     await expect.poll(() => page.getByText('（演示）已发送到聊天：').textContent()).toContain('我是张三')
   })
 
+  it('opens the sidebar with the form as it stands, and narrows the customers to the chosen member', async () => {
+    const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage()
+    await page.goto(`${url}/wecom-sim/`)
+    const form = page.locator('form[action$="/__demo/open-sidebar"]')
+    const chat = form.getByLabel('聊天')
+    await form.getByLabel('成员').selectOption('lisi')
+    const offered = await chat.locator('option:not([disabled])').evaluateAll((options) => options.map((option) => (option as unknown as { value: string }).value))
+    // Demo customers 2, 5, 8, … are lisi's; the group chat fits everyone.
+    expect(offered).toContain('wmDemoCustomer002')
+    expect(offered).not.toContain('wmDemoCustomer001')
+    expect(offered.at(-1)).toBe('group')
+    expect(await chat.inputValue()).toBe('wmDemoCustomer002')
+    await form.getByLabel('成员').selectOption('zhangsan')
+    expect(await chat.inputValue()).toBe('wmDemoCustomer001')
+
+    // As it stands: the first member with customers (the manager) and his first customer.
+    await page.goto(`${url}/wecom-sim/`)
+    await form.getByRole('button').click()
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 20_000 }).toBe('王女士')
+    expect(new URL(page.url()).pathname).toBe('/sidebar/')
+  })
+
+  it('shows the loss alert as a card whose button opens the customer in the sidebar as its recipient', async () => {
+    const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage()
+    await page.goto(`${url}/wecom-sim/`)
+    const lose = page.locator('form[action$="/__demo/customer-deletes-member"]')
+    await lose.getByLabel('成员').selectOption('zhangsan')
+    await lose.getByLabel('客户').selectOption('wmDemoCustomer004')
+    await lose.getByRole('button').click()
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('回调已送达 (200)')
+    const card = page.locator('#app-messages .message').filter({ hasText: '陈先生' }).filter({ hasText: '张三（zhangsan）' }).first()
+    await expect.poll(async () => {
+      await page.reload()
+      return card.count()
+    }, { timeout: 30_000 }).toBe(1)
+    await card.getByRole('button', { name: /以张三的身份打开/ }).click()
+    await expect.poll(() => page.url(), { timeout: 20_000 }).toContain('/sidebar/#/customer/wmDemoCustomer004')
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 20_000 }).toBe('陈先生')
+  })
+
   it('never loads the stand-in host outside demo mode', async () => {
     const demoPage = await (await fetch(`${url}/sidebar/`)).text()
     expect(demoPage).toContain('/wecom-sim/dev-bridge.js')

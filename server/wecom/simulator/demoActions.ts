@@ -2,6 +2,7 @@ import type { Context } from 'koa'
 import { CallbackNotDelivered } from './callbacks'
 import { FormProblem, type FormFields } from './demoForm'
 import { DEV_CHAT_COOKIE } from './devBridge'
+import { isFollowableUrl } from './messageMarkup'
 import { OAUTH_USER_COOKIE } from './oauth'
 import type { Simulator } from './simulator'
 import { randomId, type SimCompany, type SimCustomer, type SimFollow, type SimTag, type SimTagGroup, type SimUser } from './state'
@@ -29,8 +30,8 @@ interface ActionInput {
 type DemoAction = (input: ActionInput) => Promise<Flash> | Flash
 
 /** Field lengths in characters: WeCom's limits (wecom-protocol.md §3.6, §3.7), generous bounds elsewhere. The page uses them as maxlength. */
-export const FIELD_LIMITS = { remark: 20, tagName: 30, state: 30, name: 64, id: 128 } as const
-const { remark: REMARK_MAX, tagName: TAG_NAME_MAX, state: STATE_MAX, name: NAME_MAX, id: ID_MAX } = FIELD_LIMITS
+export const FIELD_LIMITS = { remark: 20, tagName: 30, state: 30, name: 64, id: 128, url: 2048 } as const
+const { remark: REMARK_MAX, tagName: TAG_NAME_MAX, state: STATE_MAX, name: NAME_MAX, id: ID_MAX, url: URL_MAX } = FIELD_LIMITS
 
 /** Forms post to `${basePath}${DEMO_ACTION_PREFIX}<action name>`. */
 export const DEMO_ACTION_PREFIX = '/__demo/'
@@ -131,12 +132,26 @@ export const DEMO_ACTIONS: Record<string, DemoAction> = {
     else {
       const customer = requireCustomer(simulator.company, target)
       const follow = simulator.company.follow(member.userid, customer.external_userid)
-      if (!follow) throw new FormProblem(`${memberLabel(member)}没有添加客户${customerLabel(customer)}，不能和他单聊。`)
+      if (!follow) throw new FormProblem(`${memberLabel(member)}没有添加客户${customerLabel(customer)}，不能和他单聊。${followersHint(simulator.company, customer)}`)
       chat = `single_chat_tools|${customer.external_userid}`
     }
     ctx.cookies.set(OAUTH_USER_COOKIE, encodeURIComponent(member.userid), cookie)
     ctx.cookies.set(DEV_CHAT_COOKIE, encodeURIComponent(chat), cookie)
     return { kind: 'ok', text: '', location: '/sidebar/' }
+  },
+
+  'open-link': ({ form, simulator, ctx }) => {
+    const member = requireMember(simulator.company, form)
+    const url = form.required('url', '链接', URL_MAX)
+    if (!isFollowableUrl(url)) throw new FormProblem('只能打开 http(s) 链接或本站的路径。')
+    const cookie = { path: '/', sameSite: 'lax', httpOnly: true, secure: ctx.secure, overwrite: true } as const
+    // The recipient's own WeCom client opens the link, logged in as them. A link to a customer
+    // also puts this browser in the chat with them: the demo sidebar signs in only from a chat.
+    ctx.cookies.set(OAUTH_USER_COOKIE, encodeURIComponent(member.userid), cookie)
+    const linked = /#\/customer\/([^/?#]+)$/.exec(url)?.[1]
+    const customer = linked === undefined ? undefined : simulator.company.customers.get(safeDecode(linked))
+    if (customer) ctx.cookies.set(DEV_CHAT_COOKIE, encodeURIComponent(`single_chat_tools|${customer.external_userid}`), cookie)
+    return { kind: 'ok', text: '', location: url }
   },
 
   'oauth-user': ({ form, simulator, ctx }) => {
@@ -183,6 +198,23 @@ function memberLabel(user: SimUser): string {
 
 function customerLabel(customer: SimCustomer): string {
   return `「${customer.name}」`
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
+/** Who does follow the customer, so a visitor who picked the wrong pair knows whom to pick. */
+function followersHint(company: SimCompany, customer: SimCustomer): string {
+  const followers = [...(company.followsByCustomer.get(customer.external_userid)?.values() ?? [])].flatMap((follow) => {
+    const user = company.users.get(follow.userid)
+    return user ? [memberLabel(user)] : []
+  })
+  return followers.length === 0 ? '没有成员添加这位客户。' : `请选择添加了这位客户的成员：${followers.join('、')}。`
 }
 
 function requireMember(company: SimCompany, form: FormFields): SimUser {

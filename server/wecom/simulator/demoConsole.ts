@@ -3,6 +3,7 @@ import { DEV_BRIDGE_PATH, devBridgeScript, readDevChat } from './devBridge'
 import { DEMO_ACTION_PREFIX, DEMO_ACTIONS, type Flash } from './demoActions'
 import { FormProblem, isForeignOrigin, readForm, UnreadableForm } from './demoForm'
 import { renderDemoPage } from './demoPage'
+import { DEMO_PAGE_SCRIPT, DEMO_PAGE_SCRIPT_PATH } from './demoPageScript'
 import { answerPage } from './html'
 import { firstValues } from './oauth'
 import type { Simulator } from './simulator'
@@ -22,8 +23,13 @@ export interface DemoConsoleDeps {
 /** `path` is the request path below basePath; anything that is not the console goes to next(). */
 export type DemoConsole = (ctx: Context, path: string, next: Next) => Promise<void>
 
-/** The page never runs scripts, posts only to itself, and is never framed (no clickjacking of its forms). */
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+/**
+ * The page runs only its own served script (no inline script or handler: names on it are
+ * attacker-controlled), keeps its styles in one inline <style>, posts only to itself and is
+ * never framed (no clickjacking of its forms). form-action also allows the redirect of a
+ * card's button to the link it opens.
+ */
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'"
 
 /** Serves the demo page and its form posts. */
 export function demoConsole({ basePath, simulator, oauthUser }: DemoConsoleDeps): DemoConsole {
@@ -35,6 +41,12 @@ export function demoConsole({ basePath, simulator, oauthUser }: DemoConsoleDeps)
       ctx.type = 'application/javascript'
       ctx.set('Cache-Control', 'no-store')
       ctx.body = devBridgeScript(readDevChat(ctx))
+      return
+    }
+    if (reading && path === DEMO_PAGE_SCRIPT_PATH) {
+      ctx.type = 'application/javascript'
+      ctx.set('X-Content-Type-Options', 'nosniff')
+      ctx.body = DEMO_PAGE_SCRIPT
       return
     }
     if (ctx.method === 'POST' && path.startsWith(DEMO_ACTION_PREFIX)) return runAction(ctx, path.slice(DEMO_ACTION_PREFIX.length))

@@ -1,11 +1,22 @@
 import { escapeHtml } from '../../html'
+import { DEMO_ACTION_PREFIX } from './demoActions'
+import { isFollowableUrl, renderCardDescription, renderMarkdown } from './messageMarkup'
 import type { AppMessageRecord, RobotMessageRecord } from './messageApi'
 import type { SimCompany } from './state'
 
 /**
  * The demo page's record of what our bot sent: app messages (message/send) and group-robot
- * messages (webhook/send), newest first. Message text is shown as text, never as markup.
+ * messages (webhook/send), newest first, shown as the WeCom client shows them: textcards as
+ * cards, markdown rendered (messageMarkup.ts turns only WeCom's constructs into markup).
  */
+
+/** What rendering a message needs besides the message. */
+interface MessageView {
+  basePath: string
+  company: SimCompany
+  /** Who received it: a card's button opens its link as each of them, as their WeCom client would. */
+  recipients: readonly string[]
+}
 
 /** WeCom is used in China: times are shown there, whatever the server's zone. */
 const TIME_FORMAT = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', dateStyle: 'short', timeStyle: 'medium' })
@@ -13,14 +24,14 @@ const TIME_FORMAT = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai'
 const OPAQUE_PREVIEW_CHARS = 1000
 
 /** The app messages section. */
-export function renderAppMessages(company: SimCompany, messages: readonly AppMessageRecord[]): string {
+export function renderAppMessages(basePath: string, company: SimCompany, messages: readonly AppMessageRecord[]): string {
   const items = [...messages].reverse().map((message) => {
     const recipients = message.recipients.map((userid) => {
       const name = company.users.get(userid)?.name
       return name ? `${name}（${userid}）` : userid
     })
     const meta = `${TIME_FORMAT.format(message.at)} · 类型 ${String(message.body.msgtype ?? '')} · 发给：${recipients.join('、')}`
-    return `<article class="message"><div class="muted">${escapeHtml(meta)}</div>${renderBody(message.body)}</article>`
+    return `<article class="message"><div class="muted">${escapeHtml(meta)}</div>${renderBody(message.body, { basePath, company, recipients: message.recipients })}</article>`
   })
   return `<section id="app-messages">
 <h2>应用消息（${messages.length}）</h2>
@@ -29,10 +40,10 @@ ${items.length === 0 ? '<p class="muted">我们的应用还没有发过消息。
 }
 
 /** The group-robot messages section; the webhook key is a credential, so only its end is shown. */
-export function renderRobotMessages(messages: readonly RobotMessageRecord[]): string {
+export function renderRobotMessages(basePath: string, company: SimCompany, messages: readonly RobotMessageRecord[]): string {
   const items = [...messages].reverse().map((message) => {
     const meta = `${TIME_FORMAT.format(message.at)} · 类型 ${String(message.body.msgtype ?? '')} · 机器人 …${message.key.slice(-4)}`
-    return `<article class="message"><div class="muted">${escapeHtml(meta)}</div>${renderBody(message.body)}</article>`
+    return `<article class="message"><div class="muted">${escapeHtml(meta)}</div>${renderBody(message.body, { basePath, company, recipients: [] })}</article>`
   })
   return `<section id="robot-messages">
 <h2>群机器人消息（${messages.length}）</h2>
@@ -40,16 +51,34 @@ ${items.length === 0 ? '<p class="muted">群机器人还没有发过消息。</p
 </section>`
 }
 
-/** text and markdown: the content; textcard: title, description, link and button; anything else: JSON. */
-function renderBody(body: Record<string, unknown>): string {
+/** text: as text; markdown: rendered; textcard: a card with its button; anything else: JSON. */
+function renderBody(body: Record<string, unknown>, view: MessageView): string {
   const msgtype = typeof body.msgtype === 'string' ? body.msgtype : ''
   const part = body[msgtype]
   const fields = typeof part === 'object' && part !== null ? (part as Record<string, unknown>) : {}
   const text = (name: string) => (typeof fields[name] === 'string' ? fields[name] : '')
   if (msgtype === 'textcard') {
-    const button = text('btntxt') ? ` · 按钮「${text('btntxt')}」` : ''
-    return `<strong>${escapeHtml(text('title'))}</strong><pre>${escapeHtml(text('description'))}</pre><div class="muted">链接：${escapeHtml(text('url') + button)}</div>`
+    return `<div class="card"><strong>${escapeHtml(text('title'))}</strong><div class="card-body">${renderCardDescription(text('description'))}</div>${renderCardLink(text('url'), text('btntxt') || '详情', view)}</div>`
+  }
+  if (msgtype === 'markdown' && typeof fields.content === 'string') {
+    return `<div class="markdown">${renderMarkdown(fields.content, (userid) => view.company.users.get(userid)?.name)}</div>`
   }
   if (typeof fields.content === 'string') return `<pre>${escapeHtml(fields.content)}</pre>`
   return `<pre>${escapeHtml(JSON.stringify(part ?? body).slice(0, OPAQUE_PREVIEW_CHARS))}</pre>`
+}
+
+/**
+ * The card's button. In WeCom the recipient taps it in their own client, already logged in;
+ * here a button per recipient logs this browser in as them, then opens the link.
+ */
+function renderCardLink(url: string, button: string, { basePath, company, recipients }: MessageView): string {
+  const shown = `<div class="muted">链接：${escapeHtml(url)}</div>`
+  if (!isFollowableUrl(url)) return shown
+  if (recipients.length === 0) return `<a class="card-button" href="${escapeHtml(url)}" rel="noopener noreferrer">${escapeHtml(button)}</a>${shown}`
+  const forms = recipients.map((userid) => {
+    const name = company.users.get(userid)?.name ?? userid
+    const label = recipients.length === 1 ? button : `${button}（${name}）`
+    return `<form method="post" action="${escapeHtml(`${basePath}${DEMO_ACTION_PREFIX}open-link`)}" class="card-action"><input type="hidden" name="userid" value="${escapeHtml(userid)}"><input type="hidden" name="url" value="${escapeHtml(url)}"><button type="submit" aria-label="${escapeHtml(`以${name}的身份打开：${button}`)}">${escapeHtml(label)}</button></form>`
+  })
+  return `${forms.join('')}${shown}`
 }

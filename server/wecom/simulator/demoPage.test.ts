@@ -220,8 +220,122 @@ describe('demo page', () => {
     expect(html).toContain('发给：李四（lisi）、赵敏（zhaomin）')
     expect(html).toContain('3 位客户超过 7 天未跟进')
     expect(html.indexOf('第二条：跟进逾期')).toBeLessThan(html.indexOf('第一条'))
-    expect(html).toContain('**日报**：新增客户 2 位')
+    expect(html).toContain('<strong>日报</strong>：新增客户 2 位')
     expect(html).toContain('类型 markdown')
     expect(html).not.toContain(ROBOT_KEY)
+  })
+})
+
+describe('demo page forms that need a member and one of their customers', () => {
+  /** The <select name> inside the form posting to `action`. */
+  const selectIn = (html: string, action: string, name: string) => {
+    const form = new RegExp(`<form method="post" action="/wecom-sim/__demo/${action}"[^>]*>([\\s\\S]*?)</form>`).exec(html)?.[1] ?? ''
+    return new RegExp(`<select name="${name}"[^>]*>([\\s\\S]*?)</select>`).exec(form)?.[1] ?? ''
+  }
+  const selectedValue = (options: string) => /<option value="([^"]*)"[^>]*selected/.exec(options)?.[1]
+
+  it('offers by default a member and a customer of theirs, so that the form works as it stands', async () => {
+    const { simulator, page, post } = await start()
+    const html = await page()
+    for (const action of ['open-sidebar', 'member-deletes-customer', 'customer-deletes-member', 'member-edits-customer']) {
+      const userid = selectedValue(selectIn(html, action, 'userid'))
+      const externalUserid = selectedValue(selectIn(html, action, 'externalUserid'))
+      expect(simulator.company.follow(userid ?? '', externalUserid ?? ''), action).toBeDefined()
+    }
+    const opened = await post('open-sidebar', {
+      userid: selectedValue(selectIn(html, 'open-sidebar', 'userid'))!,
+      externalUserid: selectedValue(selectIn(html, 'open-sidebar', 'externalUserid'))!,
+    })
+    expect(opened.headers.get('location')).toBe('/sidebar/')
+    // Each customer names their members, for the page script that narrows the list.
+    expect(selectIn(html, 'open-sidebar', 'externalUserid')).toContain(`<option value="${ZHANGSANS_CUSTOMER}" data-followers="zhangsan">`)
+  })
+
+  it('narrows the customers with a served script the page CSP allows, and no inline script', async () => {
+    const { base, page } = await start()
+    const response = await fetch(`${base}/`)
+    const csp = response.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toContain("'unsafe-inline' ;")
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/)
+    const html = await page()
+    expect(html).toContain('<script src="/wecom-sim/demo-page.js" defer></script>')
+    expect(html).not.toMatch(/<script>|\son\w+=/)
+    const script = await fetch(`${base}/demo-page.js`)
+    expect(script.status).toBe(200)
+    expect(script.headers.get('content-type')).toMatch(/^application\/javascript/)
+    expect(await script.text()).toContain('data-follow-filter')
+  })
+
+  it('without the script, refuses a member and a customer who are not friends, saying whom to pick', async () => {
+    const { post } = await start()
+    const { error } = flashOf(await post('open-sidebar', { userid: 'lisi', externalUserid: ZHANGSANS_CUSTOMER }))
+    expect(error).toContain('李四（lisi）没有添加客户「🌸小美」，不能和他单聊。')
+    expect(error).toContain('请选择添加了这位客户的成员：张三（zhangsan）')
+  })
+})
+
+describe('bot messages as the WeCom client shows them', () => {
+  async function sent(messages: { path: 'message' | 'robot'; body: Record<string, unknown> }[]) {
+    const context = await start()
+    const token = await accessToken(context.base)
+    for (const { path, body } of messages) {
+      const url = path === 'message' ? `${context.base}/cgi-bin/message/send?access_token=${token}` : `${context.base}/cgi-bin/webhook/send?key=${ROBOT_KEY}`
+      const answer = (await (await fetch(url, { method: 'POST', body: JSON.stringify({ agentid: CREDENTIALS.agentId, ...body }) })).json()) as { errcode: number }
+      expect(answer.errcode).toBe(0)
+    }
+    return { ...context, html: await context.page() }
+  }
+  const section = (html: string, id: string) => new RegExp(`<section id="${id}">([\\s\\S]*?)</section>`).exec(html)?.[1] ?? ''
+
+  it('renders a textcard: title, description with its gray and highlight lines, and a button that opens the link as the recipient', async () => {
+    const cardUrl = `http://127.0.0.1/sidebar/#/customer/${XSS_CUSTOMER}`
+    const { html, post } = await sent([
+      {
+        path: 'message',
+        body: {
+          touser: 'zhangsan',
+          msgtype: 'textcard',
+          textcard: { title: '客户流失提醒', description: '<div class="gray">2024年5月1日</div><div class="highlight">"><img src=x onerror=alert(1)></div>已删除你', url: cardUrl, btntxt: '查看客户' },
+        },
+      },
+    ])
+    const messages = section(html, 'app-messages')
+    expect(messages).toContain('<strong>客户流失提醒</strong>')
+    expect(messages).toContain('<div class="card-gray">2024年5月1日</div><div class="card-highlight">&#34;&#62;&#60;img src=x onerror=alert(1)&#62;</div>已删除你')
+    expect(messages).not.toMatch(/<img|onerror=alert\(1\)>/)
+    expect(messages).toContain('action="/wecom-sim/__demo/open-link"')
+    expect(messages).toContain(`<input type="hidden" name="url" value="${cardUrl}">`)
+    expect(messages).toContain('>查看客户</button>')
+
+    const opened = await post('open-link', { userid: 'zhangsan', url: cardUrl })
+    expect(opened.status).toBe(303)
+    expect(opened.headers.get('location')).toBe(cardUrl)
+    expect(opened.headers.get('set-cookie')).toContain('wecom_sim_user=zhangsan')
+    expect(opened.headers.get('set-cookie')).toContain(`wecom_sim_chat=${encodeURIComponent(`single_chat_tools|${XSS_CUSTOMER}`)}`)
+    expect(flashOf(await post('open-link', { userid: 'zhangsan', url: 'javascript:alert(1)' })).error).toContain('只能打开 http(s) 链接')
+  })
+
+  it('renders markdown: headings, bold, quotes, font colours, mentions and http(s) links; markup in names stays text', async () => {
+    const content = [
+      '# 今日跟进 <script>alert(1)</script>',
+      '> 逾期 <font color="warning">3</font> 位，<font color="info">新客</font> **2** 位',
+      '<@zhaomin> 请跟进 [查看](https://scrm.example/sidebar/#/todo) [坏链接](javascript:alert(1)) [另一个站](//evil.example/x)',
+      '"><img src=x onerror=alert(1)> <font color="red">不认识的颜色</font>',
+    ].join('\n')
+    const { html } = await sent([{ path: 'robot', body: { msgtype: 'markdown', markdown: { content } } }])
+    const messages = section(html, 'robot-messages')
+    expect(messages).toContain('<div class="md-h1">今日跟进 &#60;script&#62;alert(1)&#60;/script&#62;</div>')
+    expect(messages).toContain('<blockquote>逾期 <span class="md-warning">3</span> 位，<span class="md-info">新客</span> <strong>2</strong> 位</blockquote>')
+    expect(messages).toContain('<span class="mention">@赵敏</span> 请跟进 <a href="https://scrm.example/sidebar/#/todo" rel="noopener noreferrer">查看</a>')
+    expect(messages).toContain('[坏链接](javascript:alert(1))')
+    expect(messages).toContain('[另一个站](//evil.example/x)')
+    expect(messages).toContain('&#60;font color=&#34;red&#34;&#62;不认识的颜色&#60;/font&#62;')
+    expect(messages).not.toMatch(/<script|<img|href="javascript|href="\/\//)
+  })
+
+  it('keeps the page whole when a description closes more divs than it opens', async () => {
+    const { html } = await sent([{ path: 'message', body: { touser: 'zhangsan', msgtype: 'textcard', textcard: { title: 't', description: '</div></div></section><div class="gray">开着', url: 'https://scrm.example/' } } }])
+    expect(section(html, 'app-messages')).toContain('<div class="card-body">&#60;/div&#62;&#60;/div&#62;&#60;/section&#62;<div class="card-gray">开着</div></div>')
   })
 })

@@ -1,12 +1,14 @@
 import { DEMO_ACTION_PREFIX, FIELD_LIMITS, type Flash } from './demoActions'
+import { DEMO_PAGE_SCRIPT_PATH } from './demoPageScript'
 import { renderAppMessages, renderRobotMessages } from './demoMessages'
 import { escapeHtml } from '../../html'
 import type { AppMessageRecord, RobotMessageRecord } from './messageApi'
 import type { SimCompany, SimCustomer, SimFollow, SimUser, SimUserStatus } from './state'
 
 /**
- * The demo page: demo mode's "WeCom console" for a visitor. Server-rendered HTML without
- * scripts; every value is escaped because nicknames, remarks and messages are attacker-controlled.
+ * The demo page: demo mode's "WeCom console" for a visitor. Server-rendered HTML that works
+ * without scripts (one served file, demoPageScript.ts, only narrows the customer lists);
+ * every value is escaped because nicknames, remarks and messages are attacker-controlled.
  * It shows only what a WeCom admin would see: never the secret, token, aesKey, tokens or tickets.
  */
 
@@ -35,6 +37,7 @@ export function renderDemoPage(view: DemoPageView): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>企业微信模拟器 · 演示控制台</title>
 <style>${STYLE}</style>
+<script src="${escapeHtml(`${view.basePath}${DEMO_PAGE_SCRIPT_PATH}`)}" defer></script>
 </head>
 <body>
 <header>
@@ -50,8 +53,8 @@ ${renderChangeForms(view)}
 ${renderMembers(view.company)}
 ${renderCustomers(view.company)}
 ${renderTags(view.company)}
-${renderAppMessages(view.company, view.appMessages)}
-${renderRobotMessages(view.robotMessages)}
+${renderAppMessages(view.basePath, view.company, view.appMessages)}
+${renderRobotMessages(view.basePath, view.company, view.robotMessages)}
 </main>
 </body>
 </html>
@@ -92,15 +95,16 @@ ${actionForm(
   basePath,
   'open-sidebar',
   '打开聊天侧边栏',
-  `<p class="hint">以所选成员的身份，在与所选客户的单聊（或一个客户群）中打开客户助手。</p><label>成员 <select name="userid" required>${options}</select></label><label>聊天 <select name="externalUserid" required>${customerOptions(company)}<option value="group">（一个客户群）</option></select></label>`,
+  `<p class="hint">以所选成员的身份，在与他的一位客户的单聊（或一个客户群）中打开客户助手。</p>${followPicker(company, { customerLabel: '聊天', extra: '<option value="group">（一个客户群）</option>' })}`,
   '在侧边栏中打开',
+  { followFilter: true },
 )}
 </section>`
 }
 
 function renderChangeForms({ basePath, company }: DemoPageView): string {
   const member = (label = '成员') => `<label>${label} <select name="userid" required>${memberOptions(company)}</select></label>`
-  const customer = `<label>客户 <select name="externalUserid" required>${customerOptions(company)}</select></label>`
+  const follow = followPicker(company)
   const tagOrGroup = `<label>标签或标签组 <select name="tagId" required>${tagOptions(company, { withGroups: true })}</select></label>`
   const groupNames = [...company.tagGroups.values()].map((group) => `<option value="${escapeHtml(group.group_name)}"></option>`).join('')
   const departments = [...company.departments.values()].map((department) => `<option value="${escapeHtml(department.id)}">${escapeHtml(department.name)}</option>`).join('')
@@ -117,13 +121,14 @@ function renderChangeForms({ basePath, company }: DemoPageView): string {
       basePath,
       'member-edits-customer',
       '成员编辑客户（备注、标签）',
-      `${member()}${customer}${textInput('remark', '新备注', FIELD_LIMITS.remark, '留空则不修改')}` +
+      `${follow}${textInput('remark', '新备注', FIELD_LIMITS.remark, '留空则不修改')}` +
         `<label>添加标签 <select name="addTagId"><option value="">（不添加）</option>${tagOptions(company)}</select></label>` +
         `<label>移除标签 <select name="removeTagId"><option value="">（不移除）</option>${tagOptions(company)}</select></label>`,
       '发送回调',
+      { followFilter: true },
     ),
-    actionForm(basePath, 'member-deletes-customer', '成员删除客户', `${member()}${customer}`, '发送回调'),
-    actionForm(basePath, 'customer-deletes-member', '客户删除成员', `${member()}${customer}`, '发送回调'),
+    actionForm(basePath, 'member-deletes-customer', '成员删除客户', follow, '发送回调', { followFilter: true }),
+    actionForm(basePath, 'customer-deletes-member', '客户删除成员', follow, '发送回调', { followFilter: true }),
     actionForm(
       basePath,
       'admin-creates-tag',
@@ -203,9 +208,9 @@ ${items.length === 0 ? '<p class="muted">还没有标签。</p>' : `<ul class="p
 </section>`
 }
 
-/** A POST form to one demo action; `fields` is already-escaped HTML. */
-function actionForm(basePath: string, action: string, title: string, fields: string, button: string): string {
-  return `<form method="post" action="${escapeHtml(`${basePath}${DEMO_ACTION_PREFIX}${action}`)}"><fieldset><legend>${escapeHtml(title)}</legend>${fields}<button type="submit">${escapeHtml(button)}</button></fieldset></form>`
+/** A POST form to one demo action; `fields` is already-escaped HTML. `followFilter`: the page script narrows its customers to the member's. */
+function actionForm(basePath: string, action: string, title: string, fields: string, button: string, { followFilter = false } = {}): string {
+  return `<form method="post" action="${escapeHtml(`${basePath}${DEMO_ACTION_PREFIX}${action}`)}"${followFilter ? ' data-follow-filter' : ''}><fieldset><legend>${escapeHtml(title)}</legend>${fields}<button type="submit">${escapeHtml(button)}</button></fieldset></form>`
 }
 
 function textInput(name: string, label: string, maxChars: number, placeholder: string, { required = false, list = '' } = {}): string {
@@ -221,6 +226,26 @@ function textInput(name: string, label: string, maxChars: number, placeholder: s
 
 function memberOptions(company: SimCompany): string {
   return [...company.users.values()].map((user) => `<option value="${escapeHtml(user.userid)}">${escapeHtml(memberName(user))}</option>`).join('')
+}
+
+/**
+ * A member and one of their customers, chosen by default so that the form works as it
+ * stands: the first member with a customer, and that customer. Each customer option names
+ * its members (data-followers) for the page script; the server still checks the pair.
+ */
+function followPicker(company: SimCompany, { customerLabel = '客户', extra = '' } = {}): string {
+  const first = [...company.users.values()].map((user) => company.followsOfUser(user.userid)[0]).find((follow) => follow !== undefined)
+  const members = [...company.users.values()]
+    .map((user) => `<option value="${escapeHtml(user.userid)}"${user.userid === first?.userid ? ' selected' : ''}>${escapeHtml(memberName(user))}</option>`)
+    .join('')
+  const customers = [...company.customers.values()]
+    .map((customer) => {
+      const followers = [...(company.followsByCustomer.get(customer.external_userid)?.keys() ?? [])]
+      const selected = customer.external_userid === first?.external_userid ? ' selected' : ''
+      return `<option value="${escapeHtml(customer.external_userid)}" data-followers="${escapeHtml(followers.join(' '))}"${selected}>${escapeHtml(`${customer.name}（${customer.external_userid}）`)}</option>`
+    })
+    .join('')
+  return `<label>成员 <select name="userid" required>${members}</select></label><label>${escapeHtml(customerLabel)} <select name="externalUserid" required>${customers}${extra}</select></label>`
 }
 
 function customerOptions(company: SimCompany): string {
@@ -265,6 +290,10 @@ button{margin-top:8px;padding:5px 14px;background:#1f6feb;color:#fff;border:0;bo
 .badge{background:#fff1e6;color:#ad4e00;border-radius:4px;padding:0 6px}
 .placeholder{border:1px dashed #c9cdd4;border-radius:6px;padding:8px 12px;margin-top:12px;color:#646a73}
 .plain{list-style:none;padding:0}.plain li{margin-bottom:8px}
-.message{border-top:1px solid #e5e6eb;padding:8px 0}.message pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0;font:inherit}
+.message{border-top:1px solid #e5e6eb;padding:8px 0}
+.card{border:1px solid #dee0e3;border-radius:6px;padding:8px 12px;max-width:420px}.card-body{margin:4px 0}.card-gray{color:#8f959e}.card-highlight{color:#f54a45}.card-normal{color:#1f2329}
+.card-action{display:inline-block;margin-right:8px}.card-button{display:inline-block;margin-top:8px}
+.markdown blockquote{margin:2px 0;padding-left:8px;border-left:3px solid #dee0e3;color:#646a73}.md-h1,.md-h2,.md-h3,.md-h4,.md-h5,.md-h6{font-weight:600}.md-h1{font-size:18px}.md-h2{font-size:16px}
+.md-info{color:#2ea121}.md-comment{color:#8f959e}.md-warning{color:#ff7d00}.mention{color:#1f6feb}.message pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0;font:inherit}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}.facts dt{color:#646a73}.facts dd{margin:0}
 `

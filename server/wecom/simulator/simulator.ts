@@ -11,6 +11,7 @@ import { directoryEndpoints } from './directoryApi'
 import { Faults, type FaultRule } from './faults'
 import { messageEndpoints, type AppMessageRecord, type RobotMessageRecord } from './messageApi'
 import { firstValues, OauthServer } from './oauth'
+import { restoreSnapshot, takeSnapshot, type SimulatorSnapshot } from './snapshot'
 import { SimCompany, seedCompany, type SeedCompany } from './state'
 import { tagEndpoints } from './tagApi'
 import { WecomSideChanges, type CustomerAddsMember, type FollowRef, type MemberChange, type MemberEditsCustomer, type NewMember } from './wecomChanges'
@@ -54,6 +55,15 @@ export interface Simulator {
   readonly tickets: { readonly corp: string; readonly agent: string }
   /** Replaces the state with departments, users, tag groups/tags, customers and follow relations. */
   seed(company: SeedCompany): void
+  /** The lasting state (company and messages received) as JSON-safe data, to keep across restarts. */
+  snapshot(): SimulatorSnapshot
+  /** Replaces the state with a snapshot's. */
+  restore(snapshot: SimulatorSnapshot): void
+  /**
+   * Called after anything that may have changed the lasting state: a seed or restore, a
+   * WeCom-side change, an API or form POST. Changes made directly on `company` do not call it.
+   */
+  onChange: (() => void) | undefined
   /** Who "is logged in to the WeCom client" for /connect/oauth2/authorize. */
   setOauthUser(userid: string | null): void
 
@@ -104,6 +114,7 @@ class WecomSimulator implements Simulator {
   readonly appMessages: AppMessageRecord[] = []
   readonly robotMessages: RobotMessageRecord[] = []
   callbackUrl: string | undefined
+  onChange: (() => void) | undefined
 
   private readonly basePath: string
   private readonly now: () => number
@@ -158,6 +169,7 @@ class WecomSimulator implements Simulator {
   middleware(): Koa.Middleware {
     const { basePath, oauth, dispatcher, calls, now } = this
     const serveDemo = demoConsole({ basePath, simulator: this, oauthUser: (ctx) => oauth.userFor(ctx) })
+    const changed = () => this.changed()
     return async function wecomSimulator(ctx, next) {
       const path = pathUnderBase(ctx.path, basePath)
       if (path === undefined) return next()
@@ -165,8 +177,13 @@ class WecomSimulator implements Simulator {
         calls.push({ method: ctx.method, path, query: firstValues(ctx.query), body: undefined, at: now() })
         return oauth.authorize(ctx)
       }
-      if (path.startsWith('/cgi-bin/')) return dispatchApiCall(ctx, path, dispatcher)
-      return serveDemo(ctx, path, next)
+      // Every write in the subset we speak is a POST (messages, tags, the demo page's forms).
+      try {
+        if (path.startsWith('/cgi-bin/')) return await dispatchApiCall(ctx, path, dispatcher)
+        return await serveDemo(ctx, path, next)
+      } finally {
+        if (ctx.method === 'POST') changed()
+      }
     }
   }
 
@@ -190,6 +207,16 @@ class WecomSimulator implements Simulator {
 
   seed(company: SeedCompany): void {
     seedCompany(this.company, company, Math.floor(this.now() / 1000))
+    this.changed()
+  }
+
+  snapshot(): SimulatorSnapshot {
+    return takeSnapshot(this)
+  }
+
+  restore(snapshot: SimulatorSnapshot): void {
+    restoreSnapshot(this, snapshot)
+    this.changed()
   }
 
   setOauthUser(userid: string | null): void {
@@ -197,34 +224,47 @@ class WecomSimulator implements Simulator {
   }
 
   customerAddsMember(p: CustomerAddsMember): Promise<number> {
-    return this.changes.customerAddsMember(p)
+    return this.afterChange(() => this.changes.customerAddsMember(p))
   }
   memberEditsCustomer(p: MemberEditsCustomer): Promise<number> {
-    return this.changes.memberEditsCustomer(p)
+    return this.afterChange(() => this.changes.memberEditsCustomer(p))
   }
   memberDeletesCustomer(p: FollowRef): Promise<number> {
-    return this.changes.memberDeletesCustomer(p)
+    return this.afterChange(() => this.changes.memberDeletesCustomer(p))
   }
   customerDeletesMember(p: FollowRef): Promise<number> {
-    return this.changes.customerDeletesMember(p)
+    return this.afterChange(() => this.changes.customerDeletesMember(p))
   }
   adminCreatesTag(p: { groupName: string; tagName: string }): Promise<number> {
-    return this.changes.adminCreatesTag(p)
+    return this.afterChange(() => this.changes.adminCreatesTag(p))
   }
   adminRenamesTag(p: { tagId: string; name: string }): Promise<number> {
-    return this.changes.adminRenamesTag(p)
+    return this.afterChange(() => this.changes.adminRenamesTag(p))
   }
   adminDeletesTag(p: { tagId: string }): Promise<number> {
-    return this.changes.adminDeletesTag(p)
+    return this.afterChange(() => this.changes.adminDeletesTag(p))
   }
   adminUpdatesMember(p: MemberChange): Promise<number> {
-    return this.changes.adminUpdatesMember(p)
+    return this.afterChange(() => this.changes.adminUpdatesMember(p))
   }
   adminCreatesMember(p: NewMember): Promise<number> {
-    return this.changes.adminCreatesMember(p)
+    return this.afterChange(() => this.changes.adminCreatesMember(p))
   }
   adminDeletesMember(p: { userid: string }): Promise<number> {
-    return this.changes.adminDeletesMember(p)
+    return this.afterChange(() => this.changes.adminDeletesMember(p))
+  }
+
+  /** The state changes before the callback goes out, so a failed delivery still changed it. */
+  private async afterChange(change: () => Promise<number>): Promise<number> {
+    try {
+      return await change()
+    } finally {
+      this.changed()
+    }
+  }
+
+  private changed(): void {
+    this.onChange?.()
   }
 
   buildCallback(plaintextXml: string, options: BuildCallbackOptions = {}): BuiltCallback {
