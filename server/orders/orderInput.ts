@@ -48,6 +48,8 @@ function text(value: string, name: string, max: number): string | null {
   if (trimmed === '') return null
   if ([...trimmed].length > max) reject(`${name} is longer than ${max} characters`)
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) reject(`${name} contains control characters`)
+  // JSON can escape half a surrogate pair ("\ud800"); stored as UTF-8 it would come back as U+FFFD, another text.
+  if (/\p{Surrogate}/u.test(trimmed)) reject(`${name} is not valid Unicode text (half a surrogate pair)`)
   return trimmed
 }
 

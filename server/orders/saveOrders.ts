@@ -17,11 +17,22 @@ const ITEM_ROWS_PER_INSERT = 5_000
 
 const orderKey = (platform: string, orderNo: string) => `${platform}\u0000${orderNo}`
 
+let lastBatchTime = 0
+/**
+ * A batch's write time, later than every earlier batch's in this process. created_at === now
+ * is how a batch knows the rows it inserted: an order saved again within the same millisecond
+ * (a re-import, two webhook requests) would look inserted again, and get its waits and items twice.
+ */
+function batchTime(requested: Date): Date {
+  lastBatchTime = Math.max(requested.getTime(), lastBatchTime + 1)
+  return new Date(lastBatchTime)
+}
+
 /**
  * Upserts a batch of orders on (platform, order_no), items included, each matched to its
  * customer; a later order with the same key in the batch wins. A fixed number of queries
  * per batch, whatever its size. An order whose created_at is this batch's `now` is one it
- * inserted (two writers in one millisecond would only blur the counts). An order that has a
+ * inserted (batches of one process never share a `now`; two processes in one millisecond could). An order that has a
  * customer keeps it (a member may have bound it by hand): like identities, the first match
  * wins. A buyer id seen on a matched order becomes a binding, which may match orders that
  * were waiting for it. With `statedAt` (a webhook request's time), an order we keep in a
@@ -31,8 +42,9 @@ const orderKey = (platform: string, orderNo: string) => `${platform}\u0000${orde
 export async function saveOrders(
   manager: EntityManager,
   batch: OrderInput[],
-  { source, now = new Date(), statedAt }: { source: string; now?: Date; statedAt?: Date },
+  { source, now: requestedNow = new Date(), statedAt }: { source: string; now?: Date; statedAt?: Date },
 ): Promise<SavedOrder[]> {
+  const now = batchTime(requestedNow)
   const deduplicated = [...new Map(batch.map((o) => [orderKey(o.platform, o.orderNo), o])).values()]
   if (deduplicated.length === 0) return []
   // A webhook request says when it was made (never later than now); an import is as of now.
