@@ -63,6 +63,7 @@ export const fullSyncBenchmark: Benchmark = {
     const machineCpu = measureMachineCpu()
     const stolenCpu = measureStolenCpu()
     const summary = await fullSync(dataSource, client, {
+      logger: createLogger('warn'),
       onProgress: ({ stage, done, total }: SyncProgress) => {
         if (stage !== lastStage || done === total) progress(`  ${stage} ${done}/${total}`)
         lastStage = stage

@@ -52,7 +52,7 @@ export function createApp({ config, dataSource, logger, wecom, demo }: AppContex
   if (wecom) {
     const callback = wecomCallbackRoutes({ codec: wecom.codec, dataSource, spool: wecom.spool, logger, onJournaled: wecom.onJournaled })
     app.use(callback.routes()).use(callback.allowedMethods())
-    const auth = authRoutes({ config, dataSource, wecom, refresh: createRefresher(dataSource, wecom.client) })
+    const auth = authRoutes({ config, dataSource, wecom, refresh: createRefresher(dataSource, wecom.client, logger) })
     app.use(auth.routes()).use(auth.allowedMethods())
     const customers = customerRoutes({ config, dataSource, wecom })
     app.use(customers.routes()).use(customers.allowedMethods())

@@ -49,7 +49,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const demo = config.demo ? await startDemoWecom(config) : null
     if (demo) closers.push(demo.close)
     const wecom = createWecomRuntime(config.wecom ?? demo!.wecom, dataSource, { logger, spoolDir: SPOOL_DIR })
-    const refresher = createRefresher(dataSource, wecom.client)
+    const refresher = createRefresher(dataSource, wecom.client, logger)
     const worker = startInboxWorker({
       dataSource,
       logger,
@@ -78,7 +78,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const server = await listen(app, { port: config.port, host: config.host, dataSource, logger, closers })
     if (demo) {
       demo.simulator.callbackUrl = `${urlOf(server.http.address() as AddressInfo, '127.0.0.1')}/wecom/callback`
-      const summary = await fullSync(dataSource, wecom.client)
+      const summary = await fullSync(dataSource, wecom.client, { logger })
       await seedDemoContent(dataSource)
       logger.info({ customers: summary.customers, follows: summary.follows }, 'demo company synced from the simulator')
     }

@@ -10,7 +10,7 @@ import type { JobContext } from '../server/jobs/registry'
 import { newOwner } from '../server/jobs/runLedger'
 import { createEventHandler } from '../server/inbox/handlers'
 import { claimDueEvents, processInboxEvent, type InboxHandler } from '../server/inbox/worker'
-import { createLogger } from '../server/logger'
+import { createLogger, type Logger } from '../server/logger'
 import { createWecomRuntime, type WecomRuntime } from '../server/wecom/runtime'
 import { createSimulator, type SeedCompany, type Simulator } from '../server/wecom/simulator'
 import type { RunningServer } from '../server/server'
@@ -42,6 +42,8 @@ export interface WecomHarness {
   wecom: WecomRuntime
   wecomConfig: WecomConfig
   handle: InboxHandler
+  /** Silent: tests that read log lines build their own. */
+  logger: Logger
   /** Our server, serving /wecom/callback, when asked for with `serve`; the simulator's callbacks go to it. */
   server: RunningServer | null
   /** What a job run needs, printing into `printed`. */
@@ -77,18 +79,19 @@ export async function startWecomHarness({
   simulator.seed(seed)
   const listening = await simulator.listen(0)
   const wecomConfig: WecomConfig = { ...TEST_CREDENTIALS, apiBase: listening.url, oauthBase: listening.url, robotKey }
+  const logger = createLogger('silent')
   const wecom = createWecomRuntime(wecomConfig, database.dataSource, {
-    logger: createLogger('silent'),
+    logger,
     spoolDir: join(mkdtempSync(join(tmpdir(), 'scrm-spool-')), 'spool'),
     client: { backoffBaseMs: 5, timeoutMs: 2_000 },
   })
   const handle = createEventHandler(
     database.dataSource,
-    createRefresher(database.dataSource, wecom.client),
+    createRefresher(database.dataSource, wecom.client, logger),
     createLossAlerter({ dataSource: database.dataSource, messenger: new Messenger(wecom.client, wecomConfig, clock), publicUrl: TEST_PUBLIC_URL, timeZone: 'Asia/Shanghai' }),
   )
   if (synced) {
-    await fullSync(database.dataSource, wecom.client)
+    await fullSync(database.dataSource, wecom.client, { logger })
     await seedDemoContent(database.dataSource)
   }
   let server: RunningServer | null = null
@@ -102,6 +105,7 @@ export async function startWecomHarness({
   return {
     dataSource: database.dataSource,
     databaseUrl,
+    logger,
     commandEnv: (extra = {}) => ({
       DATABASE_URL: databaseUrl,
       PUBLIC_URL: TEST_PUBLIC_URL,

@@ -70,7 +70,7 @@ export async function openCommandContext(command: string): Promise<CommandContex
   if (demo.fresh) {
     // A first demo run: bring the demo company into our database, as npm start does.
     try {
-      await fullSync(dataSource, wecom.client)
+      await fullSync(dataSource, wecom.client, { logger })
       await seedDemoContent(dataSource)
     } catch (error) {
       await close()

@@ -38,8 +38,13 @@ try {
       .filter((line, i) => line !== '' || i === 0)
       .join('\n') + '\n\n',
   )
+  // A signal to the whole process group arrives more than once: the first starts the
+  // shutdown, repeats must not kill it half-way (process.once would leave the default handler).
+  let stopping = false
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return
+      stopping = true
       server.stop().then(
         () => process.exit(0),
         (error) => {

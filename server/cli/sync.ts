@@ -3,11 +3,12 @@ import { fullSync, type SyncSummary } from '../sync/fullSync'
 import { openCommandContext } from './bootstrap'
 import { createProgressBar } from './progressBar'
 
-const { dataSource, wecom, close } = await openCommandContext('npm run sync')
+const { dataSource, wecom, logger, close } = await openCommandContext('npm run sync')
 const bar = createProgressBar()
 const labels = { members: '成员', tags: '标签', customers: '客户', removals: '清理' } as const
 try {
   const summary = await fullSync(dataSource, wecom.client, {
+    logger,
     onProgress: ({ stage, done, total }) => bar.update(labels[stage], done, total),
   })
   process.stdout.write(describe(summary))

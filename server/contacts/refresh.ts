@@ -5,7 +5,7 @@ import { Customer, FollowRelation } from '../entities'
 import type { WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
 import { WecomCode, type ExternalContact, type FollowInfo } from '../wecom/apiTypes'
-import { createLogger, type Logger } from '../logger'
+import type { Logger } from '../logger'
 import type { ExternalChatEvent } from '../wecom/events'
 import { followerFromWecom, markUnlistedFollowersDeleted, upsertCustomers, upsertFollowers } from './customers'
 import { recordChatChange } from './groupChats'
@@ -19,7 +19,7 @@ export type Refresher = ReturnType<typeof createRefresher>
  * `logger` gets what was cut or skipped of WeCom's records, once per kind per call; a sync
  * passes its own MirrorLog to corpTags, to log once per run.
  */
-export function createRefresher(dataSource: DataSource, client: WecomClient, logger: Logger = createLogger('warn')) {
+export function createRefresher(dataSource: DataSource, client: WecomClient, logger: Logger) {
   /** Runs `work` with a MirrorLog of its own, unless the caller shares one. */
   async function logged<T>(shared: MirrorLog | undefined, work: (log: MirrorLog) => Promise<T>): Promise<T> {
     const log = shared ?? new MirrorLog(logger)

@@ -8,7 +8,7 @@ import { journalCallback } from './journal'
 let harness: WecomHarness
 beforeEach(async () => {
   harness = await startWecomHarness({ serve: true })
-  await fullSync(harness.dataSource, harness.wecom.client)
+  await fullSync(harness.dataSource, harness.wecom.client, { logger: harness.logger })
 })
 afterEach(() => harness.cleanup())
 

@@ -209,7 +209,7 @@ describe('the segments job', () => {
     await client.call('markTag', { body: { userid: 'zhangsan', external_userid: demoCustomerId(1), add_tag: [valuable!.id] } })
     await client.call('markTag', { body: { userid: 'zhangsan', external_userid: demoCustomerId(4), add_tag: [old!.id] } })
     await client.call('markTag', { body: { userid: 'lisi', external_userid: demoCustomerId(20), add_tag: [old!.id] } })
-    await fullSync(harness.dataSource, client)
+    await fullSync(harness.dataSource, client, { logger: harness.logger })
     const before = callsTo(harness.simulator, MARK_TAG).length
 
     const outcome = await run()

@@ -8,6 +8,7 @@ import { addDays, startOfBusinessDay } from '../time'
 import type { WecomClient } from '../wecom/client'
 import { WecomCode } from '../wecom/apiTypes'
 import { WecomApiError } from '../wecom/errors'
+import type { Logger } from '../logger'
 import type { Job } from './registry'
 
 /** The corp-tag group this job owns in WeCom; it never touches any other group. */
@@ -159,7 +160,7 @@ const missingSegments = (tags: Tag[]) => SEGMENTS.filter((name) => !tags.some((t
  * Creates the managed group in WeCom, or adds the segment tags it lacks, then mirrors WeCom's
  * corp tags again. Returns the segment tags by name and what was created, for people.
  */
-async function ensureManagedGroup(dataSource: DataSource, client: WecomClient): Promise<{ group: TagGroup; tags: Map<string, Tag>; created: string | null }> {
+async function ensureManagedGroup(dataSource: DataSource, client: WecomClient, logger: Logger): Promise<{ group: TagGroup; tags: Map<string, Tag>; created: string | null }> {
   let { group, tags } = await readManagedGroup(dataSource.manager)
   const missing = missingSegments(tags)
   let created: string | null = null
@@ -168,7 +169,7 @@ async function ensureManagedGroup(dataSource: DataSource, client: WecomClient): 
     const tag = missing.map((name) => ({ name, order: SEGMENTS.length - SEGMENTS.indexOf(name) }))
     await client.call('addCorpTag', { body: group ? { group_id: group.wecomGroupId, tag } : { group_name: SEGMENT_GROUP, tag } })
     created = group ? `added ${missing.join(', ')} to the tag group ${SEGMENT_GROUP}` : `created the tag group ${SEGMENT_GROUP}`
-    await createRefresher(dataSource, client).corpTags()
+    await createRefresher(dataSource, client, logger).corpTags()
     ;({ group, tags } = await readManagedGroup(dataSource.manager))
   }
   if (!group || missingSegments(tags).length > 0) throw new Error(`WeCom does not list the tags ${missingSegments(tags).join(', ')} of ${SEGMENT_GROUP} after adding them`)
@@ -194,7 +195,7 @@ export const segmentsJob: Job = {
   name: 'segments',
   schedule: () => '0 4 * * *',
   catchUp: false,
-  async run({ config, dataSource, wecom, print, signal, clock = systemClock }, { date, dryRun }) {
+  async run({ config, dataSource, wecom, logger, print, signal, clock = systemClock }, { date, dryRun }) {
     const window = { start: startOfBusinessDay(addDays(date, 1 - WINDOW_DAYS), config.timezone), end: startOfBusinessDay(addDays(date, 1), config.timezone) }
     const segments = await customerSegments(dataSource.manager, window)
     const counts = `segments: ${countSegments(segments)}`
@@ -212,7 +213,7 @@ export const segmentsJob: Job = {
 
     // A run that lost its claim leaves WeCom alone, the group included.
     if (signal.aborted) return { summary: `${counts}; nothing changed (claim lost)`, complete: false }
-    const { group, tags, created } = await ensureManagedGroup(dataSource, wecom.client)
+    const { group, tags, created } = await ensureManagedGroup(dataSource, wecom.client, logger)
     if (created) print(`segments: ${created}`)
     const changes = planChanges(await liveFollows(dataSource.manager, group.id, window.end), segments)
 

@@ -5,7 +5,7 @@ import { followerFromWecom, markFollowsSeen, markUnlistedFollowersDeleted, upser
 import { ensureMembers, setFollowUsers, upsertDepartments, upsertMembers } from '../contacts/members'
 import { MirrorLog, rawId } from '../contacts/mirrorInput'
 import { createRefresher } from '../contacts/refresh'
-import { createLogger, type Logger } from '../logger'
+import type { Logger } from '../logger'
 import type { WecomClient } from '../wecom/client'
 import type { WecomUser } from '../wecom/apiTypes'
 
@@ -55,7 +55,7 @@ export interface FullSyncOptions {
   /** Stop after this many customer pages (tests interrupt a sync with it). */
   stopAfterPages?: number
   /** Gets what was cut or skipped of WeCom's records, once per kind per run. */
-  logger?: Logger
+  logger: Logger
 }
 
 export class SyncInterrupted extends Error {}
@@ -65,8 +65,8 @@ export class SyncInterrupted extends Error {}
  * made through the API send no callback, and missed callbacks are never resent. A
  * checkpoint after every page lets an interrupted sync resume where it stopped.
  */
-export async function fullSync(dataSource: DataSource, client: WecomClient, options: FullSyncOptions = {}): Promise<SyncSummary> {
-  const log = new MirrorLog(options.logger ?? createLogger('warn'))
+export async function fullSync(dataSource: DataSource, client: WecomClient, options: FullSyncOptions): Promise<SyncSummary> {
+  const log = new MirrorLog(options.logger)
   try {
     return await syncAll(dataSource, client, options, log)
   } finally {
@@ -80,7 +80,7 @@ async function syncAll(dataSource: DataSource, client: WecomClient, options: Ful
   const repository = dataSource.getRepository(SyncCheckpoint)
   const saved = await repository.findOneBy({ name: CHECKPOINT })
   const resumed = saved !== null
-  const checkpoint: Checkpoint = saved ? JSON.parse(saved.state) : await startSync(dataSource, client, report, log)
+  const checkpoint: Checkpoint = saved ? JSON.parse(saved.state) : await startSync(dataSource, client, report, log, options.logger)
   const save = () => repository.save({ name: CHECKPOINT, state: JSON.stringify(checkpoint), updatedAt: new Date() })
   if (!resumed) await save()
 
@@ -154,7 +154,7 @@ async function syncAll(dataSource: DataSource, client: WecomClient, options: Ful
 }
 
 /** Members, departments and tags first: customers' follows refer to them. */
-async function startSync(dataSource: DataSource, client: WecomClient, report: (p: SyncProgress) => void, log: MirrorLog): Promise<Checkpoint> {
+async function startSync(dataSource: DataSource, client: WecomClient, report: (p: SyncProgress) => void, log: MirrorLog, logger: Logger): Promise<Checkpoint> {
   const startedAt = new Date().toISOString()
   const { follow_user: followUsers } = await client.call('listFollowUsers', { query: {} })
   const { department } = await client.call('listDepartments', { query: {} })
@@ -175,7 +175,7 @@ async function startSync(dataSource: DataSource, client: WecomClient, report: (p
   await setFollowUsers(dataSource.manager, followUsers)
 
   report({ stage: 'tags', done: 0, total: 1 })
-  const tags = await createRefresher(dataSource, client).corpTags(log)
+  const tags = await createRefresher(dataSource, client, logger).corpTags(log)
   report({ stage: 'tags', done: 1, total: 1 })
 
   const chunks: string[][] = []

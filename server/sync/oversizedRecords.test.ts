@@ -129,7 +129,7 @@ describe(`WeCom records that do not fit, on ${testDatabaseKind}`, () => {
 
   it('event handlers store what fits and finish the event when a record cannot be read', async () => {
     harness = await startWecomHarness({ seed: demoCompany(), serve: true })
-    await fullSync(harness.dataSource, harness.wecom.client)
+    await fullSync(harness.dataSource, harness.wecom.client, { logger: harness.logger })
     const { logger, lines } = capturingLogger()
     const handle = createEventHandler(harness.dataSource, createRefresher(harness.dataSource, harness.wecom.client, logger))
 
