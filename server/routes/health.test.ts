@@ -6,6 +6,19 @@ import { createTestDatabase, migratedDatabase, testDatabaseKind } from '../../te
 import { startTcpProxy } from '../../test/tcpProxy'
 
 const cleanups: (() => Promise<void>)[] = []
+
+/** A MySQL test database reached through a TCP proxy the test can cut or close. */
+async function mysqlThroughProxy() {
+    const database = await createTestDatabase()
+    const target = new URL(database.config.kind === 'mysql' ? database.config.url : '')
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 3306))
+    const viaProxy = new URL(target)
+    viaProxy.hostname = '127.0.0.1'
+    viaProxy.port = String(proxy.port)
+    const dataSource = createDataSource({ kind: 'mysql', url: viaProxy.toString() })
+    await dataSource.initialize()
+  return { database, proxy, dataSource }
+}
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!()
 })
@@ -64,14 +77,7 @@ describe(`health endpoints on ${testDatabaseKind}`, () => {
   })
 
   it.runIf(testDatabaseKind === 'mysql')('does not name the MySQL host it cannot reach', async () => {
-    const database = await createTestDatabase()
-    const target = new URL(database.config.kind === 'mysql' ? database.config.url : '')
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 3306))
-    const viaProxy = new URL(target)
-    viaProxy.hostname = '127.0.0.1'
-    viaProxy.port = String(proxy.port)
-    const dataSource = createDataSource({ kind: 'mysql', url: viaProxy.toString() })
-    await dataSource.initialize()
+    const { database, proxy, dataSource } = await mysqlThroughProxy()
     const { logger, lines } = capturingLogger()
     const server = await serveApp(dataSource, { logger })
     cleanups.push(database.drop, proxy.close.bind(proxy), server.stop)
@@ -105,14 +111,7 @@ describe(`health endpoints on ${testDatabaseKind}`, () => {
   })
 
   it.runIf(testDatabaseKind === 'mysql')('is not ready while MySQL is unreachable, and ready again after', async () => {
-    const database = await createTestDatabase()
-    const target = new URL(database.config.kind === 'mysql' ? database.config.url : '')
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 3306))
-    const viaProxy = new URL(target)
-    viaProxy.hostname = '127.0.0.1'
-    viaProxy.port = String(proxy.port)
-    const dataSource = createDataSource({ kind: 'mysql', url: viaProxy.toString() })
-    await dataSource.initialize()
+    const { database, proxy, dataSource } = await mysqlThroughProxy()
     const { migrate } = await import('../db/migrate')
     await migrate(dataSource)
     const server = await serveApp(dataSource)

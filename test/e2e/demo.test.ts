@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { freePort } from '../app'
 import { browserAvailable, launchChromium } from '../browser'
+import { openDemoSidebar } from '../demoSidebar'
 import { testDatabaseKind } from '../database'
 import { runScript, type TestProcess } from '../processes'
 import { startWecomHarness } from '../wecom'
@@ -33,12 +34,7 @@ describe.runIf(enabled)('the demo in a plain browser', () => {
 
   it('opens the sidebar as a member chatting with a customer, through the stand-in WeCom host', async () => {
     const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage()
-    await page.goto(`${url}/wecom-sim/`)
-    const form = page.locator('form[action$="/__demo/open-sidebar"]')
-    await form.getByLabel('成员').selectOption('zhangsan')
-    await form.getByLabel('聊天').selectOption('wmDemoCustomer001')
-    await form.getByRole('button').click()
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 20_000 }).toBe('🌸小美')
+    await openDemoSidebar(page, url, { member: 'zhangsan', customer: 'wmDemoCustomer001', name: '🌸小美' })
     expect(new URL(page.url()).pathname).toBe('/sidebar/')
     const row = page.getByRole('listitem').filter({ has: page.getByRole('button', { name: '新客欢迎' }) })
     await row.getByRole('button', { name: '发送' }).click()

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { freePort } from '../app'
 import { browserAvailable, launchChromium } from '../browser'
+import { openDemoSidebar } from '../demoSidebar'
 import { testDatabaseKind } from '../database'
 import { runScript, type TestProcess } from '../processes'
 import { startWecomHarness, type WecomHarness } from '../wecom'
@@ -69,12 +70,7 @@ describe.runIf(enabled)('the sidebar opened directly in a plain browser', () => 
 
     it('opens a customer’s page from the to-do list', async () => {
       const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage()
-      await page.goto(`${url}/wecom-sim/`)
-      const form = page.locator('form[action$="/__demo/open-sidebar"]')
-      await form.getByLabel('成员').selectOption('zhangsan')
-      await form.getByLabel('聊天').selectOption('wmDemoCustomer001')
-      await form.getByRole('button').click()
-      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 20_000 }).toBe('🌸小美')
+      await openDemoSidebar(page, url, { member: 'zhangsan', customer: 'wmDemoCustomer001', name: '🌸小美' })
       await page.goto(`${url}/sidebar/#/todo`)
       const first = page.getByRole('list').getByRole('link').first()
       await expect.poll(() => first.count(), { timeout: 15_000 }).toBe(1)
