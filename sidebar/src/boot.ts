@@ -47,15 +47,16 @@ function signIn(): void {
 
 type BridgeAnswer = { entry?: string; userId?: string }
 /**
- * Whether the simulator page chose a chat for this browser (it then also chose the member
- * the demo's sign-in logs in as). Asks the stand-in host directly: the JS-SDK needs a session.
+ * Whether the simulator page chose a member for this browser (with a chat, or alone: then the
+ * stand-in host says `normal`, a page outside any chat), whom the demo's sign-in logs in as.
+ * Asks the stand-in host directly: the JS-SDK needs a session.
  */
-function demoChatChosen(): Promise<boolean> {
+function demoMemberChosen(): Promise<boolean> {
   const bridge = (window as unknown as { WeixinJSBridge?: { invoke(name: string, params: object, callback: (answer: BridgeAnswer) => void): void } }).WeixinJSBridge
   if (!bridge) return Promise.resolve(false)
   return new Promise((resolve) => {
     bridge.invoke('getContext', {}, (context) => {
-      if (context?.entry === 'group_chat_tools') return resolve(true)
+      if (context?.entry === 'group_chat_tools' || context?.entry === 'normal') return resolve(true)
       bridge.invoke('getCurExternalContact', {}, (contact) => resolve(Boolean(contact?.userId)))
     })
   })
@@ -79,7 +80,7 @@ async function session(): Promise<SessionInfo | Notice | null> {
   const response = await fetch(`/api/session?url=${encodeURIComponent(pageUrl())}`, { credentials: 'same-origin' })
   if (response.status === 401) {
     // WeCom's sign-in works only inside WeCom, the demo's only once a member is chosen: say what to do instead.
-    if (demoSimulator && !(await demoChatChosen())) return demoNoChat(demoSimulator)
+    if (demoSimulator && !(await demoMemberChosen())) return demoNoChat(demoSimulator)
     if (!demoSimulator && !inWecomClient) return outsideWecom
     signIn()
     return null

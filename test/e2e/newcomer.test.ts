@@ -68,6 +68,18 @@ describe.runIf(enabled)('the sidebar opened directly in a plain browser', () => 
       await expect.poll(() => new URL(page.url()).pathname).toBe('/wecom-sim/')
     })
 
+    it('opens a linked page (a bot card’s to-do link) with a member chosen but no chat', async () => {
+      const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage()
+      await page.goto(`${url}/wecom-sim/`)
+      const choose = page.locator('form[action$="/__demo/oauth-user"]')
+      await choose.getByLabel('成员').selectOption('zhangsan')
+      await choose.getByRole('button').click()
+      await expect.poll(() => page.getByRole('status').textContent()).toContain('张三')
+      await page.goto(`${url}/sidebar/#/todo`)
+      await expect.poll(() => page.getByRole('heading', { name: '待跟进' }).count(), { timeout: 20_000 }).toBe(1)
+      expect(await page.getByRole('link', { name: '打开模拟器页面' }).count()).toBe(0)
+    })
+
     it('opens a customer’s page from the to-do list', async () => {
       const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage()
       await openDemoSidebar(page, url, { member: 'zhangsan', customer: 'wmDemoCustomer001', name: '🌸小美' })

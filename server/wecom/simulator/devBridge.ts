@@ -1,17 +1,22 @@
 import type { Context } from 'koa'
+import { OAUTH_USER_COOKIE } from './oauth'
 
 /** Which chat the visitor "is in": `<entry>|<external_userid>`, set by the simulator page. */
 export const DEV_CHAT_COOKIE = 'wecom_sim_chat'
 export const DEV_BRIDGE_PATH = '/dev-bridge.js'
 
 export interface DevChat {
-  entry: 'single_chat_tools' | 'group_chat_tools'
+  /** `normal`: opened outside any chat (a link in a bot message), as WeCom says for such pages. */
+  entry: 'single_chat_tools' | 'group_chat_tools' | 'normal'
   externalUserid: string | null
 }
 
 export function readDevChat(ctx: Context): DevChat {
   const [entry, externalUserid] = decodeURIComponent(ctx.cookies.get(DEV_CHAT_COOKIE) ?? '').split('|')
-  return entry === 'group_chat_tools' ? { entry, externalUserid: null } : { entry: 'single_chat_tools', externalUserid: externalUserid || null }
+  if (entry === 'group_chat_tools') return { entry, externalUserid: null }
+  if (entry === 'single_chat_tools' && externalUserid) return { entry, externalUserid }
+  // A member chosen without a chat (the card button's recipient, 选择成员) is in WeCom, in no chat.
+  return { entry: ctx.cookies.get(OAUTH_USER_COOKIE) ? 'normal' : 'single_chat_tools', externalUserid: null }
 }
 
 /**
