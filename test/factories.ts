@@ -23,3 +23,15 @@ export async function buildCustomer(dataSource: DataSource, overrides: Partial<C
     repository.create({ externalUserid: `wmTestCustomer${n}`, name: `客户${n}`, type: 1, gender: 0, createdAt: now, updatedAt: now, ...overrides }),
   )
 }
+
+/**
+ * Gives the demo customer `wmDemoCustomer<n>`'s follow a next follow-up date, as if saved on an
+ * earlier day (followed up long ago, so the new-customer grace never applies).
+ */
+export async function setNextFollowUp(dataSource: DataSource, n: string, date: string): Promise<void> {
+  await dataSource.query(
+    `UPDATE follow_relations SET next_follow_up_on = ?, last_followed_up_at = '2026-01-01 00:00:00'
+      WHERE customer_id = (SELECT id FROM customers WHERE external_userid = ?)`,
+    [date, `wmDemoCustomer${n}`],
+  )
+}

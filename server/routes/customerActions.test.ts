@@ -6,6 +6,7 @@ import { errorBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { testDatabaseKind } from '../../test/database'
 import { callsTo, startWecomHarness, type WecomHarness } from '../../test/wecom'
+import { setNextFollowUp } from '../../test/factories'
 
 let harness: WecomHarness
 beforeEach(async () => {
@@ -113,15 +114,10 @@ describe(`follow-ups and the to-do list on ${testDatabaseKind}`, () => {
     const { api } = await signedIn(harness, 'lisi')
     const today = businessDate(new Date(), 'Asia/Shanghai')
     // lisi follows customers 2, 5, 8, …: give three of them dates, as saved on earlier days.
-    const setNext = (n: string, date: string) =>
-      harness.dataSource.query(
-        `UPDATE follow_relations SET next_follow_up_on = '${date}', last_followed_up_at = '2026-01-01 00:00:00'
-          WHERE customer_id = (SELECT id FROM customers WHERE external_userid = 'wmDemoCustomer${n}')`,
-      )
-    await setNext('002', addDays(today, -3))
-    await setNext('005', today)
-    await setNext('008', addDays(today, -400))
-    const { items } = (await (await api('/api/todo')).json()) as { items: (TodoItem & { overdueDays: number })[] }
+    await setNextFollowUp(harness.dataSource, '002', addDays(today, -3))
+    await setNextFollowUp(harness.dataSource, '005', today)
+    await setNextFollowUp(harness.dataSource, '008', addDays(today, -400))
+    const { items } = (await (await api('/api/todo')).json()) as { items: TodoItem[] }
     const dated = items.filter((item) => item.nextFollowUpOn !== null).map((item) => [item.externalUserid, item.kind, item.overdueDays])
     expect(dated).toEqual([
       ['wmDemoCustomer008', 'overdue', 400],

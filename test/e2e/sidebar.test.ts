@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core'
 import { browserAvailable, fakeWecomHost, launchChromium, WECOM_USER_AGENT } from '../browser'
 import { testDatabaseKind } from '../database'
 import { callsTo, startWecomHarness, type WecomHarness } from '../wecom'
+import { setNextFollowUp } from '../factories'
 import { addDays, businessDate } from '../../server/time'
 
 const enabled = browserAvailable()
@@ -182,13 +183,8 @@ describe.runIf(enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => 
 
   it('lists the most overdue first, says how late, and opens the customer’s chat when tapped', async () => {
     const today = businessDate(new Date(), 'Asia/Shanghai')
-    const setNext = (n: string, date: string) =>
-      harness.dataSource.query(
-        `UPDATE follow_relations SET next_follow_up_on = '${date}', last_followed_up_at = '2026-01-01 00:00:00'
-          WHERE customer_id = (SELECT id FROM customers WHERE external_userid = 'wmDemoCustomer${n}')`,
-      )
-    await setNext('004', addDays(today, -40))
-    await setNext('007', today)
+    await setNextFollowUp(harness.dataSource, '004', addDays(today, -40))
+    await setNextFollowUp(harness.dataSource, '007', today)
     const page = await openSidebar('zhangsan', { entry: 'normal', customer: null, hash: '#/todo' })
     const links = page.getByRole('list').getByRole('link')
     await expect.poll(() => links.count(), { timeout: 15_000 }).toBeGreaterThan(2)
