@@ -14,7 +14,7 @@ export default defineConfig({
       extends: true,
       test: {
         name: database,
-        include: ['config/**/*.test.ts', 'server/**/*.test.ts', 'test/**/*.test.ts'],
+        include: ['config/**/*.test.ts', 'server/**/*.test.ts', 'simulator/**/*.test.ts', 'test/**/*.test.ts'],
         env: { TEST_DB: database },
       },
     })),

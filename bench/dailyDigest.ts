@@ -5,7 +5,7 @@
  * (computing and printing every message) and a real run (sending them all through WeCom).
  */
 import { businessDate } from '../server/time'
-import { createSimulator } from '../server/wecom/simulator'
+import { createSimulator } from '../simulator'
 import type { Benchmark } from './support/benchmark'
 import { openCompanyDatabase } from './support/companyDatabase'
 import { measureStolenCpu } from './support/machineCpu'

@@ -6,7 +6,7 @@
  */
 import { createConnection, type Connection } from 'mysql2/promise'
 import type { DataSource } from 'typeorm'
-import { recomputeManagerLinks } from '../../server/contacts/members'
+import { recomputeManagerLinks } from '../../server/mirror/members'
 
 export interface GeneratedCounts {
   members: number

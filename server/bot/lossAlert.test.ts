@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { callsTo, startWecomHarness, TEST_CREDENTIALS, TEST_PUBLIC_URL, type WecomHarness } from '../../test/wecom'
-import { recomputeManagerLinks } from '../contacts/members'
+import { recomputeManagerLinks } from '../mirror/members'
 import { InboxEvent, ManagerOverride, Member } from '../entities'
 import { journalCallback } from '../inbox/journal'
 

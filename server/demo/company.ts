@@ -5,7 +5,7 @@
  */
 import type { DataSource } from 'typeorm'
 import { Customer, Order, OrderItem, Script, ScriptCategory, ScriptTagTarget } from '../entities'
-import type { SeedCompany } from '../wecom/simulator'
+import type { SeedCompany } from '../../simulator'
 
 export const DEMO_CORP_ID = 'wwdemo0000000001'
 export const DEMO_AGENT_ID = 1000002

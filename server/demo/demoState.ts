@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { basename, dirname, extname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { DatabaseConfig } from '../../config'
-import type { SimulatorSnapshot } from '../wecom/simulator'
+import type { SimulatorSnapshot } from '../../simulator'
 
 /**
  * The demo's WeCom kept beside its database, so that a restarted demo and every command run

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Config, WecomConfig } from '../../config'
-import { createSimulator, type Simulator } from '../wecom/simulator'
+import { createSimulator, type Simulator } from '../../simulator'
 import { DEMO_AGENT_ID, DEMO_CORP_ID, demoCompany } from './company'
 import {
   createStatePersister,

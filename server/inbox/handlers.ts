@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm'
 import { ActivityLog } from '../entities'
 import type { LossAlerter } from '../bot/lossAlert'
-import type { Refresher } from '../contacts/refresh'
-import { setFollowStatus } from '../contacts/customers'
+import type { Refresher } from '../mirror/refresh'
+import { setFollowStatus } from '../mirror/customers'
 import { parseEvent, type ContactEvent, type ExternalContactEvent } from '../wecom/events'
 import type { HandlerOutcome, InboxHandler } from './worker'
 

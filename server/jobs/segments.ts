@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm'
 import { callPacer, systemClock } from '../clock'
-import { createRefresher } from '../contacts/refresh'
+import { createRefresher } from '../mirror/refresh'
 import { recordTagChange } from '../customers/actions'
 import { query, rawInstant } from '../db/sql'
 import { MEMBER_STATUS, Tag, TagGroup, type OrderStatus } from '../entities'

@@ -11,7 +11,7 @@ import { notFound } from '../errors'
 import { bindManually } from '../orders/manualBinding'
 import { parseBody } from '../http/body'
 import { externalUseridParam, idParam, parseParams } from '../http/params'
-import { requireSession, type SessionState } from '../http/session'
+import { requireSession, type SessionState } from '../auth/requireSession'
 import type { WecomRuntime } from '../wecom/runtime'
 
 const followUpRequest = z.object({

@@ -3,7 +3,7 @@ import { FollowRelation, SyncCheckpoint } from '../entities'
 import { testDatabaseKind } from '../../test/database'
 import { runScript } from '../../test/processes'
 import { callsTo, startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
-import type { SeedCompany } from '../wecom/simulator'
+import type { SeedCompany } from '../../simulator'
 import { fullSync, SyncInterrupted } from './fullSync'
 
 let harness: WecomHarness | undefined

@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
-import { createRefresher } from '../contacts/refresh'
+import { createRefresher } from '../mirror/refresh'
 import { demoCompany } from '../demo/company'
 import { Customer, FollowRelation, GroupChat, InboxEvent, Member } from '../entities'
 import { createEventHandler } from '../inbox/handlers'
 import { journalCallback } from '../inbox/journal'
 import { createLogger } from '../logger'
-import { newCustomer, newFollow, newUser } from '../wecom/simulator/state'
+import { newCustomer, newFollow, newUser } from '../../simulator/api/state'
 import { fullSync } from './fullSync'
 
 let harness: WecomHarness | undefined

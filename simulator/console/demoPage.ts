@@ -1,9 +1,9 @@
 import { DEMO_ACTION_PREFIX, FIELD_LIMITS, type Flash } from './demoActions'
 import { DEMO_PAGE_SCRIPT_PATH } from './demoPageScript'
 import { renderAppMessages, renderRobotMessages } from './demoMessages'
-import { escapeHtml } from '../../html'
-import type { AppMessageRecord, RobotMessageRecord } from './messageApi'
-import type { SimCompany, SimCustomer, SimFollow, SimUser, SimUserStatus } from './state'
+import { escapeHtml } from '../../server/html'
+import type { AppMessageRecord, RobotMessageRecord } from '../api/messageApi'
+import type { SimCompany, SimCustomer, SimFollow, SimUser, SimUserStatus } from '../api/state'
 
 /**
  * The demo page: demo mode's "WeCom console" for a visitor. Server-rendered HTML that works

@@ -1,11 +1,11 @@
 import type { Context } from 'koa'
-import { CallbackNotDelivered } from './callbacks'
+import { CallbackNotDelivered } from '../api/callbacks'
 import { FormProblem, type FormFields } from './demoForm'
 import { DEV_CHAT_COOKIE } from './devBridge'
 import { isFollowableUrl } from './messageMarkup'
-import { OAUTH_USER_COOKIE } from './oauth'
-import type { Simulator } from './simulator'
-import { randomId, type SimCompany, type SimCustomer, type SimFollow, type SimTag, type SimTagGroup, type SimUser } from './state'
+import { OAUTH_USER_COOKIE } from '../api/oauth'
+import type { Simulator } from '../api/simulator'
+import { randomId, type SimCompany, type SimCustomer, type SimFollow, type SimTag, type SimTagGroup, type SimUser } from '../api/state'
 
 /**
  * What the demo page's forms do. Each action validates the visitor's fields against the

@@ -1,5 +1,5 @@
 import type { Context } from 'koa'
-import { OAUTH_USER_COOKIE } from './oauth'
+import { OAUTH_USER_COOKIE } from '../api/oauth'
 
 /** Which chat the visitor "is in": `<entry>|<external_userid>`, set by the simulator page. */
 export const DEV_CHAT_COOKIE = 'wecom_sim_chat'

@@ -6,7 +6,7 @@ import { dispatchApiCall, type ApiCall, type ApiDispatcherDeps } from './apiRout
 import { buildCallback, CallbackNotDelivered, postCallback, type BuildCallbackOptions, type BuiltCallback, type CallbackResponse } from './callbacks'
 import { AccessTokens, credentialEndpoints, JsapiTickets } from './credentials'
 import { customerEndpoints } from './customerApi'
-import { demoConsole } from './demoConsole'
+import { demoConsole } from '../console/demoConsole'
 import { directoryEndpoints } from './directoryApi'
 import { Faults, type FaultRule } from './faults'
 import { messageEndpoints, type AppMessageRecord, type RobotMessageRecord } from './messageApi'

@@ -5,8 +5,8 @@ import { FormProblem, isForeignOrigin, readForm, UnreadableForm } from './demoFo
 import { renderDemoPage } from './demoPage'
 import { DEMO_PAGE_SCRIPT, DEMO_PAGE_SCRIPT_PATH } from './demoPageScript'
 import { answerPage } from './html'
-import { firstValues } from './oauth'
-import type { Simulator } from './simulator'
+import { firstValues } from '../api/oauth'
+import type { Simulator } from '../api/simulator'
 
 /**
  * The demo console under the simulator's basePath: GET `/` is the page, POST

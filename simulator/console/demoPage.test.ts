@@ -1,8 +1,8 @@
 import { decrypt } from '@wecom/crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { demoCompany, demoCustomerId } from '../../demo/company'
-import { startCallbackReceiver } from './callbackReceiver'
-import { createSimulator } from './index'
+import { demoCompany, demoCustomerId } from '../../server/demo/company'
+import { startCallbackReceiver } from '../api/callbackReceiver'
+import { createSimulator } from '../index'
 
 const CREDENTIALS = {
   corpId: 'wwpagetest0000001',

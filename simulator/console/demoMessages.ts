@@ -1,8 +1,8 @@
-import { escapeHtml } from '../../html'
+import { escapeHtml } from '../../server/html'
 import { DEMO_ACTION_PREFIX } from './demoActions'
 import { isFollowableUrl, renderCardDescription, renderMarkdown } from './messageMarkup'
-import type { AppMessageRecord, RobotMessageRecord } from './messageApi'
-import type { SimCompany } from './state'
+import type { AppMessageRecord, RobotMessageRecord } from '../api/messageApi'
+import type { SimCompany } from '../api/state'
 
 /**
  * The demo page's record of what our bot sent: app messages (message/send) and group-robot

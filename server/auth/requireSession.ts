@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa'
 import type { DataSource } from 'typeorm'
-import { findSession, sameSecret, type SignedInMember } from '../auth/sessions'
+import { findSession, sameSecret, type SignedInMember } from './sessions'
 import { AppError, unauthorized } from '../errors'
 
 export const SESSION_COOKIE = 'scrm_session'

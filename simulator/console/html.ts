@@ -1,5 +1,5 @@
 import type { Context } from 'koa'
-import { escapeHtml } from '../../html'
+import { escapeHtml } from '../../server/html'
 
 /**
  * HTML output of the simulator (the OAuth error pages and the demo page). Every value it

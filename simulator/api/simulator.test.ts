@@ -4,7 +4,7 @@ import { decrypt, getSignature } from '@wecom/crypto'
 import Koa from 'koa'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startCallbackReceiver } from './callbackReceiver'
-import { createSimulator, type SeedCompany, type SimulatorOptions } from './index'
+import { createSimulator, type SeedCompany, type SimulatorOptions } from '../index'
 
 // The official WXBizMsgCrypt sample key, token and CorpID (wecom-protocol.md §1.7).
 const CORP_ID = 'wx5823bf96d3bd56c7'

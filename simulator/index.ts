@@ -1,0 +1,32 @@
+/**
+ * The WeCom simulator: an in-memory stand-in for WeCom's servers. Demo mode mounts its
+ * middleware under a base path; tests start it on its own port with listen().
+ */
+export { createSimulator } from './api/simulator'
+export type { ListeningSimulator, Simulator, SimulatorOptions } from './api/simulator'
+export type { ApiCall } from './api/apiRoutes'
+export { CallbackNotDelivered } from './api/callbacks'
+export type { BuildCallbackOptions, BuiltCallback, CallbackResponse } from './api/callbacks'
+export type { FaultRule } from './api/faults'
+export type { SimulatorSnapshot } from './api/snapshot'
+export type { AppMessageRecord, RobotMessageRecord } from './api/messageApi'
+export { OAUTH_USER_COOKIE } from './api/oauth'
+export { DEV_BRIDGE_PATH } from './console/devBridge'
+export { SimCompany, ROOT_DEPARTMENT_ID } from './api/state'
+export type {
+  SeedCompany,
+  SeedCustomer,
+  SeedDepartment,
+  SeedFollow,
+  SeedTag,
+  SeedTagGroup,
+  SeedUser,
+  SimCustomer,
+  SimDepartment,
+  SimFollow,
+  SimTag,
+  SimTagGroup,
+  SimUser,
+  SimUserStatus,
+} from './api/state'
+export type { CustomerAddsMember, FollowRef, MemberChange, MemberEditsCustomer, NewMember } from './api/wecomChanges'
