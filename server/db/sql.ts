@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm'
+import { incomingValue, onConflictUpdate } from './dialect'
 
 /**
  * Runs raw SQL with `:name` parameters through the driver's own escaping, which also
@@ -12,8 +13,6 @@ export async function query<T = Record<string, unknown>>(
   const [escaped, values] = manager.connection.driver.escapeQueryWithParameters(sql, parameters)
   return manager.query(escaped, values)
 }
-
-export const isMysql = (manager: EntityManager) => manager.connection.options.type === 'mysql'
 
 /** A DATETIME from a raw row as an instant: MySQL gives Dates, SQLite the stored UTC text. */
 export const rawInstant = (value: Date | string): Date => (value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`))
@@ -42,12 +41,12 @@ export async function insertRows(
   const placeholders = `(${columns.map(() => '?').join(', ')})`
   let sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.map(() => placeholders).join(', ')}`
   if (upsert) {
-    const incoming = (c: string) => (isMysql(manager) ? `VALUES(${c})` : `excluded.${c}`)
+    const incoming = (c: string) => incomingValue(manager, c)
     const assignments = [
       ...upsert.update.map((c) => `${c} = ${incoming(c)}`),
       ...(upsert.fillWhenNull ?? []).map((c) => `${c} = COALESCE(${c}, ${incoming(c)})`),
     ].join(', ')
-    sql += isMysql(manager) ? ` ON DUPLICATE KEY UPDATE ${assignments}` : ` ON CONFLICT (${upsert.keys.join(', ')}) DO UPDATE SET ${assignments}`
+    sql += onConflictUpdate(manager, upsert.keys, assignments)
   }
   const values: unknown[] = []
   for (const row of rows) for (const value of row) values.push(value instanceof Date ? sqlInstant(value) : value)

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm'
+import { isMysql, readCommitted } from './dialect'
 
 /** MySQL's "deadlock found" and "lock wait timeout": the transaction was rolled back, try again. */
 const RETRYABLE_ERRNOS = new Set([1213, 1205])
@@ -12,10 +13,10 @@ const isRetryable = (error: unknown) => RETRYABLE_ERRNOS.has(Number((error as { 
  * a deadlock victim: every write in it is an idempotent upsert, so a retry is safe.
  */
 export async function upsertTransaction<T>(dataSource: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
-  if (dataSource.options.type !== 'mysql') return dataSource.transaction(work)
+  if (!isMysql(dataSource)) return dataSource.transaction(work)
   for (let attempt = 1; ; attempt++) {
     try {
-      return await dataSource.transaction('READ COMMITTED', work)
+      return await readCommitted(dataSource, work)
     } catch (error) {
       if (!isRetryable(error) || attempt >= TRIES) throw error
       await new Promise((resolve) => setTimeout(resolve, 10 * attempt * (1 + Math.random())))

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { DataSource } from 'typeorm'
-import { isMysql } from '../db/sql'
+import { mysqlPool, type MysqlPool } from '../db/dialect'
 import { eventNames } from '../wecom/events'
 import { parseXml, type XmlObject } from '../wecom/xml'
 
@@ -17,10 +17,6 @@ const MAX_BATCH = 200
 const utcText = (instant: Date) => instant.toISOString().slice(0, 23).replace('T', ' ')
 
 type Row = [key: string, plaintext: string, event: string, changeType: string, nextAttemptAt: string, receivedAt: string]
-
-interface MysqlPool {
-  query(sql: string, values: unknown[], done: (error: Error | null, result: unknown) => void): void
-}
 
 /**
  * Group commit for the callback route on MySQL: while one INSERT is in flight, callbacks
@@ -97,12 +93,13 @@ export async function journalCallback(
   const { event, changeType } = eventNames(fields)
   const at = utcText(receivedAt)
   const row: Row = [dedupeKey(plaintext), plaintext, event.slice(0, 64), changeType.slice(0, 64), at, at]
-  if (isMysql(dataSource.manager)) {
+  const pool = mysqlPool(dataSource)
+  if (pool) {
     let journal = mysqlJournals.get(dataSource)
     if (!journal) {
       // The driver's own pool: this runs before every callback's answer, and the query
       // runner's per-call work (and mysql2's promise wrapper) would add to it.
-      journal = new MysqlJournal((dataSource.driver as unknown as { pool: MysqlPool }).pool)
+      journal = new MysqlJournal(pool)
       mysqlJournals.set(dataSource, journal)
     }
     return journal.write(row)

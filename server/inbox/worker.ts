@@ -2,7 +2,9 @@ import { hostname } from 'node:os'
 import type { DataSource, EntityManager } from 'typeorm'
 import { Gauge, Counter } from 'prom-client'
 import { InboxEvent } from '../entities'
-import { isMysql, query } from '../db/sql'
+import { parallelWriters, readCommitted, skipLocked } from '../db/dialect'
+import { query } from '../db/sql'
+import { mapConcurrent } from '../concurrency'
 import type { Logger } from '../logger'
 import { metricsRegistry } from '../metrics'
 import { watchAckPressure } from './loopPressure'
@@ -86,10 +88,9 @@ export async function claimDueEvents(manager: EntityManager, limit: number, clai
   // READ COMMITTED: REPEATABLE READ's gap locks on the scanned range would make the
   // callback route's inserts wait for the claim.
   const claim = async (tx: EntityManager) => {
-    const lock = isMysql(tx) ? ' FOR UPDATE SKIP LOCKED' : ''
     const due = await query<{ id: number }>(
       tx,
-      `SELECT id FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT ${Number(limit)}${lock}`,
+      `SELECT id FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT ${Number(limit)}${skipLocked(tx)}`,
       { now },
     )
     if (due.length === 0) return []
@@ -102,7 +103,7 @@ export async function claimDueEvents(manager: EntityManager, limit: number, clai
       .execute()
     return tx.getRepository(InboxEvent).findBy(ids.map((id) => ({ id })))
   }
-  return isMysql(manager) ? manager.transaction('READ COMMITTED', claim) : manager.transaction(claim)
+  return readCommitted(manager, claim)
 }
 
 /**
@@ -140,7 +141,7 @@ export function startInboxWorker(options: InboxWorkerOptions) {
   const claimMs = options.claimMs ?? 60_000
   const retryBaseMs = options.retryBaseMs ?? 5_000
   const idleMs = options.idleMs ?? 1_000
-  const concurrency = isMysql(dataSource.manager) ? (options.concurrency ?? 4) : 1
+  const concurrency = parallelWriters(dataSource, options.concurrency ?? 4)
   const owner = `${hostname()}:${process.pid}`
   const pressure = watchAckPressure()
 
@@ -162,15 +163,10 @@ export function startInboxWorker(options: InboxWorkerOptions) {
       try {
         await options.beforeRound?.()
         const events = await claimDueEvents(dataSource.manager, batchSize, claimMs)
-        const queue = [...events]
-        await Promise.all(
-          Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-            for (let event = queue.shift(); event; event = queue.shift()) {
-              await pressure.yieldWhileBusy()
-              await processInboxEvent(event, { dataSource, handle: options.handle, logger, retryBaseMs })
-            }
-          }),
-        )
+        await mapConcurrent(events, concurrency, async (event) => {
+          await pressure.yieldWhileBusy()
+          await processInboxEvent(event, { dataSource, handle: options.handle, logger, retryBaseMs })
+        })
         if (events.length < batchSize && running) await sleep(idleMs)
       } catch (error) {
         // The database went away, most likely: wait and try again; claimed rows come back.

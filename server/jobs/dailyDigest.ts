@@ -1,14 +1,15 @@
+import { mapConcurrent } from '../concurrency'
 import { planDailyDigest, type PlannedMessage } from '../bot/digest'
 import { Messenger, type AppMessage } from '../bot/messenger'
 import type { Job } from './registry'
-import { deliverOnce, type DeliveryOutcome } from './runLedger'
+import { deliverOnce, type DeliveryOutcome } from '../outbox/outbox'
 
 /** App messages in flight at once: WeCom answers each in tens of ms; 2,000 one by one would take minutes. */
 const SEND_CONCURRENCY = 4
 
 /**
  * Every morning (DIGEST_CRON): managers' digests, salespeople's to-do cards and the team
- * digest for the group robot (SPEC §4.4). Each message goes through the deliveries ledger,
+ * digest for the group robot (SPEC §4.4). Each message goes through the outbox,
  * so a rerun, a second process or a crash never sends one twice; a failed recipient does
  * not hold up the others and is tried again by the next run.
  */
@@ -30,10 +31,9 @@ export const dailyDigestJob: Job = {
         tally.stopped++
         return
       }
-      const { outcome, error } = await deliverOnce(dataSource, { job: 'daily-digest', businessDate: date, recipient: key }, JSON.stringify(message), (recorded) => {
-        const sent = JSON.parse(recorded) as AppMessage
-        return userid === null ? messenger.sendRobot(sent.msgtype === 'markdown' ? sent.markdown.content : '') : messenger.sendApp(userid, sent)
-      }, owner)
+      const { outcome, error } = await deliverOnce<AppMessage>(dataSource, { job: 'daily-digest', businessDate: date, recipient: key }, message, (recorded) =>
+        userid === null ? messenger.sendRobot(recorded.msgtype === 'markdown' ? recorded.markdown.content : '') : messenger.sendApp(userid, recorded),
+      owner)
       tally[outcome]++
       if (error) print(`daily-digest: ${key} failed: ${error.message}`)
     }
@@ -42,13 +42,7 @@ export const dailyDigestJob: Job = {
     const robot = (async () => {
       for (const message of planned.filter((p) => p.userid === null)) await deliver(message)
     })()
-    let next = 0
-    await Promise.all([
-      robot,
-      ...Array.from({ length: SEND_CONCURRENCY }, async () => {
-        while (next < appMessages.length) await deliver(appMessages[next++]!)
-      }),
-    ])
+    await Promise.all([robot, mapConcurrent(appMessages, SEND_CONCURRENCY, deliver)])
     const summary = `${planned.length} messages: ${tally.sent} sent, ${tally.already} already sent, ${tally.invalid} invalid recipients, ${tally.failed} failed${tally.stopped ? `, ${tally.stopped} not tried (claim lost)` : ''}`
     return { summary, complete: tally.failed === 0 && tally.stopped === 0 }
   },

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm'
+import { mapConcurrent } from '../concurrency'
 import { callPacer, systemClock } from '../clock'
 import { createRefresher } from '../mirror/refresh'
 import { recordTagChange } from '../customers/actions'
@@ -262,19 +263,8 @@ export const segmentsJob: Job = {
       })
       tally.changed++
     }
-    let next = 0
-    let broken = false
-    await Promise.all(
-      Array.from({ length: MARK_TAG_CONCURRENCY }, async () => {
-        try {
-          while (next < changes.length && !broken) await apply(changes[next++]!)
-        } catch (error) {
-          // Not WeCom's answer (our database, a bug): stop the other workers too.
-          broken = true
-          throw error
-        }
-      }),
-    )
+    // A failure that is not WeCom's answer (our database, a bug) stops the other workers too.
+    await mapConcurrent(changes, MARK_TAG_CONCURRENCY, apply)
     const summary = `${counts}; ${tally.changed} follows changed, ${tally.failed} failed${tally.stopped ? `, ${tally.stopped} not tried (claim lost)` : ''}`
     return { summary, complete: tally.failed === 0 && tally.stopped === 0 }
   },

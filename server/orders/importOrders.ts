@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import type { DataSource } from 'typeorm'
+import { parallelWriters } from '../db/dialect'
 import { upsertTransaction } from '../db/transaction'
 import { csvRecords } from '../imports/csvRecords'
 import { matchAllWaitingOrders } from './identities'
@@ -52,7 +53,7 @@ export async function importOrders(
   // connection), so the database and this process work side by side on two cores. A batch
   // sharing an order with one still being written waits for it: the later row must win.
   const inFlight = new Set<{ keys: Set<string>; done: Promise<void> }>()
-  const maxInFlight = dataSource.options.type === 'mysql' ? 2 : 1
+  const maxInFlight = parallelWriters(dataSource, 2)
   let failure: unknown = null
   const write = async (full: OrderInput[]) => {
     const keys = new Set(full.map((o) => `${o.platform}\u0000${o.orderNo}`))

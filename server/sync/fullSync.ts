@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm'
+import { mapConcurrent } from '../concurrency'
 import { upsertTransaction } from '../db/transaction'
 import { SyncCheckpoint } from '../entities'
 import { followerFromWecom, markFollowsSeen, markUnlistedFollowersDeleted, upsertCustomers, upsertFollowers, type ChangeCounts, type FollowerRow } from '../mirror/customers'
@@ -128,10 +129,7 @@ async function syncAll(dataSource: DataSource, client: WecomClient, options: Ful
     }
     report({ stage: 'customers', done: chunksDone(), total })
   }
-  const workers = Array.from({ length: Math.min(options.concurrency ?? 4, pending.length) }, async () => {
-    for (let next = pending.shift(); next !== undefined; next = pending.shift()) await syncChunk(next)
-  })
-  await Promise.all(workers)
+  await mapConcurrent(pending, options.concurrency ?? 4, syncChunk)
 
   // Follows of these members that WeCom did not list since the sync began are gone.
   report({ stage: 'removals', done: 0, total: 1 })
@@ -160,17 +158,13 @@ async function startSync(dataSource: DataSource, client: WecomClient, report: (p
   const { department } = await client.call('listDepartments', { query: {} })
   await upsertDepartments(dataSource.manager, department, log)
 
-  const users: WecomUser[] = []
-  const queue = [...followUsers]
+  let read = 0
   report({ stage: 'members', done: 0, total: followUsers.length })
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      for (let userid = queue.shift(); userid !== undefined; userid = queue.shift()) {
-        users.push(await client.call('getUser', { query: { userid } }))
-        report({ stage: 'members', done: users.length, total: followUsers.length })
-      }
-    }),
-  )
+  const users: WecomUser[] = await mapConcurrent(followUsers, 8, async (userid) => {
+    const user = await client.call('getUser', { query: { userid } })
+    report({ stage: 'members', done: ++read, total: followUsers.length })
+    return user
+  })
   await upsertMembers(dataSource.manager, users, log)
   await setFollowUsers(dataSource.manager, followUsers)
 
