@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm'
 import { query, rawInstant } from '../db/sql'
 import { MEMBER_STATUS } from '../entities'
-import { deliverOnce, newOwner } from '../jobs/runLedger'
+import { deliverOnce } from '../outbox/outbox'
+import { newOwner } from '../processIdentity'
 import { businessDate } from '../time'
 import { htmlText } from './markdown'
 import type { AppMessage, Messenger } from './messenger'
@@ -12,7 +13,7 @@ export type LossAlerter = (loss: { memberId: number; customerId: number; at: Dat
  * The loss alert of SPEC §4.4: when a customer deletes a member (del_follow_user), the
  * member and their managers get a card naming the customer and opening them in the sidebar.
  * Once per event: the inbox keeps one row however often WeCom delivers it, and each
- * (event, recipient) goes through the deliveries ledger, so a retried event sends only what
+ * (event, recipient) goes through the outbox, so a retried event sends only what
  * failed. A failure throws, and the inbox tries the event again later.
  */
 export function createLossAlerter({ dataSource, messenger, publicUrl, timeZone }: { dataSource: DataSource; messenger: Messenger; publicUrl: string; timeZone: string }): LossAlerter {
@@ -57,8 +58,8 @@ export function createLossAlerter({ dataSource, messenger, publicUrl, timeZone }
         deliverOnce(
           dataSource,
           { job: 'loss-alert', businessDate: date, recipient: `${userid}@event${eventId}` },
-          JSON.stringify(card),
-          (recorded) => messenger.sendApp(userid, JSON.parse(recorded) as AppMessage),
+          card as AppMessage,
+          (recorded) => messenger.sendApp(userid, recorded),
           owner,
         ),
       ),

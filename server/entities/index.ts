@@ -2,7 +2,8 @@
 import { Customer, CustomerIdentity, FollowRelation } from './customer'
 import { ActivityLog, FollowUp } from './followUp'
 import { InboxEvent } from './inbox'
-import { JobDelivery, JobRun } from './job'
+import { JobRun } from './job'
+import { OutboxMessage } from './outbox'
 import { Order, OrderItem, OrderSource, OrderWait } from './order'
 import { Department, ManagerLink, ManagerOverride, Member, MemberDepartment } from './organization'
 import { Script, ScriptCategory, ScriptMemberUsage, ScriptTagTarget } from './script'
@@ -15,6 +16,7 @@ export * from './customer'
 export * from './followUp'
 export * from './inbox'
 export * from './job'
+export * from './outbox'
 export * from './order'
 export * from './organization'
 export * from './script'
@@ -31,7 +33,7 @@ export const entities = [
   ScriptCategory, Script, ScriptTagTarget, ScriptMemberUsage,
   FollowUp, ActivityLog,
   InboxEvent,
-  JobRun, JobDelivery,
+  JobRun, OutboxMessage,
   WecomCredential,
   GroupChat, SyncCheckpoint,
   Session,

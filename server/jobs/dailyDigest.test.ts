@@ -4,7 +4,7 @@ import { runScript, type TestProcess } from '../../test/processes'
 import { callsTo, startWecomHarness, TEST_PUBLIC_URL, type WecomHarness } from '../../test/wecom'
 import { planDailyDigest } from '../bot/digest'
 import { query } from '../db/sql'
-import { JobDelivery, JobRun } from '../entities'
+import { JobRun, OutboxMessage } from '../entities'
 import { addDays, businessDate, startOfBusinessDay } from '../time'
 import { dailyDigestJob } from './dailyDigest'
 import { runJob } from './runJob'
@@ -57,7 +57,7 @@ describe('the daily-digest job', () => {
     ])
     expect(callsTo(harness.simulator, SEND)).toHaveLength(0)
     expect(await harness.dataSource.getRepository(JobRun).count()).toBe(0)
-    expect(await harness.dataSource.getRepository(JobDelivery).count()).toBe(0)
+    expect(await harness.dataSource.getRepository(OutboxMessage).count()).toBe(0)
   })
 
   it('running twice sends once; the scheduler does not run a finished date again', async () => {
@@ -116,7 +116,7 @@ describe('the daily-digest job', () => {
     expect(first).toMatchObject({ status: 'done', summary: '5 messages: 3 sent, 0 already sent, 2 invalid recipients, 0 failed' })
     await runJob(dailyDigestJob, harness.jobContext(), { date: today, dryRun: false, rerunDone: true })
 
-    const statuses = await harness.dataSource.getRepository(JobDelivery).find({ order: { recipient: 'ASC' } })
+    const statuses = await harness.dataSource.getRepository(OutboxMessage).find({ order: { recipient: 'ASC' } })
     expect(statuses.map((d) => [d.recipient, d.status])).toEqual([
       ['digest:wanglei#1', 'invalid'],
       ['todo:lisi', 'sent'],

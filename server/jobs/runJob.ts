@@ -1,5 +1,6 @@
 import type { Job, JobContext, JobOptions } from './registry'
-import { claimRun, newOwner, RENEW_EVERY_MS } from './runLedger'
+import { newOwner } from '../processIdentity'
+import { claimRun, RENEW_EVERY_MS } from './runClaims'
 
 export type JobRunOutcome =
   | { status: 'done' | 'failed'; summary: string }
