@@ -1,17 +1,17 @@
 import type { WecomConfig } from '../../config'
 import { callPacer, systemClock, type Clock } from '../clock'
 import { TransportCode, WecomCode } from '../wecom/apiTypes'
-import type { WecomClient } from '../wecom/client'
+import { RATE_LIMIT_BLOCK_MS, type WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
 
 export type AppMessage = { msgtype: 'markdown'; markdown: { content: string } } | { msgtype: 'textcard'; textcard: { title: string; description: string; url: string; btntxt?: string } }
 
 /** Robots take 20 messages a minute (wecom-protocol.md §3.9). */
 export const ROBOT_MESSAGES_PER_MINUTE = 20
-/** A per-minute limit blocks for the rest of the minute (§3 frequency limits). */
-const RATE_LIMIT_BLOCK_MS = 60_000
-/** Tries per message for failures that may pass: timeouts, network, busy, rate limits. */
+/** Tries per app message for transport failures, which may pass. */
 const TRIES = 3
+/** No one waits on a page for a message: a send may wait out a 45009 block twice (the outbox's lease allows for it). */
+const SEND_MAX_WAIT_MS = 2 * RATE_LIMIT_BLOCK_MS
 const BACKOFF_MS = [2_000, 8_000]
 /**
  * WeCom drops an identical message to the same member within this interval (its maximum,
@@ -21,18 +21,16 @@ const BACKOFF_MS = [2_000, 8_000]
 const DUPLICATE_CHECK_SECONDS = 4 * 3600
 
 /**
- * What we retry here. The client already backs off a few times on 45009, 45033 and -1; a
- * 45009 that outlasts that waits out its minute. A transport failure may have reached
- * WeCom: an app message is sent again (its duplicate check drops a copy), a robot message
- * is not (robots have no such check).
+ * What we retry here: the client itself waits out 45009 blocks and backs off on 45033 and
+ * -1. A transport failure may have reached WeCom: an app message is sent again (its
+ * duplicate check drops a copy), a robot message is not (robots have no such check).
  */
-const RETRIABLE_APP: readonly number[] = [TransportCode.timeout, TransportCode.network, TransportCode.badResponse, WecomCode.rateLimited]
-const RETRIABLE_ROBOT: readonly number[] = [WecomCode.rateLimited]
+const RETRIABLE_APP: readonly number[] = [TransportCode.timeout, TransportCode.network, TransportCode.badResponse]
 
 /**
- * App messages and the group robot, with the retry rules of SPEC §4.4: transient failures
- * retried with back-off (a 45009 waits out its minute), WeCom's invaliduser reported as
- * 'invalid' and never retried, and the robot paced at 20 a minute.
+ * App messages and the group robot, with the retry rules of SPEC §4.4: transport failures
+ * of app messages retried with back-off, rate limits waited out (by the client), WeCom's
+ * invaliduser reported as 'invalid' and never retried, and the robot paced at 20 a minute.
  */
 export class Messenger {
   private readonly robotSlot: () => Promise<void>
@@ -42,7 +40,7 @@ export class Messenger {
     private readonly config: Pick<WecomConfig, 'agentId' | 'robotKey'>,
     private readonly clock: Clock = systemClock,
   ) {
-    this.robotSlot = callPacer(ROBOT_MESSAGES_PER_MINUTE, RATE_LIMIT_BLOCK_MS, clock)
+    this.robotSlot = callPacer(ROBOT_MESSAGES_PER_MINUTE, 60_000, clock)
   }
 
   get hasRobot(): boolean {
@@ -52,9 +50,9 @@ export class Messenger {
   /** One app message to one member: 'invalid' when WeCom says the member cannot receive it. */
   async sendApp(userid: string, message: AppMessage): Promise<'sent' | 'invalid'> {
     const body = { touser: userid, agentid: Number(this.config.agentId), ...message, enable_duplicate_check: 1, duplicate_check_interval: DUPLICATE_CHECK_SECONDS }
-    return this.withRetries(RETRIABLE_APP, async () => {
+    return this.withTransportRetries(async () => {
       try {
-        const answer = await this.client.call('sendAppMessage', { body })
+        const answer = await this.client.call('sendAppMessage', { body }, { maxWaitMs: SEND_MAX_WAIT_MS })
         // WeCom lower-cases the userids it reports.
         const invalid = (answer.invaliduser ?? '').split('|').map((u) => u.toLowerCase())
         return invalid.includes(userid.toLowerCase()) ? 'invalid' : 'sent'
@@ -69,21 +67,19 @@ export class Messenger {
   async sendRobot(content: string): Promise<'sent'> {
     const key = this.config.robotKey
     if (!key) throw new Error('WECOM_ROBOT_KEY is not set')
-    return this.withRetries(RETRIABLE_ROBOT, async () => {
-      await this.robotSlot()
-      await this.client.call('sendRobotMessage', { query: { key }, body: { msgtype: 'markdown', markdown: { content } } })
-      return 'sent' as const
-    })
+    await this.robotSlot()
+    await this.client.call('sendRobotMessage', { query: { key }, body: { msgtype: 'markdown', markdown: { content } } }, { maxWaitMs: SEND_MAX_WAIT_MS })
+    return 'sent'
   }
 
-  private async withRetries<T>(retriable: readonly number[], attempt: () => Promise<T>): Promise<T> {
+  private async withTransportRetries<T>(attempt: () => Promise<T>): Promise<T> {
     for (let tryNumber = 1; ; tryNumber++) {
       try {
         return await attempt()
       } catch (error) {
         const code = error instanceof WecomApiError ? error.code : undefined
-        if (code === undefined || !retriable.includes(code) || tryNumber >= TRIES) throw error
-        await this.clock.sleep(code === WecomCode.rateLimited ? RATE_LIMIT_BLOCK_MS : BACKOFF_MS[tryNumber - 1]!)
+        if (code === undefined || !RETRIABLE_APP.includes(code) || tryNumber >= TRIES) throw error
+        await this.clock.sleep(BACKOFF_MS[tryNumber - 1]!)
       }
     }
   }
