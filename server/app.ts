@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import Koa from 'koa'
 import mount from 'koa-mount'
 import serve from 'koa-static'
@@ -25,8 +23,16 @@ export interface AppContext {
   logger: Logger
   /** The WeCom side: present when the server talks to WeCom (or to the demo's simulator). */
   wecom?: WecomRuntime
-  /** Demo mode: the simulator, mounted for browsers (OAuth, its page), and its stand-in WeCom host. */
-  demo?: { simulator: Koa.Middleware; simulatorPath: string; devBridgeUrl: string }
+  /** Demo mode's pages for browsers (server/demo/demoServer.ts); production passes none. */
+  demo?: DemoMount
+}
+
+/** What demo mode adds to the app, typed here so that the app never imports demo or simulator code. */
+export interface DemoMount {
+  /** Where the simulator's page is: the landing page points there. */
+  simulatorPath: string
+  /** Mounted after our routes and before the built sidebar, which they may serve differently. */
+  middleware: Koa.Middleware[]
 }
 
 /** The Koa application: every route the server answers, nothing started yet. */
@@ -58,10 +64,7 @@ export function createApp({ config, dataSource, logger, wecom, demo }: AppContex
     app.use(customers.routes()).use(customers.allowedMethods())
   }
 
-  if (demo) {
-    app.use(demo.simulator)
-    app.use(serveSidebarWithDevBridge(demo.devBridgeUrl))
-  }
+  for (const middleware of demo?.middleware ?? []) app.use(middleware)
 
   app.use(async function redirectSidebarRoot(ctx, next) {
     if (ctx.path === '/sidebar') return ctx.redirect(`/sidebar/${ctx.search}`)
@@ -76,18 +79,4 @@ export function createApp({ config, dataSource, logger, wecom, demo }: AppContex
 function cacheHashedAssets(res: { setHeader(name: string, value: string): void }, path: string): void {
   const hashed = path.includes('/assets/')
   res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache')
-}
-
-/**
- * Demo mode only: the sidebar page with the simulator's stand-in WeixinJSBridge loaded
- * before the app, so that it runs in a plain browser. Production never serves this.
- */
-function serveSidebarWithDevBridge(devBridgeUrl: string): Koa.Middleware {
-  return async function sidebarWithDevBridge(ctx, next) {
-    if (ctx.method !== 'GET' || (ctx.path !== '/sidebar/' && ctx.path !== '/sidebar/index.html')) return next()
-    const html = await readFile(join(SIDEBAR_DIST, 'index.html'), 'utf8')
-    ctx.type = 'html'
-    ctx.set('Cache-Control', 'no-cache')
-    ctx.body = html.replace('<head>', `<head>\n    <script src="${devBridgeUrl}"></script>`)
-  }
 }

@@ -1,8 +1,10 @@
 /**
- * The WeCom simulator: an in-memory stand-in for WeCom's servers. Demo mode mounts its
- * middleware under a base path; tests start it on its own port with listen().
+ * The WeCom simulator: an in-memory stand-in for WeCom's servers (api/), and the demo
+ * console composed on top of it (console/: the page, its forms, the stand-in JS bridge).
+ * Demo mode mounts both under a base path; tests start the API on its own port with listen().
  */
 export { createSimulator } from './api/simulator'
+export { demoConsole } from './console/demoConsole'
 export type { ListeningSimulator, Simulator, SimulatorOptions } from './api/simulator'
 export type { ApiCall } from './api/apiRoutes'
 export { CallbackNotDelivered } from './api/callbacks'

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const TSX = `${REPO_ROOT}node_modules/.bin/tsx`
@@ -15,17 +18,25 @@ export interface TestProcess {
   /** Resolves with the first match of `pattern` in stdout + stderr. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** With `recordModules`: every module the process has loaded so far, as repository paths ('server/app.ts'). */
+  loadedModules(): string[]
 }
 
 /** Runs one of our TypeScript entry points in a child process, as `npm` would. */
 export function runScript(
   script: string,
-  { args = [], env = {}, cwd = REPO_ROOT }: { args?: string[]; env?: Record<string, string>; cwd?: string } = {},
+  {
+    args = [],
+    env = {},
+    cwd = REPO_ROOT,
+    recordModules = false,
+  }: { args?: string[]; env?: Record<string, string>; cwd?: string; recordModules?: boolean } = {},
 ): TestProcess {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !CONFIG_VARIABLES.test(key)))
+  const recorder = recordModules ? moduleRecorder(inherited.NODE_OPTIONS) : null
   const child = spawn(TSX, ['--tsconfig', `${REPO_ROOT}tsconfig.json`, `${REPO_ROOT}${script}`, ...args], {
     cwd,
-    env: { ...inherited, ...env },
+    env: { ...inherited, ...recorder?.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
@@ -76,5 +87,45 @@ export function runScript(
       // Already gone.
     }
   }
-  return { child, kill, output: () => output, waitFor, exited }
+  // What it loaded stays readable after the process exits; its temporary files do not.
+  let recorded: string[] | undefined
+  void exited.then(() => {
+    recorded = recorder?.read()
+    recorder?.remove()
+  })
+  const loadedModules = () => {
+    if (!recorder) throw new Error('runScript was not asked to recordModules')
+    return recorded ?? recorder.read()
+  }
+  return { child, kill, output: () => output, waitFor, exited, loadedModules }
+}
+
+/**
+ * A module hook (Node's module.register) in the child that appends the URL of every module it
+ * loads to a file: what a process really ran, dynamic imports included.
+ */
+function moduleRecorder(nodeOptions = ''): { env: Record<string, string>; read(): string[]; remove(): void } {
+  const directory = mkdtempSync(join(tmpdir(), 'scrm-modules-'))
+  const [hooks, register, loaded] = ['hooks.mjs', 'register.mjs', 'loaded.txt'].map((name) => join(directory, name)) as [string, string, string]
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs'
+let file
+export function initialize(data) { file = data }
+export async function load(url, context, nextLoad) {
+  appendFileSync(file, url + '\\n')
+  return nextLoad(url, context)
+}
+`,
+  )
+  writeFileSync(register, `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: ${JSON.stringify(loaded)} })\n`)
+  const root = pathToFileURL(REPO_ROOT).href
+  return {
+    env: { NODE_OPTIONS: `${nodeOptions} --import ${pathToFileURL(register).href}`.trim() },
+    read: () =>
+      existsSync(loaded)
+        ? [...new Set(readFileSync(loaded, 'utf8').split('\n'))].filter((url) => url.startsWith(root) && !url.includes('/node_modules/')).map((url) => url.slice(root.length))
+        : [],
+    remove: () => rmSync(directory, { recursive: true, force: true }),
+  }
 }

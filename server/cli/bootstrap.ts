@@ -2,11 +2,12 @@ import type { DataSource } from 'typeorm'
 import { ConfigError, loadConfig, type Config, type WecomConfig } from '../../config'
 import { createDataSource } from '../db/dataSource'
 import { migrate } from '../db/migrate'
-import { seedDemoContent } from '../demo/company'
-import { connectDemoWecom } from '../demo/demoWecom'
-import { fullSync } from '../sync/fullSync'
 import { createLogger, type Logger } from '../logger'
+import { RATE_LIMIT_BLOCK_MS } from '../wecom/client'
 import { createWecomRuntime, type WecomRuntime } from '../wecom/runtime'
+
+/** Nobody waits on a page for a command: its WeCom calls may wait out a rate-limit block twice. */
+const COMMAND_MAX_WAIT_MS = 2 * RATE_LIMIT_BLOCK_MS
 
 export interface CommandContext {
   config: Config
@@ -51,9 +52,11 @@ export async function openCommandContext(command: string): Promise<CommandContex
   const config = loadConfigOrFail()
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
   const { dataSource } = await openDatabase(config)
-  const runtime = (wecom: WecomConfig) => createWecomRuntime(wecom, dataSource, { logger, spoolDir: 'data/inbox-spool' })
+  const runtime = (wecom: WecomConfig) => createWecomRuntime(wecom, dataSource, { logger, spoolDir: 'data/inbox-spool', client: { maxWaitMs: COMMAND_MAX_WAIT_MS } })
   if (config.wecom) return { config, logger, dataSource, wecom: runtime(config.wecom), close: () => dataSource.destroy() }
 
+  // Loaded only in demo mode, like the server's: a command against a real WeCom never runs simulator code.
+  const { connectDemoWecom, syncDemoCompany } = await import('../demo/demoWecom')
   let demo
   try {
     demo = await connectDemoWecom(config)
@@ -70,8 +73,7 @@ export async function openCommandContext(command: string): Promise<CommandContex
   if (demo.fresh) {
     // A first demo run: bring the demo company into our database, as npm start does.
     try {
-      await fullSync(dataSource, wecom.client, { logger })
-      await seedDemoContent(dataSource)
+      await syncDemoCompany(dataSource, wecom.client, logger)
     } catch (error) {
       await close()
       fail(`${command}: cannot set up the demo company: ${(error as Error).message}`)

@@ -14,7 +14,7 @@ afterEach(async () => {
 })
 
 function start(env: Record<string, string>, cwd?: string): TestProcess {
-  const server = runScript('server/cli/start.ts', { env: { PORT: '0', ...env }, cwd })
+  const server = runScript('server/cli/start.ts', { env: { PORT: '0', ...env }, cwd, recordModules: true })
   cleanups.push(async () => {
     if (server.child.exitCode === null) {
       server.kill('SIGKILL')
@@ -70,6 +70,8 @@ describe(`npm start on ${testDatabaseKind}`, () => {
     expect(names.some((row) => /\p{Extended_Pictographic}/u.test(row.name))).toBe(true)
     expect(Math.max(...names.map((row) => [...row.name].length))).toBeGreaterThan(40)
     db.close()
+    // Demo mode loads the simulator and its console (the production start below must not).
+    expect(server.loadedModules()).toEqual(expect.arrayContaining(['server/demo/demoServer.ts', 'simulator/api/simulator.ts', 'simulator/console/demoConsole.ts']))
   })
 
   it('with WeCom configured, serves on the configured database and logs no secret', async () => {
@@ -80,6 +82,10 @@ describe(`npm start on ${testDatabaseKind}`, () => {
     expect(server.output()).toContain(testDatabaseKind === 'mysql' ? 'mysql://' : 'sqlite:')
     const ready = await fetch(`${url}/readyz`)
     expect(ready.status).toBe(200)
+    // No simulator or demo code runs in production: server/demo/ is imported only in demo mode.
+    const loaded = server.loadedModules()
+    expect(loaded).toContain('server/server.ts')
+    expect(loaded.filter((path) => path.startsWith('simulator/') || path.startsWith('server/demo/'))).toEqual([])
     server.kill('SIGTERM')
     expect(await server.exited).toEqual({ code: 0, signal: null })
     expect(server.output()).toContain('"msg":"stopped"')

@@ -4,7 +4,6 @@ import { ConfigError, describeDatabase, loadConfig } from '../../config'
 import { createLogger } from '../logger'
 import { startServer } from '../server'
 import { ensureSidebarBuilt } from '../sidebarAssets'
-import { SIMULATOR_PATH } from '../demo/demoWecom'
 
 let config
 try {
@@ -31,7 +30,7 @@ try {
       `  database  ${describeDatabase(config.database)}`,
       `  sidebar   ${base}/sidebar/`,
       `  health    ${base}/healthz  ${base}/readyz  ${base}/metrics`,
-      config.demo ? `  WeCom     ${base}${SIMULATOR_PATH}/  (the simulator: make WeCom-side changes, read what the bot sent)` : '',
+      server.simulatorPath ? `  WeCom     ${base}${server.simulatorPath}/  (the simulator: make WeCom-side changes, read what the bot sent)` : '',
       config.demo ? '  Set WECOM_CORP_ID and friends (see .env.example) to connect a real WeCom.' : '',
       '',
     ]

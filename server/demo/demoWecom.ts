@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import type { DataSource } from 'typeorm'
 import type { Config, WecomConfig } from '../../config'
 import { createSimulator, type Simulator } from '../../simulator'
-import { DEMO_AGENT_ID, DEMO_CORP_ID, demoCompany } from './company'
+import type { Logger } from '../logger'
+import { fullSync } from '../sync/fullSync'
+import type { WecomClient } from '../wecom/client'
+import { DEMO_AGENT_ID, DEMO_CORP_ID, demoCompany, seedDemoContent } from './company'
 import {
   createStatePersister,
   demoStatePaths,
@@ -92,6 +96,16 @@ export async function connectDemoWecom(config: Config): Promise<DemoConnection> 
     lock.release()
     throw error
   }
+}
+
+/**
+ * Brings the simulator's company into our database the way a real sync would, then adds the
+ * demo's orders and scripts: at a demo start, and in a first command on a fresh demo.
+ */
+export async function syncDemoCompany(dataSource: DataSource, client: WecomClient, logger: Logger): Promise<void> {
+  const summary = await fullSync(dataSource, client, { logger })
+  await seedDemoContent(dataSource)
+  logger.info({ customers: summary.customers, follows: summary.follows }, 'demo company synced from the simulator')
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Context } from 'koa'
 import type { ApiRequest, EndpointTable } from './apiRequest'
 import { refuse } from './errors'
-import { answerPage } from '../console/html'
+import { answerPage } from '../html'
 import type { SimCompany } from './state'
 
 /** OAuth codes are single-use and valid for 5 minutes (wecom-protocol.md §3.3). */

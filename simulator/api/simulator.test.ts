@@ -385,6 +385,8 @@ describe('faults and mounting', () => {
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     expect((await call(`${origin}/wecom-sim`, '/cgi-bin/gettoken', { corpid: CORP_ID, corpsecret: SECRET })).errcode).toBe(0)
     expect(await (await fetch(`${origin}/cgi-bin/gettoken`)).text()).toBe('ours')
+    // The demo page is the console's, composed on top: the API alone passes it on too.
+    expect(await (await fetch(`${origin}/wecom-sim/`)).text()).toBe('ours')
     expect(simulator.calls.map((c) => c.path)).toEqual(['/cgi-bin/gettoken'])
   })
 })

@@ -2,11 +2,11 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Koa from 'koa'
+import { normaliseBasePath, pathUnderBase } from '../basePath'
 import { dispatchApiCall, type ApiCall, type ApiDispatcherDeps } from './apiRoutes'
 import { buildCallback, CallbackNotDelivered, postCallback, type BuildCallbackOptions, type BuiltCallback, type CallbackResponse } from './callbacks'
 import { AccessTokens, credentialEndpoints, JsapiTickets } from './credentials'
 import { customerEndpoints } from './customerApi'
-import { demoConsole } from '../console/demoConsole'
 import { directoryEndpoints } from './directoryApi'
 import { Faults, type FaultRule } from './faults'
 import { messageEndpoints, type AppMessageRecord, type RobotMessageRecord } from './messageApi'
@@ -45,10 +45,12 @@ export interface ListeningSimulator {
 export interface Simulator {
   readonly options: SimulatorOptions
   callbackUrl: string | undefined
-  /** Serves everything under basePath (the API, OAuth, and the demo page at `${basePath}/`); calls next() for other paths. */
+  /** `options.basePath`, normalised: '' or '/prefix'. */
+  readonly basePath: string
+  /** Serves WeCom's API and OAuth under basePath; calls next() for every other path (a console may serve those). */
   middleware(): Koa.Middleware
-  /** Serves standalone on 127.0.0.1 (port 0: any free one). */
-  listen(port?: number): Promise<ListeningSimulator>
+  /** Serves standalone on 127.0.0.1 (port 0: any free one); `more` middleware (a console) runs after the simulator's own. */
+  listen(port?: number, more?: Koa.Middleware[]): Promise<ListeningSimulator>
   /** The mutable in-memory state, for tests to inspect. */
   readonly company: SimCompany
   /** The current JS-SDK tickets (corp: get_jsapi_ticket, agent: ticket/get?type=agent_config). */
@@ -61,11 +63,14 @@ export interface Simulator {
   restore(snapshot: SimulatorSnapshot): void
   /**
    * Called after anything that may have changed the lasting state: a seed or restore, a
-   * WeCom-side change, an API or form POST. Changes made directly on `company` do not call it.
+   * WeCom-side change (the console's forms make theirs through these methods), an API POST.
+   * Changes made directly on `company` do not call it.
    */
   onChange: (() => void) | undefined
   /** Who "is logged in to the WeCom client" for /connect/oauth2/authorize. */
   setOauthUser(userid: string | null): void
+  /** Who the authorize step would log in as for this request's browser (its cookie, else setOauthUser's). */
+  oauthUserFor(ctx: Koa.Context): string | null
 
   // WeCom-side changes: each changes the state and delivers the matching encrypted callback
   // to callbackUrl; resolves to the HTTP status our server answered.
@@ -116,7 +121,7 @@ class WecomSimulator implements Simulator {
   callbackUrl: string | undefined
   onChange: (() => void) | undefined
 
-  private readonly basePath: string
+  readonly basePath: string
   private readonly now: () => number
   private readonly tokens: AccessTokens
   private readonly jsapiTickets: JsapiTickets
@@ -168,7 +173,6 @@ class WecomSimulator implements Simulator {
 
   middleware(): Koa.Middleware {
     const { basePath, oauth, dispatcher, calls, now } = this
-    const serveDemo = demoConsole({ basePath, simulator: this, oauthUser: (ctx) => oauth.userFor(ctx) })
     const changed = () => this.changed()
     return async function wecomSimulator(ctx, next) {
       const path = pathUnderBase(ctx.path, basePath)
@@ -177,19 +181,20 @@ class WecomSimulator implements Simulator {
         calls.push({ method: ctx.method, path, query: firstValues(ctx.query), body: undefined, at: now() })
         return oauth.authorize(ctx)
       }
-      // Every write in the subset we speak is a POST (messages, tags, the demo page's forms).
+      if (!path.startsWith('/cgi-bin/')) return next()
+      // Every write in the subset we speak is a POST (messages, tags).
       try {
-        if (path.startsWith('/cgi-bin/')) return await dispatchApiCall(ctx, path, dispatcher)
-        return await serveDemo(ctx, path, next)
+        return await dispatchApiCall(ctx, path, dispatcher)
       } finally {
         if (ctx.method === 'POST') changed()
       }
     }
   }
 
-  async listen(port = 0): Promise<ListeningSimulator> {
+  async listen(port = 0, more: Koa.Middleware[] = []): Promise<ListeningSimulator> {
     const app = new Koa()
     app.use(this.middleware())
+    for (const middleware of more) app.use(middleware)
     const server = createServer(app.callback())
     server.listen(port, '127.0.0.1')
     await once(server, 'listening')
@@ -221,6 +226,10 @@ class WecomSimulator implements Simulator {
 
   setOauthUser(userid: string | null): void {
     this.oauth.loggedInUser = userid
+  }
+
+  oauthUserFor(ctx: Koa.Context): string | null {
+    return this.oauth.userFor(ctx)
   }
 
   customerAddsMember(p: CustomerAddsMember): Promise<number> {
@@ -297,19 +306,6 @@ class WecomSimulator implements Simulator {
   revokeAccessTokens(): void {
     this.tokens.revokeAll()
   }
-}
-
-/** '' or '/prefix' without a trailing slash. */
-function normaliseBasePath(basePath: string): string {
-  const trimmed = basePath.replace(/\/+$/, '')
-  return trimmed === '' || trimmed.startsWith('/') ? trimmed : `/${trimmed}`
-}
-
-/** The path below basePath, or undefined when the request is not for the simulator. */
-function pathUnderBase(path: string, basePath: string): string | undefined {
-  if (basePath === '') return path
-  if (path === basePath) return '/'
-  return path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : undefined
 }
 
 /** fetch reports "fetch failed" and hides the reason (ECONNREFUSED, timeout) in its cause. */

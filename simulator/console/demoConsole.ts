@@ -1,27 +1,13 @@
-import type { Context, Next } from 'koa'
+import type { Context, Middleware } from 'koa'
+import { pathUnderBase } from '../basePath'
+import { answerPage } from '../html'
 import { DEV_BRIDGE_PATH, devBridgeScript, readDevChat } from './devBridge'
 import { DEMO_ACTION_PREFIX, DEMO_ACTIONS, type Flash } from './demoActions'
 import { FormProblem, isForeignOrigin, readForm, UnreadableForm } from './demoForm'
 import { renderDemoPage } from './demoPage'
 import { DEMO_PAGE_SCRIPT, DEMO_PAGE_SCRIPT_PATH } from './demoPageScript'
-import { answerPage } from './html'
 import { firstValues } from '../api/oauth'
 import type { Simulator } from '../api/simulator'
-
-/**
- * The demo console under the simulator's basePath: GET `/` is the page, POST
- * `/__demo/<action>` runs a form and redirects (303) back with the outcome in the query.
- */
-
-export interface DemoConsoleDeps {
-  basePath: string
-  simulator: Simulator
-  /** Who the OAuth authorize step would log in as for this request's browser. */
-  oauthUser: (ctx: Context) => string | null
-}
-
-/** `path` is the request path below basePath; anything that is not the console goes to next(). */
-export type DemoConsole = (ctx: Context, path: string, next: Next) => Promise<void>
 
 /**
  * The page runs only its own served script (no inline script or handler: names on it are
@@ -31,9 +17,17 @@ export type DemoConsole = (ctx: Context, path: string, next: Next) => Promise<vo
  */
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'"
 
-/** Serves the demo page and its form posts. */
-export function demoConsole({ basePath, simulator, oauthUser }: DemoConsoleDeps): DemoConsole {
-  return async function serveDemoConsole(ctx, path, next) {
+/**
+ * The demo console, composed on top of a simulator, under its basePath: GET `/` is the page
+ * (the simulator's state, what it received), POST `/__demo/<action>` runs a form (a WeCom-side
+ * change through the simulator's methods) and redirects (303) back with the outcome in the
+ * query; it also serves the stand-in JS bridge. Every other path goes to next().
+ */
+export function demoConsole(simulator: Simulator): Middleware {
+  const { basePath } = simulator
+  return async function serveDemoConsole(ctx, next) {
+    const path = pathUnderBase(ctx.path, basePath)
+    if (path === undefined) return next()
     const reading = ctx.method === 'GET' || ctx.method === 'HEAD'
     if (reading && basePath !== '' && ctx.path === basePath) return ctx.redirect(`${basePath}/${ctx.search}`)
     if (reading && path === '/') return servePage(ctx)
@@ -67,7 +61,7 @@ export function demoConsole({ basePath, simulator, oauthUser }: DemoConsoleDeps)
       company,
       appMessages,
       robotMessages,
-      oauthUser: oauthUser(ctx),
+      oauthUser: simulator.oauthUserFor(ctx),
       flash: readFlash(firstValues(ctx.query)),
     })
   }

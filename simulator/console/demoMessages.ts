@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../server/html'
+import { escapeHtml } from '../html'
 import { DEMO_ACTION_PREFIX } from './demoActions'
 import { isFollowableUrl, renderCardDescription, renderMarkdown } from './messageMarkup'
 import type { AppMessageRecord, RobotMessageRecord } from '../api/messageApi'

@@ -2,7 +2,7 @@ import { decrypt } from '@wecom/crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { demoCompany, demoCustomerId } from '../../server/demo/company'
 import { startCallbackReceiver } from '../api/callbackReceiver'
-import { createSimulator } from '../index'
+import { createSimulator, demoConsole } from '../index'
 
 const CREDENTIALS = {
   corpId: 'wwpagetest0000001',
@@ -21,13 +21,13 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.()
 })
 
-/** The simulator standalone under demo mode's base path, seeded with the demo company, calling back to a local receiver. */
+/** The simulator and its console standalone under demo mode's base path, seeded with the demo company, calling back to a local receiver. */
 async function start() {
   const receiver = await startCallbackReceiver()
   cleanups.push(receiver.close)
   const simulator = createSimulator({ ...CREDENTIALS, basePath: '/wecom-sim', robotKeys: [ROBOT_KEY], callbackUrl: receiver.url })
   simulator.seed(demoCompany())
-  const server = await simulator.listen()
+  const server = await simulator.listen(0, [demoConsole(simulator)])
   cleanups.push(server.close)
   const base = server.url
   const origin = new URL(base).origin

@@ -1,7 +1,7 @@
 import { DEMO_ACTION_PREFIX, FIELD_LIMITS, type Flash } from './demoActions'
 import { DEMO_PAGE_SCRIPT_PATH } from './demoPageScript'
 import { renderAppMessages, renderRobotMessages } from './demoMessages'
-import { escapeHtml } from '../../server/html'
+import { escapeHtml } from '../html'
 import type { AppMessageRecord, RobotMessageRecord } from '../api/messageApi'
 import type { SimCompany, SimCustomer, SimFollow, SimUser, SimUserStatus } from '../api/state'
 

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../server/html'
+import { escapeHtml } from '../html'
 
 /**
  * Bot messages as the WeCom client shows them (wecom-protocol.md §3.8, §3.9): a textcard's
