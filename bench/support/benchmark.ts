@@ -7,11 +7,31 @@ export interface ResultTable {
   rows: string[][]
 }
 
+/**
+ * One figure a budget is about, beside its floor measured in the same run (SPEC §7): the
+ * line the summary at the end of `npm run bench` shows.
+ */
+export interface Headline {
+  /** What was measured, e.g. `ack p99, WeCom API 0 ms`. */
+  what: string
+  /** The figure with its unit, e.g. `12.3 ms`. */
+  figure: string
+  /** The floor's same figure, or null where the budget has none. */
+  floor: string | null
+  /** figure ÷ floor, or null without a floor. */
+  ratio: number | null
+  /** The budget this line is judged by, e.g. `≤ 50 ms`. */
+  budget: string
+  passed: boolean
+}
+
 export interface BenchmarkReport {
   /** Whether every budget this benchmark checks was met. */
   passed: boolean
   /** One line per budget checked, e.g. `callback ack p99 ≤ 50 ms … : PASS`. */
   verdicts: string[]
+  /** The figures the summary shows, each beside its floor. */
+  headlines: Headline[]
   tables: ResultTable[]
   /** Context a reader needs to judge the figures (machine, caveats, observations). */
   notes: string[]

@@ -10,3 +10,6 @@ export function renderTable({ title, columns, rows }: ResultTable): string {
 
 /** A number for a table cell: fixed decimals, '–' when there is none. */
 export const formatNumber = (value: number, decimals = 1) => (Number.isFinite(value) ? value.toFixed(decimals) : '–')
+
+/** A figure over its floor, for a table cell: `1.42×`, '–' when there is no floor. */
+export const formatRatio = (ratio: number | null) => (ratio !== null && Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–')
