@@ -8,17 +8,14 @@ import { createApp } from './app'
 import { createDataSource } from './db/dataSource'
 import { migrate } from './db/migrate'
 import { createRefresher } from './mirror/refresh'
-import { seedDemoContent } from './demo/company'
-import { SIMULATOR_PATH, startDemoWecom } from './demo/demoWecom'
-import { DEV_BRIDGE_PATH } from '../simulator'
 import { createLossAlerter } from './bot/lossAlert'
 import { Messenger } from './bot/messenger'
-import { createEventHandler } from './inbox/handlers'
+import { createDispatcher } from './inbox/dispatcher'
+import { createProcessorRegistry } from './processors'
 import { journalCallback } from './inbox/journal'
 import { registerInboxGauges, startInboxWorker } from './inbox/worker'
 import { jobs } from './jobs/registry'
 import { startScheduler } from './jobs/scheduler'
-import { fullSync } from './sync/fullSync'
 import { createWecomRuntime } from './wecom/runtime'
 
 /** Callbacks that arrive while the database is away wait here (SPEC §5). */
@@ -33,6 +30,8 @@ export interface RunningServer {
   port: number
   dataSource: DataSource
   http: Server
+  /** Demo mode: where browsers find the WeCom simulator's page. */
+  simulatorPath?: string
   /** Stops accepting, lets in-flight requests finish, then closes the database. */
   stop(): Promise<void>
 }
@@ -46,17 +45,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const applied = await migrate(dataSource)
     if (applied.length > 0) logger.info({ applied }, 'migrations applied')
 
-    const demo = config.demo ? await startDemoWecom(config) : null
+    // Loaded only in demo mode: a production start never runs demo or simulator code.
+    const demo = config.demo ? await (await import('./demo/demoServer')).startDemoServer(config) : null
     if (demo) closers.push(demo.close)
     const wecom = createWecomRuntime(config.wecom ?? demo!.wecom, dataSource, { logger, spoolDir: SPOOL_DIR })
     const refresher = createRefresher(dataSource, wecom.client, logger)
     const worker = startInboxWorker({
       dataSource,
       logger,
-      handle: createEventHandler(
+      handle: createDispatcher(
         dataSource,
-        refresher,
-        createLossAlerter({ dataSource, messenger: new Messenger(wecom.client, wecom.config), publicUrl: config.publicUrl, timeZone: config.timezone }),
+        createProcessorRegistry({
+          dataSource,
+          refresher,
+          alertLoss: createLossAlerter({ dataSource, messenger: new Messenger(wecom.client, wecom.config), publicUrl: config.publicUrl, timeZone: config.timezone }),
+          logger,
+        }),
       ),
       beforeRound: async () => {
         if (wecom.spool.pendingFiles().length === 0) return
@@ -73,14 +77,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       dataSource,
       logger,
       wecom,
-      demo: demo ? { simulator: demo.simulator.middleware(), simulatorPath: SIMULATOR_PATH, devBridgeUrl: `${SIMULATOR_PATH}${DEV_BRIDGE_PATH}` } : undefined,
+      demo: demo?.mount,
     })
     const server = await listen(app, { port: config.port, host: config.host, dataSource, logger, closers })
     if (demo) {
-      demo.simulator.callbackUrl = `${urlOf(server.http.address() as AddressInfo, '127.0.0.1')}/wecom/callback`
-      const summary = await fullSync(dataSource, wecom.client, { logger })
-      await seedDemoContent(dataSource)
-      logger.info({ customers: summary.customers, follows: summary.follows }, 'demo company synced from the simulator')
+      await demo.connect(urlOf(server.http.address() as AddressInfo, '127.0.0.1'), dataSource, wecom.client, logger)
+      server.simulatorPath = demo.mount.simulatorPath
     }
     // After the demo's own sync, so a catch-up digest reads the synced company.
     const scheduler = startScheduler({ config, dataSource, logger, wecom }, jobs)

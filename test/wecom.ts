@@ -8,7 +8,8 @@ import { Messenger } from '../server/bot/messenger'
 import type { Clock } from '../server/clock'
 import type { JobContext } from '../server/jobs/registry'
 import { newOwner } from '../server/processIdentity'
-import { createEventHandler } from '../server/inbox/handlers'
+import { createDispatcher } from '../server/inbox/dispatcher'
+import { createProcessorRegistry } from '../server/processors'
 import { claimDueEvents, processInboxEvent, type InboxHandler } from '../server/inbox/worker'
 import { createLogger, type Logger } from '../server/logger'
 import { createWecomRuntime, type WecomRuntime } from '../server/wecom/runtime'
@@ -41,6 +42,7 @@ export interface WecomHarness {
   simulator: Simulator
   wecom: WecomRuntime
   wecomConfig: WecomConfig
+  /** The inbox's dispatcher over the real processor registry. */
   handle: InboxHandler
   /** Silent: tests that read log lines build their own. */
   logger: Logger
@@ -85,10 +87,14 @@ export async function startWecomHarness({
     spoolDir: join(mkdtempSync(join(tmpdir(), 'scrm-spool-')), 'spool'),
     client: { backoffBaseMs: 5, timeoutMs: 2_000 },
   })
-  const handle = createEventHandler(
+  const handle = createDispatcher(
     database.dataSource,
-    createRefresher(database.dataSource, wecom.client, logger),
-    createLossAlerter({ dataSource: database.dataSource, messenger: new Messenger(wecom.client, wecomConfig, clock), publicUrl: TEST_PUBLIC_URL, timeZone: 'Asia/Shanghai' }),
+    createProcessorRegistry({
+      dataSource: database.dataSource,
+      refresher: createRefresher(database.dataSource, wecom.client, logger),
+      alertLoss: createLossAlerter({ dataSource: database.dataSource, messenger: new Messenger(wecom.client, wecomConfig, clock), publicUrl: TEST_PUBLIC_URL, timeZone: 'Asia/Shanghai' }),
+      logger,
+    }),
   )
   if (synced) {
     await fullSync(database.dataSource, wecom.client, { logger })

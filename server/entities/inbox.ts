@@ -18,4 +18,6 @@ export class InboxEvent {
   @Column({ type: 'text', nullable: true }) lastError!: string | null
   @Column({ type: 'datetime', precision: 3 }) receivedAt!: Date
   @Column({ type: 'datetime', precision: 3, nullable: true }) processedAt!: Date | null
+  /** When some processor must have handled it (its deadlineMs after receipt); claimed first. Null: no deadline. */
+  @Column({ type: 'datetime', precision: 3, nullable: true }) deadlineAt!: Date | null
 }

@@ -4,6 +4,7 @@ import { ActivityLog, FollowUp } from './followUp'
 import { InboxEvent } from './inbox'
 import { JobRun } from './job'
 import { OutboxMessage } from './outbox'
+import { ProcessorStep } from './processorStep'
 import { Order, OrderItem, OrderSource, OrderWait } from './order'
 import { Department, ManagerLink, ManagerOverride, Member, MemberDepartment } from './organization'
 import { Script, ScriptCategory, ScriptMemberUsage, ScriptTagTarget } from './script'
@@ -17,6 +18,7 @@ export * from './followUp'
 export * from './inbox'
 export * from './job'
 export * from './outbox'
+export * from './processorStep'
 export * from './order'
 export * from './organization'
 export * from './script'
@@ -32,7 +34,7 @@ export const entities = [
   Order, OrderItem, OrderSource, OrderWait,
   ScriptCategory, Script, ScriptTagTarget, ScriptMemberUsage,
   FollowUp, ActivityLog,
-  InboxEvent,
+  InboxEvent, ProcessorStep,
   JobRun, OutboxMessage,
   WecomCredential,
   GroupChat, SyncCheckpoint,

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto'
 import type { DataSource } from 'typeorm'
 import { mysqlPool, type MysqlPool } from '../db/dialect'
+import { processorDeadlines } from '../processors'
+import type { DeadlineTable } from '../processors/processor'
 import { eventNames } from '../wecom/events'
 import { parseXml, type XmlObject } from '../wecom/xml'
 
 export const dedupeKey = (plaintext: string) => createHash('sha256').update(plaintext, 'utf8').digest('hex')
 
-const COLUMN_LIST = '(dedupe_key, plaintext, event, change_type, status, attempts, next_attempt_at, received_at)'
-const ROW = "(?, ?, ?, ?, 'pending', 0, ?, ?)"
+const COLUMN_LIST = '(dedupe_key, plaintext, event, change_type, status, attempts, next_attempt_at, received_at, deadline_at)'
+const ROW = "(?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
 // SQLite reports the last rowid, not whether this insert happened: RETURNING says so.
 const INSERT_SQLITE = `INSERT INTO inbox_events ${COLUMN_LIST} VALUES ${ROW} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`
 /** Rows in one multi-row INSERT at most. */
@@ -16,7 +18,7 @@ const MAX_BATCH = 200
 /** A UTC instant as both databases store DATETIME(3): '2026-11-23 05:02:08.256'. */
 const utcText = (instant: Date) => instant.toISOString().slice(0, 23).replace('T', ' ')
 
-type Row = [key: string, plaintext: string, event: string, changeType: string, nextAttemptAt: string, receivedAt: string]
+type Row = [key: string, plaintext: string, event: string, changeType: string, nextAttemptAt: string, receivedAt: string, deadlineAt: string | null]
 
 /**
  * Group commit for the callback route on MySQL: while one INSERT is in flight, callbacks
@@ -79,20 +81,29 @@ class MysqlJournal {
 
 const mysqlJournals = new WeakMap<DataSource, MysqlJournal>()
 
+export interface JournalOptions {
+  /** The plaintext's elements, when the caller has them: saves a second parse. */
+  fields?: XmlObject
+  /** Which events processors must handle by a deadline; the registry's unless a test builds its own. */
+  deadlines?: DeadlineTable
+}
+
 /**
  * Journals a decrypted callback; WeCom's re-deliveries of the same plaintext collapse onto
- * one row through the unique key. Returns false for such a duplicate. `fields` saves a
- * second parse when the caller already has the plaintext's elements.
+ * one row through the unique key. Returns false for such a duplicate. An event some
+ * processor handles by a deadline gets its deadline_at, so workers claim it first.
  */
 export async function journalCallback(
   dataSource: DataSource,
   plaintext: string,
   receivedAt = new Date(),
-  fields: XmlObject = parseXml(plaintext) ?? {},
+  { fields = parseXml(plaintext) ?? {}, deadlines = processorDeadlines }: JournalOptions = {},
 ): Promise<boolean> {
   const { event, changeType } = eventNames(fields)
   const at = utcText(receivedAt)
-  const row: Row = [dedupeKey(plaintext), plaintext, event.slice(0, 64), changeType.slice(0, 64), at, at]
+  const deadlineMs = deadlines.deadlineMs(event, changeType)
+  const deadlineAt = deadlineMs === null ? null : utcText(new Date(receivedAt.getTime() + deadlineMs))
+  const row: Row = [dedupeKey(plaintext), plaintext, event.slice(0, 64), changeType.slice(0, 64), at, at, deadlineAt]
   const pool = mysqlPool(dataSource)
   if (pool) {
     let journal = mysqlJournals.get(dataSource)

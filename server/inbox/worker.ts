@@ -11,7 +11,24 @@ import { watchAckPressure } from './loopPressure'
 
 /** What a handler decided: done (it changed what it had to), or ignored (not for us). */
 export type HandlerOutcome = 'done' | 'ignored'
+/** Handles one inbox row; throws to have it retried (StepsFailed to name the processors that failed). */
 export type InboxHandler = (event: InboxEvent) => Promise<HandlerOutcome>
+
+const describeError = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+
+/** Some processors' steps failed: the message (the row's last_error) names each with its error. */
+export class StepsFailed extends Error {
+  override name = 'StepsFailed'
+  readonly processors: string[]
+
+  constructor(failures: { processor: string; error: unknown }[]) {
+    super(failures.map(({ processor, error }) => `${processor}: ${describeError(error)}`).join('; '))
+    this.processors = failures.map((failure) => failure.processor)
+  }
+}
+
+/** The failure metric's label for a failure outside any processor (parsing, recording, a bare handler). */
+const OUTSIDE_PROCESSORS = 'inbox'
 
 export const MAX_ATTEMPTS = 8
 
@@ -44,7 +61,12 @@ const processed = new Counter({
   labelNames: ['outcome'] as const,
   registers: [metricsRegistry],
 })
-const failed = new Counter({ name: 'inbox_failed_attempts_total', help: 'Handler attempts that failed', registers: [metricsRegistry] })
+const failed = new Counter({
+  name: 'inbox_failed_attempts_total',
+  help: 'Failed attempts, by the processor that failed ("inbox" outside any)',
+  labelNames: ['processor'] as const,
+  registers: [metricsRegistry],
+})
 const dead = new Counter({ name: 'inbox_dead_total', help: 'Inbox events moved to the dead-letter state', registers: [metricsRegistry] })
 
 export const inboxMetrics = { received }
@@ -83,32 +105,48 @@ export function registerInboxGauges(dataSource: DataSource): void {
  * Claims due rows so that no other worker, in this process or another, takes them:
  * on MySQL with FOR UPDATE SKIP LOCKED, then by pushing next_attempt_at past the claim.
  * SQLite runs a single worker and its transactions are serial, so the same update suffices.
+ * Rows with a deadline come first, the nearest deadline first; then the rest, oldest due first.
  */
 export async function claimDueEvents(manager: EntityManager, limit: number, claimMs: number, now = new Date()): Promise<InboxEvent[]> {
   // READ COMMITTED: REPEATABLE READ's gap locks on the scanned range would make the
   // callback route's inserts wait for the claim.
   const claim = async (tx: EntityManager) => {
-    const due = await query<{ id: number }>(
+    // Two range scans, one per index: (status, deadline_at) reads only the rows with a
+    // deadline, however many others are pending; one ORDER BY over both would sort them all.
+    // `> epoch` rather than IS NOT NULL: a range SQLite's planner also takes on that index.
+    const urgent = await query<{ id: number }>(
       tx,
-      `SELECT id FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT ${Number(limit)}${skipLocked(tx)}`,
-      { now },
+      `SELECT id FROM inbox_events WHERE status = 'pending' AND deadline_at > :epoch AND next_attempt_at <= :now ORDER BY deadline_at, id LIMIT ${Number(limit)}${skipLocked(tx)}`,
+      { now, epoch: new Date(0) },
     )
-    if (due.length === 0) return []
-    const ids = due.map((row) => row.id)
+    const claimed = urgent.map((row) => Number(row.id))
+    if (claimed.length < limit) {
+      const others = await query<{ id: number }>(
+        tx,
+        `SELECT id FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= :now${claimed.length > 0 ? ' AND id NOT IN (:...claimed)' : ''} ORDER BY next_attempt_at, id LIMIT ${Number(limit - claimed.length)}${skipLocked(tx)}`,
+        { now, claimed },
+      )
+      claimed.push(...others.map((row) => Number(row.id)))
+    }
+    if (claimed.length === 0) return []
+    const ids = claimed
     await tx
       .createQueryBuilder()
       .update(InboxEvent)
       .set({ nextAttemptAt: new Date(now.getTime() + claimMs), attempts: () => 'attempts + 1' })
       .whereInIds(ids)
       .execute()
-    return tx.getRepository(InboxEvent).findBy(ids.map((id) => ({ id })))
+    const rows = new Map((await tx.getRepository(InboxEvent).findBy(ids.map((id) => ({ id })))).map((row) => [row.id, row]))
+    // In claim order: the worker starts the deadline rows first.
+    return ids.flatMap((id) => rows.get(id) ?? [])
   }
   return readCommitted(manager, claim)
 }
 
 /**
  * Runs the handler on one claimed event and records the outcome: done or ignored; on a
- * failure a retry after an exponential back-off, or the dead-letter state after MAX_ATTEMPTS.
+ * failure a retry after an exponential back-off, or the dead-letter state after MAX_ATTEMPTS,
+ * with the error (naming the failed processors) in last_error.
  */
 export async function processInboxEvent(
   event: InboxEvent,
@@ -120,16 +158,17 @@ export async function processInboxEvent(
     await repository.update(event.id, { status: outcome, processedAt: new Date(), lastError: null })
     processed.inc({ outcome })
   } catch (error) {
-    failed.inc()
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    const processors = error instanceof StepsFailed ? error.processors : [OUTSIDE_PROCESSORS]
+    for (const processor of processors) failed.inc({ processor })
+    const message = error instanceof StepsFailed ? error.message : describeError(error)
     if (event.attempts >= MAX_ATTEMPTS) {
       await repository.update(event.id, { status: 'dead', lastError: message, processedAt: new Date() })
       dead.inc()
-      logger.error({ inboxId: event.id, attempts: event.attempts, error: message }, 'inbox event dead-lettered')
+      logger.error({ inboxId: event.id, attempts: event.attempts, processors, error: message }, 'inbox event dead-lettered')
     } else {
       const delay = retryBaseMs * 2 ** (event.attempts - 1) * (0.75 + Math.random() / 2)
       await repository.update(event.id, { lastError: message, nextAttemptAt: new Date(Date.now() + delay) })
-      logger.warn({ inboxId: event.id, attempts: event.attempts, retryInMs: Math.round(delay), error: message }, 'inbox event failed; will retry')
+      logger.warn({ inboxId: event.id, attempts: event.attempts, processors, retryInMs: Math.round(delay), error: message }, 'inbox event failed; will retry')
     }
   }
 }

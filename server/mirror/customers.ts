@@ -1,8 +1,7 @@
 import { In, Not, type EntityManager } from 'typeorm'
 import { Customer, FollowRelation, FollowTag, type FollowStatus } from '../entities'
 import type { ExternalContact, FollowInfo } from '../wecom/apiTypes'
-import { bindIdentities, matchOrdersOfNewCustomers } from '../orders/identities'
-import { phoneOrNull } from '../orders/orderInput'
+import { whereStatusOlderThan } from '../rules/followStatus'
 import { fitRecord, readRecord, wecomShapes, type MirrorLog } from './mirrorInput'
 import { tagIdsByWecomId } from './tags'
 
@@ -55,6 +54,42 @@ export interface ChangeCounts {
   removed: number
 }
 
+/**
+ * What a mirror write learned of customers' identities elsewhere, for order matching to
+ * bind (the mirror itself knows nothing of orders).
+ */
+export interface LearnedIdentities {
+  /** Customers by external_userid whom orders may be waiting for: those stored for the first time. */
+  customers: string[]
+  /** Identities WeCom showed: a customer's unionid, the mobiles a member noted in their remark (as written). */
+  seen: { customerId: number; kind: 'unionid' | 'remark_mobile'; value: string }[]
+}
+
+/** Several writes' learnings as one. */
+export const combineLearned = (...parts: LearnedIdentities[]): LearnedIdentities => ({
+  customers: parts.flatMap((part) => part.customers),
+  seen: parts.flatMap((part) => part.seen),
+})
+
+/**
+ * The identities we hold of these customers (by external_userid) as mirror writes reported
+ * them: for a step that runs after the write, possibly in a later attempt. Every stored
+ * customer counts as possibly new: matching one that is not finds no waiting order.
+ */
+export async function storedIdentities(manager: EntityManager, externalUserids: string[]): Promise<LearnedIdentities> {
+  if (externalUserids.length === 0) return { customers: [], seen: [] }
+  const customers = await manager.find(Customer, { select: { id: true, externalUserid: true, unionid: true }, where: { externalUserid: In(externalUserids) } })
+  if (customers.length === 0) return { customers: [], seen: [] }
+  const follows = await manager.find(FollowRelation, { select: { customerId: true, remarkMobiles: true }, where: { customerId: In(customers.map((c) => c.id)) } })
+  return {
+    customers: customers.map((c) => c.externalUserid),
+    seen: [
+      ...customers.flatMap((c) => (c.unionid ? [{ customerId: c.id, kind: 'unionid' as const, value: c.unionid }] : [])),
+      ...follows.flatMap((f) => (f.remarkMobiles ?? []).map((value) => ({ customerId: f.customerId, kind: 'remark_mobile' as const, value }))),
+    ],
+  }
+}
+
 /** A customer's columns from WeCom's record, fitted; null when it cannot be stored (logged). */
 function customerColumns(raw: ExternalContact, log: MirrorLog) {
   const contact = readRecord(log, 'customer', wecomShapes.externalContact, raw, 'external_userid')
@@ -80,19 +115,20 @@ function customerColumns(raw: ExternalContact, log: MirrorLog) {
 }
 
 /**
- * Upserts customers by external_userid; returns the ids of those stored and how many were new
- * or changed. A record that cannot be stored is left out (logged), and has no id.
+ * Upserts customers by external_userid; returns the ids of those stored, how many were new
+ * or changed, and what it learned of their identities. A record that cannot be stored is
+ * left out (logged), and has no id.
  */
 export async function upsertCustomers(
   manager: EntityManager,
   contacts: ExternalContact[],
   log: MirrorLog,
   now = new Date(),
-): Promise<{ ids: Map<string, number>; counts: ChangeCounts }> {
+): Promise<{ ids: Map<string, number>; counts: ChangeCounts; learned: LearnedIdentities }> {
   const readable = contacts.flatMap((contact) => customerColumns(contact, log) ?? [])
   const unique = [...new Map(readable.map((c) => [c.externalUserid, c])).values()]
   const counts: ChangeCounts = { created: 0, updated: 0, removed: 0 }
-  if (unique.length === 0) return { ids: new Map(), counts }
+  if (unique.length === 0) return { ids: new Map(), counts, learned: { customers: [], seen: [] } }
   const existing = new Map(
     (await manager.findBy(Customer, { externalUserid: In(unique.map((c) => c.externalUserid)) })).map((c) => [c.externalUserid, c]),
   )
@@ -122,14 +158,9 @@ export async function upsertCustomers(
     for (const row of await manager.find(Customer, { select: { id: true, externalUserid: true }, where: { externalUserid: In(created) } })) {
       ids.set(row.externalUserid, row.id)
     }
-    await matchOrdersOfNewCustomers(manager, created, now)
   }
-  await bindIdentities(
-    manager,
-    unique.filter((c) => c.unionid).map((c) => ({ customerId: ids.get(c.externalUserid)!, kind: 'unionid' as const, platform: '', value: c.unionid!, source: 'wecom' })),
-    now,
-  )
-  return { ids, counts }
+  const seen = unique.filter((c) => c.unionid).map((c) => ({ customerId: ids.get(c.externalUserid)!, kind: 'unionid' as const, value: c.unionid! }))
+  return { ids, counts, learned: { customers: created, seen } }
 }
 
 export interface FollowerRow {
@@ -141,7 +172,8 @@ export interface FollowerRow {
 const relationKey = (memberId: number, customerId: number) => `${memberId}:${customerId}`
 
 /**
- * Writes what WeCom says of these follows, read at `readAt`: their fields and corp tags.
+ * Writes what WeCom says of these follows, read at `readAt`: their fields and corp tags;
+ * returns how many were new or changed, and the remark mobiles seen.
  * A follow WeCom lists is live, so one we had as deleted by the member is active again,
  * unless that deletion is newer than the read (an event processed while we were reading).
  * A follow deleted by the customer stays so: WeCom keeps listing one-way relations.
@@ -150,10 +182,10 @@ export async function upsertFollowers(
   manager: EntityManager,
   rows: FollowerRow[],
   { readAt, syncedAt = null }: { readAt: Date; syncedAt?: Date | null },
-): Promise<ChangeCounts> {
+): Promise<{ counts: ChangeCounts; learned: LearnedIdentities }> {
   const counts: ChangeCounts = { created: 0, updated: 0, removed: 0 }
   const unique = [...new Map(rows.map((row) => [relationKey(row.memberId, row.customerId), row])).values()]
-  if (unique.length === 0) return counts
+  if (unique.length === 0) return { counts, learned: { customers: [], seen: [] } }
   const wanted = new Set(unique.map((row) => relationKey(row.memberId, row.customerId)))
   const existing = new Map(
     (await manager.findBy(FollowRelation, { customerId: In([...new Set(unique.map((row) => row.customerId))]) }))
@@ -205,14 +237,10 @@ export async function upsertFollowers(
   const reactivated =
     toReactivate.length === 0
       ? { affected: 0 }
-      : await manager
-          .createQueryBuilder()
-          .update(FollowRelation)
-          .set({ status: 'active', statusChangedAt: readAt })
-          .where({ id: In(toReactivate) })
-          .andWhere("status = 'deleted_by_member'")
-          .andWhere('(status_changed_at IS NULL OR status_changed_at < :readAt)', { readAt })
-          .execute()
+      : await whereStatusOlderThan(
+          manager.createQueryBuilder().update(FollowRelation).set({ status: 'active', statusChangedAt: readAt }).where({ id: In(toReactivate) }).andWhere("status = 'deleted_by_member'"),
+          readAt,
+        ).execute()
 
   const links: { followRelationId: number; tagId: number; createdAt: Date }[] = []
   const written: number[] = []
@@ -228,14 +256,8 @@ export async function upsertFollowers(
   }
   counts.updated += reactivated.affected ?? 0
   await replaceTags(manager, written, links)
-  await bindIdentities(
-    manager,
-    unique.flatMap(({ customerId, follower }) =>
-      follower.remarkMobiles.map(phoneOrNull).flatMap((phone) => (phone ? [{ customerId, kind: 'phone' as const, platform: '', value: phone, source: 'remark_mobile' }] : [])),
-    ),
-    now,
-  )
-  return counts
+  const seen = unique.flatMap(({ customerId, follower }) => follower.remarkMobiles.map((value) => ({ customerId, kind: 'remark_mobile' as const, value })))
+  return { counts, learned: { customers: [], seen } }
 }
 
 function followerChanged(known: FollowRelation, follower: Follower, knownTags: number[], tags: number[]): boolean {
@@ -274,12 +296,10 @@ export async function markUnlistedFollowersDeleted(
   where: { customerId: number; listedMemberIds: number[] } | { memberIds: number[]; unseenSince: Date },
   readAt: Date,
 ): Promise<number> {
-  const update = manager
-    .createQueryBuilder()
-    .update(FollowRelation)
-    .set({ status: 'deleted_by_member', statusChangedAt: readAt, updatedAt: new Date() })
-    .where("status = 'active'")
-    .andWhere('(status_changed_at IS NULL OR status_changed_at < :readAt)', { readAt })
+  const update = whereStatusOlderThan(
+    manager.createQueryBuilder().update(FollowRelation).set({ status: 'deleted_by_member', statusChangedAt: readAt, updatedAt: new Date() }).where("status = 'active'"),
+    readAt,
+  )
   if ('customerId' in where) {
     update.andWhere('customer_id = :customerId', { customerId: where.customerId })
     if (where.listedMemberIds.length > 0) update.andWhere({ memberId: Not(In(where.listedMemberIds)) })
@@ -296,18 +316,33 @@ export async function markUnlistedFollowersDeleted(
  */
 export async function setFollowStatus(
   manager: EntityManager,
-  { memberId, customerId }: { memberId: number; customerId: number },
+  { memberId, customerId }: FollowKey,
   status: FollowStatus,
   at: Date,
 ): Promise<boolean> {
-  const result = await manager
-    .createQueryBuilder()
-    .update(FollowRelation)
-    .set({ status, statusChangedAt: at, updatedAt: new Date() })
-    .where('member_id = :memberId AND customer_id = :customerId', { memberId, customerId })
-    .andWhere('(status_changed_at IS NULL OR status_changed_at < :at)', { at })
-    .execute()
+  const result = await whereStatusOlderThan(
+    manager.createQueryBuilder().update(FollowRelation).set({ status, statusChangedAt: at, updatedAt: new Date() }).where('member_id = :memberId AND customer_id = :customerId', { memberId, customerId }),
+    at,
+  ).execute()
   return (result.affected ?? 0) > 0
+}
+
+/** A follow by its two ids. */
+export interface FollowKey {
+  memberId: number
+  customerId: number
+}
+
+/** The follow of (member, customer) as we have it, by WeCom's ids; null when we have none. */
+export async function findFollow(manager: EntityManager, userid: string, externalUserid: string): Promise<FollowKey | null> {
+  const found = await manager
+    .createQueryBuilder(FollowRelation, 'f')
+    .innerJoin('members', 'm', 'm.id = f.member_id')
+    .innerJoin('customers', 'c', 'c.id = f.customer_id')
+    .where('m.userid = :userid AND c.external_userid = :externalUserid', { userid, externalUserid })
+    .select(['f.memberId', 'f.customerId'])
+    .getOne()
+  return found ? { memberId: found.memberId, customerId: found.customerId } : null
 }
 
 /**

@@ -1,14 +1,13 @@
 import type { EntityManager } from 'typeorm'
 import { GroupChat } from '../entities'
-import type { HandlerOutcome } from '../inbox/worker'
 import type { ExternalChatEvent } from '../wecom/events'
 import { fitRecord, type MirrorLog } from './mirrorInput'
 
 /**
  * A change_external_chat event, applied unless an event newer than it already was. A chat id
- * too long to store is ignored (logged): cut, it could be another chat's.
+ * too long to store is left out (logged; cut, it could be another chat's): returns false then.
  */
-export async function recordChatChange(manager: EntityManager, event: ExternalChatEvent, log: MirrorLog): Promise<HandlerOutcome> {
+export async function recordChatChange(manager: EntityManager, event: ExternalChatEvent, log: MirrorLog): Promise<boolean> {
   const at = new Date(event.createTime * 1000)
   const fitted = fitRecord(
     log,
@@ -23,9 +22,9 @@ export async function recordChatChange(manager: EntityManager, event: ExternalCh
     },
     { key: 'chatId' },
   )
-  if (!fitted) return 'ignored'
+  if (!fitted) return false
   const { chatId, ...values } = fitted
   await manager.createQueryBuilder().insert().into(GroupChat).updateEntity(false).values(fitted).orIgnore().execute()
   await manager.createQueryBuilder().update(GroupChat).set(values).where('chat_id = :chatId AND changed_at <= :at', { chatId, at }).execute()
-  return 'done'
+  return true
 }

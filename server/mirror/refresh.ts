@@ -1,13 +1,13 @@
-/** Re-reading WeCom's current state and writing it: what handlers and sync share. */
+/** Re-reading WeCom's current state and writing it: what processors and sync share. */
 import type { DataSource } from 'typeorm'
 import { upsertTransaction } from '../db/transaction'
-import { Customer, FollowRelation } from '../entities'
+import { Customer } from '../entities'
 import type { WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
 import { WecomCode, type ExternalContact, type FollowInfo } from '../wecom/apiTypes'
 import type { Logger } from '../logger'
 import type { ExternalChatEvent } from '../wecom/events'
-import { followerFromWecom, markUnlistedFollowersDeleted, upsertCustomers, upsertFollowers } from './customers'
+import { findFollow, followerFromWecom, markUnlistedFollowersDeleted, upsertCustomers, upsertFollowers, type FollowKey } from './customers'
 import { recordChatChange } from './groupChats'
 import { deleteDepartment, ensureMembers, markMemberLeft, memberIds, renameMember, upsertDepartments, upsertMembers } from './members'
 import { MirrorLog, rawId } from './mirrorInput'
@@ -98,17 +98,9 @@ export function createRefresher(dataSource: DataSource, client: WecomClient, log
   }
 
   /** The follow of (member, customer), re-reading the customer first if we do not have it yet. */
-  async function follow(userid: string, externalUserid: string): Promise<{ memberId: number; customerId: number } | null> {
-    const find = () =>
-      dataSource.manager
-        .createQueryBuilder(FollowRelation, 'f')
-        .innerJoin('members', 'm', 'm.id = f.member_id')
-        .innerJoin('customers', 'c', 'c.id = f.customer_id')
-        .where('m.userid = :userid AND c.external_userid = :externalUserid', { userid, externalUserid })
-        .select(['f.memberId', 'f.customerId'])
-        .getOne()
-    const found = (await find()) ?? (await customer(externalUserid).then(find))
-    return found ? { memberId: found.memberId, customerId: found.customerId } : null
+  async function follow(userid: string, externalUserid: string): Promise<FollowKey | null> {
+    const find = () => findFollow(dataSource.manager, userid, externalUserid)
+    return (await find()) ?? (await customer(externalUserid).then(find))
   }
 
   function member(userid: string): Promise<void> {

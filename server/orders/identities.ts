@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm'
 import { query } from '../db/sql'
 import { CustomerIdentity, IDENTITY_KINDS, WAIT_KINDS, type IdentityKind, type WaitKind } from '../entities'
-import type { OrderInput } from './orderInput'
+import type { LearnedIdentities } from '../mirror/customers'
+import { phoneOrNull, type OrderInput } from './orderInput'
 
 export interface IdentityBinding {
   customerId: number
@@ -40,6 +41,20 @@ export async function bindIdentities(manager: EntityManager, bindings: IdentityB
   let matched = 0
   for (const kind of IDENTITY_KINDS) matched += await matchWaitingOrders(manager, kind, unique.filter((b) => b.kind === kind), now)
   return matched
+}
+
+/**
+ * What the mirror learned, bound: orders waiting for these customers matched, then their
+ * unionids (source 'wecom') and the remark mobiles that read as phones (source 'remark_mobile').
+ * Returns how many orders that matched.
+ */
+export async function bindLearnedIdentities(manager: EntityManager, learned: LearnedIdentities, now = new Date()): Promise<number> {
+  const bindings = learned.seen.flatMap(({ customerId, kind, value }): IdentityBinding[] => {
+    if (kind === 'unionid') return [{ customerId, kind, platform: '', value, source: 'wecom' }]
+    const phone = phoneOrNull(value)
+    return phone ? [{ customerId, kind: 'phone', platform: '', value: phone, source: 'remark_mobile' }] : []
+  })
+  return (await matchOrdersOfNewCustomers(manager, learned.customers, now)) + (await bindIdentities(manager, bindings, now))
 }
 
 /** Orders that came before their customer, matched by external_userid once the customer is known. */

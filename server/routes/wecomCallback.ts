@@ -64,7 +64,7 @@ export function wecomCallbackRoutes({ codec, dataSource, spool, logger, onJourna
 
     const receivedAt = new Date()
     try {
-      if (await journalCallback(dataSource, plaintext, receivedAt, fields)) {
+      if (await journalCallback(dataSource, plaintext, receivedAt, { fields })) {
         inboxMetrics.received.inc()
         onJournaled?.()
       }

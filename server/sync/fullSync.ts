@@ -2,10 +2,20 @@ import type { DataSource } from 'typeorm'
 import { mapConcurrent } from '../concurrency'
 import { upsertTransaction } from '../db/transaction'
 import { SyncCheckpoint } from '../entities'
-import { followerFromWecom, markFollowsSeen, markUnlistedFollowersDeleted, upsertCustomers, upsertFollowers, type ChangeCounts, type FollowerRow } from '../mirror/customers'
+import {
+  combineLearned,
+  followerFromWecom,
+  markFollowsSeen,
+  markUnlistedFollowersDeleted,
+  upsertCustomers,
+  upsertFollowers,
+  type ChangeCounts,
+  type FollowerRow,
+} from '../mirror/customers'
 import { ensureMembers, setFollowUsers, upsertDepartments, upsertMembers } from '../mirror/members'
 import { MirrorLog, rawId } from '../mirror/mirrorInput'
 import { createRefresher } from '../mirror/refresh'
+import { bindLearnedIdentities } from '../orders/identities'
 import type { Logger } from '../logger'
 import type { WecomClient } from '../wecom/client'
 import type { WecomUser } from '../wecom/apiTypes'
@@ -118,7 +128,10 @@ async function syncAll(dataSource: DataSource, client: WecomClient, options: Ful
         })
         // A follow we could not store is still in WeCom: not to be taken for deleted.
         await markFollowsSeen(tx, unstored, syncedAt)
-        return { customers: customers.counts, follows: await upsertFollowers(tx, rows, { readAt, syncedAt }) }
+        const follows = await upsertFollowers(tx, rows, { readAt, syncedAt })
+        // Per page, in its transaction: an order waiting for one of these customers is matched as it arrives.
+        await bindLearnedIdentities(tx, combineLearned(customers.learned, follows.learned))
+        return { customers: customers.counts, follows: follows.counts }
       })
       add(checkpoint.customers, counts.customers)
       add(checkpoint.follows, counts.follows)

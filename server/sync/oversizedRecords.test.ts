@@ -4,7 +4,8 @@ import { startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../te
 import { createRefresher } from '../mirror/refresh'
 import { demoCompany } from '../demo/company'
 import { Customer, FollowRelation, GroupChat, InboxEvent, Member } from '../entities'
-import { createEventHandler } from '../inbox/handlers'
+import { createDispatcher } from '../inbox/dispatcher'
+import { createProcessorRegistry } from '../processors'
 import { journalCallback } from '../inbox/journal'
 import { createLogger } from '../logger'
 import { newCustomer, newFollow, newUser } from '../../simulator/api/state'
@@ -127,11 +128,11 @@ describe(`WeCom records that do not fit, on ${testDatabaseKind}`, () => {
     expect(await harness.dataSource.getRepository(FollowRelation).countBy({ status: 'deleted_by_member' })).toBe(0)
   })
 
-  it('event handlers store what fits and finish the event when a record cannot be read', async () => {
+  it('processors store what fits and finish the event when a record cannot be read', async () => {
     harness = await startWecomHarness({ seed: demoCompany(), serve: true })
     await fullSync(harness.dataSource, harness.wecom.client, { logger: harness.logger })
     const { logger, lines } = capturingLogger()
-    const handle = createEventHandler(harness.dataSource, createRefresher(harness.dataSource, harness.wecom.client, logger))
+    const handle = createDispatcher(harness.dataSource, createProcessorRegistry({ dataSource: harness.dataSource, refresher: createRefresher(harness.dataSource, harness.wecom.client, logger), logger }))
 
     expect(await harness.simulator.customerAddsMember({ userid: 'zhaomin', customer: { external_userid: 'wmEventEmoji', name: EMOJI_NAME, avatar: LONG_AVATAR, unionid: `o${'u'.repeat(80)}` } })).toBe(200)
     Object.assign(harness.simulator.company.customers.get('wmEventEmoji')!, { type: 2, corp_name: LONG_CJK, position: LONG_CJK })

@@ -1,9 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ActivityLog, FollowRelation, GroupChat, InboxEvent, ManagerLink, Member, Tag } from '../entities'
+import { IsNull } from 'typeorm'
+import { ActivityLog, FollowRelation, GroupChat, InboxEvent, ManagerLink, Member, ProcessorStep, Tag } from '../entities'
+import { Messenger } from '../bot/messenger'
+import { metricsRegistry } from '../metrics'
+import { createRefresher } from '../mirror/refresh'
+import { createProcessorRegistry, PROCESSORS } from '../processors'
+import { defineProcessor } from '../processors/processor'
 import { fullSync } from '../sync/fullSync'
 import { testDatabaseKind } from '../../test/database'
-import { startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
+import { callsTo, startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
+import { createDispatcher } from './dispatcher'
 import { journalCallback } from './journal'
+import { claimDueEvents, MAX_ATTEMPTS, processInboxEvent, type InboxHandler } from './worker'
 
 let harness: WecomHarness
 beforeEach(async () => {
@@ -20,7 +28,7 @@ const contactEvent = (changeType: string, userid: string, externalUserid: string
     createTime,
   )
 
-/** Everything handlers write, in a stable order: two equal snapshots mean the same state. */
+/** Everything processors write, in a stable order: two equal snapshots mean the same state. */
 async function snapshot(): Promise<string> {
   const q = (sql: string) => harness.dataSource.query(sql)
   const tables = await Promise.all([
@@ -45,12 +53,59 @@ async function followOf(userid: string, externalUserid: string): Promise<FollowR
     .getOneOrFail()
 }
 
-/** Runs every inbox row's handler once more, as a redelivery after processing would. */
+/** Runs every processor on every inbox row once more, as after a crash that lost the recorded steps. */
 async function handleAllAgain(): Promise<void> {
+  await harness.dataSource.query('DELETE FROM processor_steps')
   for (const row of await harness.dataSource.getRepository(InboxEvent).find({ order: { id: 'ASC' } })) await harness.handle(row)
 }
 
-describe(`event handlers on ${testDatabaseKind}`, () => {
+const GET_CUSTOMER = '/cgi-bin/externalcontact/get'
+const SEND = '/cgi-bin/message/send'
+
+/** The steps recorded for an inbox row, as processor → outcome. */
+async function stepsOf(inboxEventId: number): Promise<Record<string, string>> {
+  const steps = await harness.dataSource.getRepository(ProcessorStep).findBy({ inboxEventId })
+  return Object.fromEntries(steps.map((step) => [step.processor, step.outcome]))
+}
+
+/** One worker attempt at every due row, as the inbox worker makes them. */
+async function attempt(handle: InboxHandler = harness.handle): Promise<void> {
+  for (const row of await claimDueEvents(harness.dataSource.manager, 50, 60_000)) {
+    await processInboxEvent(row, { dataSource: harness.dataSource, handle, logger: harness.logger, retryBaseMs: 60_000 })
+  }
+}
+
+/** The back-off of every pending row elapsed. */
+const retryDue = () => harness.dataSource.getRepository(InboxEvent).update({ status: 'pending' }, { nextAttemptAt: new Date(0) })
+
+async function failedAttempts(processor: string): Promise<number> {
+  const metric = await metricsRegistry.getSingleMetric('inbox_failed_attempts_total')!.get()
+  return metric.values.find((value) => value.labels.processor === processor)?.value ?? 0
+}
+
+/**
+ * A welcome processor with a deadline, as the welcome message of a later issue will be: it
+ * sends the member an app message through the real messenger, so the simulator records it.
+ */
+function welcomeRegistry() {
+  const messenger = new Messenger(harness.wecom.client, harness.wecomConfig)
+  const welcome = defineProcessor({
+    name: 'test-welcome',
+    handles: { change_external_contact: ['add_external_contact'] },
+    deadlineMs: 20_000,
+    create: () => async (event) => {
+      await messenger.sendApp(event.userId, { msgtype: 'markdown', markdown: { content: `欢迎 ${event.externalUserId}` } })
+      return 'done'
+    },
+  })
+  return createProcessorRegistry(
+    { dataSource: harness.dataSource, refresher: createRefresher(harness.dataSource, harness.wecom.client, harness.logger), logger: harness.logger },
+    [welcome, ...PROCESSORS],
+  )
+}
+const welcomesSent = () => harness.simulator.appMessages.filter((m) => (m.body.markdown as { content?: string } | undefined)?.content?.startsWith('欢迎'))
+
+describe(`processors on ${testDatabaseKind}`, () => {
   it('a customer adding a member: customer, follow and tags, the same when handled twice', async () => {
     expect(await harness.simulator.customerAddsMember({ userid: 'zhaomin', customer: { external_userid: 'wmFresh', name: '新朋友🎈' }, state: 'poster' })).toBe(200)
     await harness.simulator.memberEditsCustomer({ userid: 'zhaomin', externalUserid: 'wmFresh', remark: '海报来的', addTagIds: ['etDemoVip', 'etDemoSkin'] })
@@ -109,7 +164,7 @@ describe(`event handlers on ${testDatabaseKind}`, () => {
   it('the customer re-adding, then the member deleting: any order ends deleted', async () => {
     const t = Math.floor(Date.now() / 1000)
     await harness.simulator.memberDeletesCustomer({ userid: 'zhaomin', externalUserid: 'wmDemoCustomer003' })
-    await harness.dataSource.getRepository(InboxEvent).clear()
+    await harness.dataSource.query('DELETE FROM inbox_events')
     const deleted = contactEvent('del_external_contact', 'zhaomin', 'wmDemoCustomer003', t)
     const earlierAdd = contactEvent('add_external_contact', 'zhaomin', 'wmDemoCustomer003', t - 60)
     await journalCallback(harness.dataSource, deleted)
@@ -121,7 +176,7 @@ describe(`event handlers on ${testDatabaseKind}`, () => {
 
   it('a customer no member follows any more (84061): its follows end deleted by the member', async () => {
     await harness.simulator.memberDeletesCustomer({ userid: 'lisi', externalUserid: 'wmDemoCustomer005' })
-    await harness.dataSource.getRepository(InboxEvent).clear()
+    await harness.dataSource.query('DELETE FROM inbox_events')
     await journalCallback(harness.dataSource, contactEvent('edit_external_contact', 'lisi', 'wmDemoCustomer005', Math.floor(Date.now() / 1000)))
     await harness.drainInbox()
     expect((await followOf('lisi', 'wmDemoCustomer005')).status).toBe('deleted_by_member')
@@ -183,11 +238,98 @@ describe(`event handlers on ${testDatabaseKind}`, () => {
     expect(JSON.parse(entry!.detail)).toEqual({ userid: 'lisi', externalUserid: 'wmDemoCustomer002', reason: 'customer_refused' })
   })
 
-  it('marks unknown events ignored, keeping them in the inbox', async () => {
+  it('marks events no processor handles ignored, keeping them in the inbox', async () => {
     await journalCallback(harness.dataSource, event('<Event><![CDATA[kf_msg_or_event]]></Event><Token>x</Token>', 1))
     await journalCallback(harness.dataSource, '<xml><MsgType>text</MsgType><Content>你好</Content></xml>')
+    // An address-book tag: a known event, but not a customer tag, so no processor's.
+    await journalCallback(harness.dataSource, event('<Event><![CDATA[change_contact]]></Event><ChangeType><![CDATA[update_tag]]></ChangeType><TagId>1</TagId>', 2))
     await harness.drainInbox()
     const rows = await harness.dataSource.getRepository(InboxEvent).find()
-    expect(rows.map((row) => row.status)).toEqual(['ignored', 'ignored'])
+    expect(rows.map((row) => row.status)).toEqual(['ignored', 'ignored', 'ignored'])
+    expect(await harness.dataSource.getRepository(ProcessorStep).count()).toBe(0)
+  })
+
+  it('records each step, and a failed step retries alone: the mirror is not run again', async () => {
+    // A customer deleting a member we never heard of: the mirror reads the customer first.
+    await harness.simulator.customerAddsMember({ userid: 'lisi', customer: { external_userid: 'wmGone', name: '走了' } })
+    await harness.dataSource.query('DELETE FROM inbox_events')
+    await harness.simulator.customerDeletesMember({ userid: 'lisi', externalUserid: 'wmGone' })
+    const [row] = await harness.dataSource.getRepository(InboxEvent).find()
+    harness.simulator.injectFault({ path: SEND, errcode: 40003, times: 1 })
+
+    const failuresBefore = await failedAttempts('loss-alert')
+    await attempt()
+    const failed = await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })
+    expect(failed.status).toBe('pending')
+    expect(failed.lastError).toMatch(/^loss-alert: Error: loss alert failed for 1 of 2 recipients/)
+    expect(await failedAttempts('loss-alert')).toBe(failuresBefore + 1)
+    // The mirror and order matching (which does not depend on the alert) are done.
+    expect(await stepsOf(row!.id)).toEqual({ 'contact-mirror': 'done', 'order-matching': 'done' })
+    const reads = callsTo(harness.simulator, GET_CUSTOMER).length
+    expect(reads).toBeGreaterThan(0)
+
+    await retryDue()
+    await attempt()
+    expect(await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })).toMatchObject({ status: 'done', lastError: null })
+    expect(await stepsOf(row!.id)).toEqual({ 'contact-mirror': 'done', 'order-matching': 'done', 'loss-alert': 'done' })
+    // No second read of the customer; only the refused message was sent again.
+    expect(callsTo(harness.simulator, GET_CUSTOMER)).toHaveLength(reads)
+    expect(callsTo(harness.simulator, SEND)).toHaveLength(3)
+  })
+
+  it('a dead letter names the processor that failed; the steps after it never ran', async () => {
+    harness.simulator.injectFault({ path: GET_CUSTOMER, errcode: 60011 })
+    await harness.simulator.customerAddsMember({ userid: 'zhaomin', customer: { external_userid: 'wmUnreadable', name: '读不到' } })
+    const [row] = await harness.dataSource.getRepository(InboxEvent).find()
+    await attempt()
+    expect(await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })).toMatchObject({ status: 'pending', attempts: 1 })
+    // The last try.
+    await harness.dataSource.getRepository(InboxEvent).update(row!.id, { attempts: MAX_ATTEMPTS - 1, nextAttemptAt: new Date(0) })
+    await attempt()
+    const dead = await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })
+    expect(dead.status).toBe('dead')
+    expect(dead.lastError).toMatch(/^contact-mirror: WecomApiError: .*60011/)
+    // Order matching waits for the mirror: it has no step, and did not fail on its own.
+    expect(await stepsOf(row!.id)).toEqual({})
+    expect(dead.lastError).not.toContain('order-matching')
+  })
+
+  it('a deadline processor runs first and is not held up by a failing mirror step', async () => {
+    const registry = welcomeRegistry()
+    const handle = createDispatcher(harness.dataSource, registry)
+    harness.simulator.injectFault({ path: GET_CUSTOMER, errcode: 60011 })
+    await journalCallback(harness.dataSource, contactEvent('add_external_contact', 'zhaomin', 'wmWelcome', Math.floor(Date.now() / 1000)), new Date(), { deadlines: registry.deadlines })
+    const [row] = await harness.dataSource.getRepository(InboxEvent).find()
+    await attempt(handle)
+    expect(welcomesSent().map((m) => m.recipients)).toEqual([['zhaomin']])
+    expect(await stepsOf(row!.id)).toEqual({ 'test-welcome': 'done' })
+    expect((await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })).lastError).toMatch(/^contact-mirror: /)
+
+    // WeCom answers again: the retry runs the mirror and what follows it, not the welcome.
+    harness.simulator.clearFaults()
+    await retryDue()
+    await attempt(handle)
+    expect(welcomesSent()).toHaveLength(1)
+    expect(await stepsOf(row!.id)).toEqual({ 'test-welcome': 'done', 'contact-mirror': 'done', 'order-matching': 'ignored' })
+    expect((await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })).status).toBe('done')
+  })
+
+  it('claims an event with a deadline in the first round, with 500 ordinary events pending before it', async () => {
+    const registry = welcomeRegistry()
+    const { deadlines } = registry
+    const receivedAt = new Date(Date.now() - 60_000)
+    for (let n = 1; n <= 500; n++) {
+      await journalCallback(harness.dataSource, event(`<Event><![CDATA[change_external_tag]]></Event><ChangeType><![CDATA[update]]></ChangeType><Id><![CDATA[et${n}]]></Id>`, n), receivedAt, { deadlines })
+    }
+    const journaledAt = new Date()
+    await journalCallback(harness.dataSource, contactEvent('add_external_contact', 'zhaomin', 'wmUrgent', Math.floor(Date.now() / 1000)), journaledAt, { deadlines })
+    const urgent = await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ changeType: 'add_external_contact' })
+    expect(urgent.deadlineAt!.getTime()).toBe(journaledAt.getTime() + 20_000)
+    expect(await harness.dataSource.getRepository(InboxEvent).countBy({ deadlineAt: IsNull(), changeType: 'update' })).toBe(500)
+
+    const [first, ...rest] = await claimDueEvents(harness.dataSource.manager, 20, 60_000)
+    expect(first!.id).toBe(urgent.id)
+    expect(rest).toHaveLength(19)
+    expect(rest.every((row) => row.deadlineAt === null)).toBe(true)
   })
 })
