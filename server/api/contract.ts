@@ -28,28 +28,89 @@ export interface RenderedScript {
   unresolved: string[]
 }
 
+/** The customer as WeCom describes them. */
+export interface PanelCustomer {
+  externalUserid: string
+  name: string
+  avatar: string | null
+  type: number
+  gender: number
+  corpName: string | null
+}
+
+/** The follow the panel is seen through: whose it is, and what the member keeps on it. */
+export interface PanelFollow {
+  member: { userid: string; name: string }
+  through: 'own' | 'report' | 'operator'
+  remark: string
+  description: string
+  /** Masked (SPEC §5): 138****0001. */
+  phones: string[]
+  channel: string
+  addWay: number
+  addedAt: string
+  status: string
+  stage: string | null
+  nextFollowUpOn: string | null
+}
+
+/** A follow-up as POST /api/customers/:id/follow-ups answers with it. */
+export interface FollowUp {
+  id: number
+  note: string
+  nextFollowUpOn: string | null
+  stage: string | null
+  createdAt: string
+}
+
+/** A follow-up in the panel's history, with who wrote it. */
+export interface FollowUpEntry extends FollowUp {
+  author: string
+}
+
+/** A tag group with each tag's state on this follow. */
+export interface TagGroupState {
+  id: number
+  name: string
+  tags: { id: number; name: string; marked: boolean }[]
+}
+
+/** PUT /api/customers/:id/tags/:tagId: the tag's state now. */
+export interface TagState {
+  marked: boolean
+}
+
+export interface RecentOrder {
+  platform: string
+  orderNo: string
+  status: string
+  statusText: string
+  /** Yuan with two decimals, e.g. "199.00". */
+  amount: string
+  paidAt: string | null
+  items: { name: string; quantity: number }[]
+}
+
+export interface SuggestedScript {
+  id: number
+  category: string
+  title: string
+  content: string
+  preview: RenderedScript
+  tagMatch: boolean
+}
+
+/** GET /api/customers/:id/panel. */
 export interface Panel {
-  customer: { externalUserid: string; name: string; avatar: string | null; type: number; gender: number; corpName: string | null }
-  follow: {
-    member: { userid: string; name: string }
-    through: 'own' | 'report' | 'operator'
-    remark: string
-    description: string
-    phones: string[]
-    channel: string
-    addWay: number
-    addedAt: string
-    status: string
-    stage: string | null
-    nextFollowUpOn: string | null
-  }
-  followUps: { id: number; note: string; nextFollowUpOn: string | null; stage: string | null; author: string; createdAt: string }[]
-  tagGroups: { id: number; name: string; tags: { id: number; name: string; marked: boolean }[] }[]
+  customer: PanelCustomer
+  follow: PanelFollow
+  followUps: FollowUpEntry[]
+  tagGroups: TagGroupState[]
   orders: {
-    recent: { platform: string; orderNo: string; status: string; statusText: string; amount: string; paidAt: string | null; items: { name: string; quantity: number }[] }[]
+    recent: RecentOrder[]
     totals: { count: number; spent: string }
   }
-  scripts: { id: number; category: string; title: string; content: string; preview: RenderedScript; tagMatch: boolean }[]
+  scripts: SuggestedScript[]
 }
 
 export interface TodoItem {
@@ -62,6 +123,11 @@ export interface TodoItem {
   kind: 'overdue' | 'today'
   /** Whole days past due in the business time zone, 0 when due today; a never-followed customer counts from the end of their grace. */
   overdueDays: number
+}
+
+/** GET /api/todo. */
+export interface TodoList {
+  items: TodoItem[]
 }
 
 /** POST /api/customers/:id/bindings: an order number (platform optional while it is unique) or a shop's buyer id. */

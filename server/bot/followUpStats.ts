@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm'
-import { DUE_TODAY_SQL, OVERDUE_SQL } from '../customers/todo'
 import { query } from '../db/sql'
 import { MEMBER_STATUS } from '../entities'
+import { FOLLOW_UP_DUE_TODAY_SQL, FOLLOW_UP_OVERDUE_SQL, followUpRuleParameters, NEW_UNFOLLOWED_SQL } from '../rules/followUps'
 import { addDays, startOfBusinessDay } from '../time'
 
 /** One member's follow-up figures for a business date (SPEC §4.4). */
@@ -31,7 +31,7 @@ export function businessDayWindow(date: string, timeZone: string, now: Date) {
   const start = startOfBusinessDay(date, timeZone)
   const end = startOfBusinessDay(addDays(date, 1), timeZone)
   const asOf = new Date(Math.min(Math.max(now.getTime(), start.getTime()), end.getTime()))
-  return { start, end, asOf, yesterdayStart: startOfBusinessDay(addDays(date, -1), timeZone), dayAgo: new Date(asOf.getTime() - 86_400_000) }
+  return { start, end, asOf, yesterdayStart: startOfBusinessDay(addDays(date, -1), timeZone) }
 }
 
 /**
@@ -42,17 +42,16 @@ export function businessDayWindow(date: string, timeZone: string, now: Date) {
  */
 export async function followUpStats(manager: EntityManager, { date, timeZone, now = new Date() }: { date: string; timeZone: string; now?: Date }): Promise<Map<number, MemberFollowUps>> {
   const window = businessDayWindow(date, timeZone, now)
-  const parameters = { today: date, dayAgo: window.dayAgo, asOf: window.asOf, yesterdayStart: window.yesterdayStart, todayStart: window.start, left: MEMBER_STATUS.left }
+  const parameters = { ...followUpRuleParameters(date, window.asOf), yesterdayStart: window.yesterdayStart, todayStart: window.start, left: MEMBER_STATUS.left }
   const [counts, names] = await Promise.all([
     query<{ member_id: number; userid: string; name: string; live: number | string; overdue: number | string; due_today: number | string; new_unfollowed: number | string; lost_yesterday: number | string }>(
       manager,
       `SELECT m.id AS member_id, m.userid, m.name, t.live, t.overdue, t.due_today, t.new_unfollowed, t.lost_yesterday
          FROM (SELECT f.member_id,
                       SUM(CASE WHEN f.status = 'active' THEN 1 ELSE 0 END) AS live,
-                      SUM(CASE WHEN ${OVERDUE_SQL} THEN 1 ELSE 0 END) AS overdue,
-                      SUM(CASE WHEN ${DUE_TODAY_SQL} THEN 1 ELSE 0 END) AS due_today,
-                      SUM(CASE WHEN f.status = 'active' AND f.next_follow_up_on IS NULL AND f.last_followed_up_at IS NULL
-                                AND f.added_at >= :dayAgo AND f.added_at < :asOf THEN 1 ELSE 0 END) AS new_unfollowed,
+                      SUM(CASE WHEN ${FOLLOW_UP_OVERDUE_SQL} THEN 1 ELSE 0 END) AS overdue,
+                      SUM(CASE WHEN ${FOLLOW_UP_DUE_TODAY_SQL} THEN 1 ELSE 0 END) AS due_today,
+                      SUM(CASE WHEN ${NEW_UNFOLLOWED_SQL} THEN 1 ELSE 0 END) AS new_unfollowed,
                       SUM(CASE WHEN f.status = 'deleted_by_customer' AND f.status_changed_at >= :yesterdayStart
                                 AND f.status_changed_at < :todayStart THEN 1 ELSE 0 END) AS lost_yesterday
                  FROM follow_relations f GROUP BY f.member_id) t
@@ -66,7 +65,7 @@ export async function followUpStats(manager: EntityManager, { date, timeZone, no
       `SELECT r.member_id, CASE WHEN f.remark <> '' THEN f.remark ELSE c.name END AS name
          FROM (SELECT f.id, f.member_id,
                       ROW_NUMBER() OVER (PARTITION BY f.member_id ORDER BY COALESCE(f.next_follow_up_on, f.added_at), f.id) AS position
-                 FROM follow_relations f WHERE ${OVERDUE_SQL}) r
+                 FROM follow_relations f WHERE ${FOLLOW_UP_OVERDUE_SQL}) r
          JOIN follow_relations f ON f.id = r.id
          JOIN customers c ON c.id = f.customer_id
         WHERE r.position <= ${MOST_OVERDUE_NAMES}

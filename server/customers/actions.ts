@@ -29,13 +29,13 @@ export async function setTag(
 ): Promise<void> {
   const tag = await dataSource.getRepository(Tag).findOneBy({ id: tagId })
   // The sidebar offers only tags it was shown: one missing now was deleted since (by an admin, in WeCom or the console).
-  if (!tag) throw new AppError('tag_deleted', 410, 'This tag has been deleted')
+  if (!tag) throw new AppError('tag_deleted', 'This tag has been deleted')
   try {
     await client.call('markTag', {
       body: { userid: follow.memberUserid, external_userid: follow.externalUserid, ...(marked ? { add_tag: [tag.wecomTagId] } : { remove_tag: [tag.wecomTagId] }) },
     })
   } catch (error) {
-    if (error instanceof WecomApiError) throw new AppError('wecom_refused', 502, `WeCom did not change the tag (${error.code})`)
+    if (error instanceof WecomApiError) throw new AppError('wecom_refused', `WeCom did not change the tag (${error.code})`)
     throw error
   }
   await recordTagChange(dataSource, { followId: follow.followId, customerId: follow.customerId, actorMemberId: actorId, added: marked ? [tag] : [], removed: marked ? [] : [tag] })
@@ -81,8 +81,8 @@ export function checkNextFollowUp(date: string, timeZone: string, now: Date): vo
   const [year, month, day] = today.split('-').map(Number) as [number, number, number]
   // 29 February plus a year is 1 March.
   const latest = addDays(`${year + NEXT_FOLLOW_UP_YEARS}-${String(month).padStart(2, '0')}-01`, day - 1)
-  if (date < today) throw new AppError('follow_up_date', 400, `The next follow-up date ${date} is before today (${today})`)
-  if (date > latest) throw new AppError('follow_up_date', 400, `The next follow-up date ${date} is more than a year ahead (latest ${latest})`)
+  if (date < today) throw new AppError('follow_up_date', `The next follow-up date ${date} is before today (${today})`)
+  if (date > latest) throw new AppError('follow_up_date', `The next follow-up date ${date} is more than a year ahead (latest ${latest})`)
 }
 
 /**

@@ -1,32 +1,37 @@
 import type { EntityManager } from 'typeorm'
 import { query, rawDay, rawInstant } from '../db/sql'
 import { Customer, FollowRelation, type OrderStatus } from '../entities'
-import type { Panel } from '../api/contract'
+import type { RenderedScript, TagGroupState } from '../api/contract'
+import { orderStatusText, SPENDING_STATUSES, yuan } from '../rules/orders'
 import { renderScript } from '../scripts/render'
-import { visibleFollow, type Viewer } from './access'
-import { maskPhone } from './phone'
+import { visibleFollow, type Viewer, type VisibleFollow } from './access'
 
-export const ORDER_STATUS_TEXT: Record<OrderStatus, string> = {
-  paid: '已付款',
-  shipped: '已发货',
-  completed: '已完成',
-  refunded: '已退款',
-  cancelled: '已取消',
-}
-/** Orders that count as money spent. */
-const SPENDING: OrderStatus[] = ['paid', 'shipped', 'completed']
 const RECENT_ORDERS = 5
 const FOLLOW_UPS = 20
 const SUGGESTED_SCRIPTS = 20
 
-const yuan = (cents: number) => (cents / 100).toFixed(2)
-
+/** What the sidebar shows for (viewer, customer); server/presenters/panel.ts turns it into the API's Panel. */
+export interface CustomerPanel {
+  customer: Customer
+  follow: FollowRelation
+  access: VisibleFollow
+  /** The latest follow-ups, newest first. */
+  followUps: { id: number; note: string; nextFollowUpOn: string | null; stage: string | null; author: string; createdAt: Date }[]
+  /** Every tag group and tag, in the console's order, and whether this follow carries it. */
+  tagGroups: TagGroupState[]
+  /** The latest orders, newest first, with their items. */
+  recentOrders: { platform: string; orderNo: string; status: OrderStatus; amountCents: number; paidAt: Date | null; items: { name: string; quantity: number }[] }[]
+  /** All the customer's orders, and the fen spent on those that count as spending. */
+  orderTotals: { count: number; spentCents: number }
+  /** Suggested scripts (SPEC §4.3), rendered for this customer, those they fill completely first. */
+  scripts: { id: number; category: string; title: string; content: string; preview: RenderedScript; tagMatch: boolean }[]
+}
 
 /**
  * Everything the sidebar shows for (viewer, customer), in one call and a fixed number of
  * queries whatever the size of the data (SPEC §4.2). Null when the viewer may not see it.
  */
-export async function loadPanel(manager: EntityManager, viewer: Viewer, externalUserid: string): Promise<Panel | null> {
+export async function loadPanel(manager: EntityManager, viewer: Viewer, externalUserid: string): Promise<CustomerPanel | null> {
   const access = await visibleFollow(manager, viewer, externalUserid)
   if (!access) return null
   // Everything else depends only on the access check: one round trip of parallel queries.
@@ -66,71 +71,53 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
       manager,
       `SELECT COUNT(*) AS count, SUM(CASE WHEN status IN (:...spending) THEN amount_cents ELSE 0 END) AS spent
          FROM orders WHERE customer_id = :customerId`,
-      { customerId: access.customerId, spending: SPENDING },
+      { customerId: access.customerId, spending: SPENDING_STATUSES },
     ),
     suggestScripts(manager, viewer.id, access.followId),
   ])
 
-  const tagGroups: Panel['tagGroups'] = []
+  const tagGroups: TagGroupState[] = []
   for (const row of tags) {
     let group = tagGroups.at(-1)
     if (group?.id !== Number(row.group_id)) tagGroups.push((group = { id: Number(row.group_id), name: row.group_name, tags: [] }))
     group.tags.push({ id: Number(row.tag_id), name: row.tag_name, marked: Number(row.marked) === 1 })
   }
 
-  const recent = orders.map((order) => ({
+  const recentOrders = orders.map((order) => ({
     platform: order.platform,
     orderNo: order.order_no,
     status: order.status,
-    statusText: ORDER_STATUS_TEXT[order.status] ?? order.status,
-    amount: yuan(Number(order.amount_cents)),
-    paidAt: order.paid_at === null ? null : rawInstant(order.paid_at).toISOString(),
+    amountCents: Number(order.amount_cents),
+    paidAt: order.paid_at === null ? null : rawInstant(order.paid_at),
     items: items.filter((item) => Number(item.order_id) === Number(order.id)).map((item) => ({ name: item.name, quantity: Number(item.quantity) })),
   }))
-  const spent = yuan(Number(totals[0]?.spent ?? 0))
-  const latest = recent[0]
+  const orderTotals = { count: Number(totals[0]?.count ?? 0), spentCents: Number(totals[0]?.spent ?? 0) }
+  const latest = recentOrders[0]
 
   const values = {
     客户称呼: follow.remark || customer.name,
     客户昵称: customer.name,
     导购姓名: viewer.name,
     最近购买: latest ? latest.items.map((item) => item.name).join('、') || null : null,
-    订单状态: latest?.statusText ?? null,
-    累计消费: recent.length > 0 ? spent : null,
+    订单状态: latest ? orderStatusText(latest.status) : null,
+    累计消费: latest ? yuan(orderTotals.spentCents) : null,
   }
 
   return {
-    customer: {
-      externalUserid: customer.externalUserid,
-      name: customer.name,
-      avatar: customer.avatar,
-      type: customer.type,
-      gender: customer.gender,
-      corpName: customer.corpName,
-    },
-    follow: {
-      member: { userid: access.memberUserid, name: access.memberName },
-      through: access.through,
-      remark: follow.remark,
-      description: follow.description,
-      phones: follow.remarkMobiles.map(maskPhone),
-      channel: follow.state,
-      addWay: follow.addWay,
-      addedAt: follow.addedAt.toISOString(),
-      status: follow.status,
-      stage: follow.stage,
-      nextFollowUpOn: follow.nextFollowUpOn,
-    },
+    customer,
+    follow,
+    access,
     followUps: followUps.map((u) => ({
       id: Number(u.id),
       note: u.note,
       nextFollowUpOn: rawDay(u.next_follow_up_on),
       stage: u.stage,
       author: u.author,
-      createdAt: rawInstant(u.created_at).toISOString(),
+      createdAt: rawInstant(u.created_at),
     })),
     tagGroups,
-    orders: { recent, totals: { count: Number(totals[0]?.count ?? 0), spent } },
+    recentOrders,
+    orderTotals,
     scripts: fillableFirst(scripts.map((script) => ({ ...script, preview: renderScript(script.content, values) }))),
   }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capturingLogger, errorBody, serveApp } from '../../test/app'
 import { migratedDatabase } from '../../test/database'
-import { conflict } from '../errors'
+import { AppError, conflict } from '../errors'
 import type { RunningServer } from '../server'
 
 describe('errors and request logs', () => {
@@ -19,6 +19,8 @@ describe('errors and request logs', () => {
           if (ctx.path === '/test/conflict') throw conflict('That tag already exists')
           if (ctx.path === '/test/crash') throw new Error('db password is hunter2')
           if (ctx.path === '/test/too-large') ctx.throw(413, 'request entity too large')
+          if (ctx.path === '/test/range') ctx.throw(416, 'range not satisfiable')
+          if (ctx.path === '/test/tag-deleted') throw new AppError('tag_deleted', 'This tag has been deleted')
         }),
     })
   })
@@ -43,6 +45,18 @@ describe('errors and request logs', () => {
     const response = await fetch(`${server.url}/test/too-large`)
     expect(response.status).toBe(413)
     expect((await errorBody(response)).id).toBe('payload_too_large')
+  })
+
+  it('answers with the status the catalogue gives the id', async () => {
+    const response = await fetch(`${server.url}/test/tag-deleted`)
+    expect(response.status).toBe(410)
+    expect(await response.json()).toEqual({ error: { id: 'tag_deleted', message: 'This tag has been deleted' } })
+  })
+
+  it('keeps the status of a Koa client error it has no id for, as bad_request', async () => {
+    const response = await fetch(`${server.url}/test/range`)
+    expect(response.status).toBe(416)
+    expect(await response.json()).toEqual({ error: { id: 'bad_request', message: 'range not satisfiable' } })
   })
 
   it('hides the details of an unexpected failure from the client, and logs them', async () => {

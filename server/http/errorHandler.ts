@@ -1,9 +1,10 @@
 import type { Middleware } from 'koa'
+import type { ErrorId } from '../api/errors'
 import type { Logger } from '../logger'
 import { AppError, internalError, notFound } from '../errors'
 
 /** Koa's own HTTP errors (body too large, bad JSON …) mapped onto our ids. */
-const idForStatus: Record<number, string> = {
+const idForStatus: Partial<Record<number, ErrorId>> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
@@ -13,6 +14,13 @@ const idForStatus: Record<number, string> = {
   415: 'unsupported_media_type',
 }
 
+/** What a failed request is answered with. */
+interface ErrorAnswer {
+  id: ErrorId
+  status: number
+  message: string
+}
+
 /** The one place errors become responses: `{ error: { id, message } }`. */
 export function errorHandler(logger: Logger): Middleware {
   return async function handleErrors(ctx, next) {
@@ -20,21 +28,22 @@ export function errorHandler(logger: Logger): Middleware {
       await next()
       if (ctx.status === 404 && ctx.body === undefined) throw notFound(`No route for ${ctx.method} ${ctx.path}`)
     } catch (caught) {
-      const error = toAppError(caught)
-      if (error.status >= 500) logger.error({ err: caught, path: ctx.path }, 'request failed')
-      ctx.status = error.status
-      ctx.body = { error: { id: error.id, message: error.message } }
+      const answer = answerFor(caught)
+      if (answer.status >= 500) logger.error({ err: caught, path: ctx.path }, 'request failed')
+      ctx.status = answer.status
+      ctx.body = { error: { id: answer.id, message: answer.message } }
     }
   }
 }
 
-function toAppError(caught: unknown): AppError {
+function answerFor(caught: unknown): ErrorAnswer {
   if (caught instanceof AppError) return caught
   const httpError = caught as { status?: unknown; expose?: unknown; message?: unknown }
   if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
+    // A client error Koa names and we do not (411, 416 …) keeps its status, under bad_request.
     const id = idForStatus[httpError.status] ?? 'bad_request'
     const message = httpError.expose === true && typeof httpError.message === 'string' ? httpError.message : id
-    return new AppError(id, httpError.status, message)
+    return { id, status: httpError.status, message }
   }
   return internalError()
 }

@@ -12,6 +12,11 @@ import { bindManually } from '../orders/manualBinding'
 import { parseBody } from '../http/body'
 import { externalUseridParam, idParam, parseParams } from '../http/params'
 import { requireSession, type SessionState } from '../auth/requireSession'
+import { presentBinding } from '../presenters/binding'
+import { presentFollowUp } from '../presenters/followUp'
+import { presentPanel } from '../presenters/panel'
+import { presentTagState } from '../presenters/tagState'
+import { presentTodo } from '../presenters/todo'
 import type { WecomRuntime } from '../wecom/runtime'
 
 const followUpRequest = z.object({
@@ -47,7 +52,7 @@ export function customerRoutes({ config, dataSource, wecom }: { config: Config; 
     const { externalUserid } = parseParams(ctx, customerPath)
     const panel = await loadPanel(dataSource.manager, viewerOf(ctx.state.member), externalUserid)
     if (!panel) throw notFound('No such customer among yours')
-    ctx.body = panel
+    ctx.body = presentPanel(panel)
   })
 
   router.put('/customers/:externalUserid/tags/:tagId', async (ctx) => {
@@ -55,7 +60,7 @@ export function customerRoutes({ config, dataSource, wecom }: { config: Config; 
     const { marked } = await parseBody(ctx, tagRequest)
     const follow = await followOf(ctx.state.member, externalUserid)
     await setTag(dataSource, wecom.client, ctx.state.member.id, follow, tagId, marked)
-    ctx.body = { marked }
+    ctx.body = presentTagState(marked)
   })
 
   router.post('/customers/:externalUserid/follow-ups', async (ctx) => {
@@ -64,7 +69,7 @@ export function customerRoutes({ config, dataSource, wecom }: { config: Config; 
     const follow = await followOf(ctx.state.member, externalUserid)
     const saved = await addFollowUp(dataSource, ctx.state.member.id, follow, input, { timeZone: config.timezone })
     ctx.status = 201
-    ctx.body = { id: saved.id, note: saved.note, nextFollowUpOn: saved.nextFollowUpOn, stage: saved.stage, createdAt: saved.createdAt.toISOString() }
+    ctx.body = presentFollowUp(saved)
   })
 
   router.post('/customers/:externalUserid/script-sends', async (ctx) => {
@@ -79,11 +84,11 @@ export function customerRoutes({ config, dataSource, wecom }: { config: Config; 
     const { externalUserid } = parseParams(ctx, customerPath)
     const binding = await parseBody(ctx, bindingRequest)
     const follow = await followOf(ctx.state.member, externalUserid)
-    ctx.body = await bindManually(dataSource, ctx.state.member.id, follow, binding)
+    ctx.body = presentBinding(await bindManually(dataSource, ctx.state.member.id, follow, binding))
   })
 
   router.get('/todo', async (ctx) => {
-    ctx.body = { items: await memberTodo(dataSource.manager, ctx.state.member.id, config.timezone) }
+    ctx.body = presentTodo(await memberTodo(dataSource.manager, ctx.state.member.id, config.timezone))
   })
 
   return router

@@ -1,12 +1,18 @@
 import { messages } from './messages'
+import { SIDEBAR_ERROR_IDS, type SidebarErrorId } from './types'
 
-/** A refused API call: the server's stable id, and a Chinese message for the member. */
+const knownId = (id: unknown): id is SidebarErrorId => (SIDEBAR_ERROR_IDS as readonly unknown[]).includes(id)
+
+/** A refused API call: the server's stable id (null when the answer has none we know), and a Chinese message for the member. */
 export class ApiError extends Error {
+  readonly id: SidebarErrorId | null
   constructor(
     readonly status: number,
-    readonly id: string,
+    id: unknown,
   ) {
-    super(messages.errors[id] ?? messages.failed)
+    const known = knownId(id) ? id : null
+    super(known ? messages.errors[known] : messages.failed)
+    this.id = known
   }
 }
 
@@ -28,8 +34,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   })
   if (response.status === 401) onUnauthorized()
   if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: { id?: string } } | null
-    throw new ApiError(response.status, body?.error?.id ?? 'failed')
+    const body = (await response.json().catch(() => null)) as { error?: { id?: unknown } } | null
+    throw new ApiError(response.status, body?.error?.id)
   }
   return (response.status === 204 ? undefined : await response.json()) as T
 }

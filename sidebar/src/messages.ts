@@ -1,3 +1,8 @@
+import type { SidebarErrorId } from './types'
+
+/** What the member reads when something failed and we have nothing more precise to say. */
+const failed = '出错了，请稍后重试。'
+
 /** Every Chinese text the sidebar shows, in one place. */
 export const messages = {
   appTitle: '客户助手',
@@ -55,7 +60,7 @@ export const messages = {
   demoNoChat: '这是演示环境。请先在模拟器页面选择一位成员和要聊天的客户，再从那里打开客户助手。',
   openSimulator: '打开模拟器页面',
   sessionExpired: '登录已过期，正在重新登录…',
-  failed: '出错了，请稍后重试。',
+  failed,
   retry: '重试',
   tagFailed: (name: string) => `标签“${name}”没有改成功，已恢复原状。`,
   bindTitle: '关联订单',
@@ -67,7 +72,11 @@ export const messages = {
   bindValue: '号码',
   bindButton: '关联',
   bound: (matched: number) => (matched > 0 ? `已关联，新匹配 ${matched} 个订单` : '已关联'),
+  // One text for every id the sidebar can meet: a new id in server/api/errors.ts fails vue-tsc until it has its text.
   errors: {
+    bad_request: failed,
+    payload_too_large: failed,
+    internal_error: failed,
     order_not_found: '没有找到这个订单号，请检查平台和号码。',
     order_ambiguous: '多个平台都有这个订单号，请填写平台。',
     order_taken: '这个订单已属于其他客户。',
@@ -83,5 +92,5 @@ export const messages = {
     unauthorized: '登录已过期，请重新打开客户助手。',
     forbidden: '没有权限进行这个操作。',
     csrf: '页面已过期，请刷新后重试。',
-  } as Record<string, string>,
+  } satisfies Record<SidebarErrorId, string>,
 } as const
