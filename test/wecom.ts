@@ -85,7 +85,7 @@ export async function startWecomHarness({
   const wecom = createWecomRuntime(wecomConfig, database.dataSource, {
     logger,
     spoolDir: join(mkdtempSync(join(tmpdir(), 'scrm-spool-')), 'spool'),
-    client: { backoffBaseMs: 5, timeoutMs: 2_000 },
+    client: { backoffBaseMs: 5, timeoutMs: 2_000, ...(clock ? { clock } : {}) },
   })
   const handle = createDispatcher(
     database.dataSource,

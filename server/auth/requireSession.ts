@@ -19,7 +19,7 @@ export function requireSession(dataSource: DataSource): Middleware<SessionState>
     const member = await findSession(dataSource, ctx.cookies.get(SESSION_COOKIE))
     if (!member) throw unauthorized('Sign in through WeCom first')
     if (!SAFE_METHODS.has(ctx.method) && !sameSecret(ctx.get('x-csrf-token') || undefined, member.csrfToken)) {
-      throw new AppError('csrf', 403, 'Missing or wrong X-CSRF-Token')
+      throw new AppError('csrf', 'Missing or wrong X-CSRF-Token')
     }
     ctx.state.member = member
     await next()

@@ -71,7 +71,7 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
     const { code, state, url } = await parseBody(ctx, sessionRequest)
     if (url !== undefined) assertOwnPage(url)
     if (!sameSecret(state, ctx.cookies.get(STATE_COOKIE, { signed: true }) ?? '')) {
-      throw new AppError('oauth_state', 403, 'This sign-in was not started in this browser; open the page again')
+      throw new AppError('oauth_state', 'This sign-in was not started in this browser; open the page again')
     }
     ctx.cookies.set(STATE_COOKIE, null, { path: '/api/auth' })
 
@@ -80,14 +80,14 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
       userid = (await wecom.client.call('getUserInfo', { query: { code } })).userid
     } catch (error) {
       if (error instanceof WecomApiError && error.code === WecomCode.invalidOauthCode) {
-        throw new AppError('oauth_code', 401, 'The sign-in code is used or expired; open the page again')
+        throw new AppError('oauth_code', 'The sign-in code is used or expired; open the page again')
       }
       throw error
     }
-    if (!userid) throw new AppError('not_a_member', 403, 'Only members of the company can use this page')
+    if (!userid) throw new AppError('not_a_member', 'Only members of the company can use this page')
     if (!(await dataSource.getRepository(Member).existsBy({ userid }))) await refresh.member(userid)
     const member = await dataSource.getRepository(Member).findOneBy({ userid })
-    if (!member || member.status === MEMBER_STATUS.left) throw new AppError('not_a_member', 403, 'Only members of the company can use this page')
+    if (!member || member.status === MEMBER_STATUS.left) throw new AppError('not_a_member', 'Only members of the company can use this page')
 
     const signatures = await signaturesFor(url)
     const { token, csrfToken } = await createSession(dataSource, member.id)

@@ -4,10 +4,10 @@ import { callPacer, systemClock } from '../clock'
 import { createRefresher } from '../mirror/refresh'
 import { recordTagChange } from '../customers/actions'
 import { query, rawInstant } from '../db/sql'
-import { MEMBER_STATUS, Tag, TagGroup, type OrderStatus } from '../entities'
+import { MEMBER_STATUS, Tag, TagGroup } from '../entities'
+import { SPENDING_STATUSES } from '../rules/orders'
 import { addDays, startOfBusinessDay } from '../time'
-import type { WecomClient } from '../wecom/client'
-import { WecomCode } from '../wecom/apiTypes'
+import { RATE_LIMIT_BLOCK_MS, type WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
 import type { Logger } from '../logger'
 import type { Job } from './registry'
@@ -25,17 +25,14 @@ export const VALUABLE_SPEND_CENTS = 200_000
 export const SEGMENTS = ['重要价值', '重要保持', '新客', '活跃', '沉睡'] as const
 export type Segment = (typeof SEGMENTS)[number]
 
-/** Orders that count as spending: refunded and cancelled ones do not. */
-const SPENDING_STATUSES: OrderStatus[] = ['paid', 'shipped', 'completed']
 /**
  * Half of WeCom's 10,000 calls a minute per corp and API: the sidebar's tag toggles and
  * other processes share that limit with us.
  */
 const MARK_TAG_CALLS_PER_MINUTE = 5_000
 const MARK_TAG_CONCURRENCY = 4
-/** A per-minute limit blocks for the rest of the minute; a follow is tried this often at most. */
-const RATE_LIMIT_BLOCK_MS = 60_000
-const RATE_LIMITED_TRIES = 3
+/** A background run: a follow's call may wait out a 45009 block (the client's gate holds every worker) twice. */
+const MARK_TAG_MAX_WAIT_MS = 2 * RATE_LIMIT_BLOCK_MS
 const DRY_RUN_EXAMPLES = 5
 const DAY_MS = 86_400_000
 
@@ -59,7 +56,7 @@ export function segmentOf({ recencyDays, frequency, monetaryCents }: Rfm): Segme
 }
 
 /** Spending orders `o` up to :end (a NULL paid_at is never < :end). */
-const SPENDING = 'o.customer_id IS NOT NULL AND o.status IN (:...spending) AND o.paid_at < :end'
+const SPENDING_ORDERS_SQL = 'o.customer_id IS NOT NULL AND o.status IN (:...spending) AND o.paid_at < :end'
 
 /** Every customer with a spending order up to the date's end, and their segment: one GROUP BY. */
 async function customerSegments(manager: EntityManager, window: { start: Date; end: Date }): Promise<Map<number, Segment>> {
@@ -69,7 +66,7 @@ async function customerSegments(manager: EntityManager, window: { start: Date; e
             SUM(CASE WHEN o.paid_at >= :start THEN 1 ELSE 0 END) AS frequency,
             SUM(CASE WHEN o.paid_at >= :start THEN o.amount_cents ELSE 0 END) AS monetary_cents
        FROM orders o
-      WHERE ${SPENDING}
+      WHERE ${SPENDING_ORDERS_SQL}
       GROUP BY o.customer_id`,
     { ...window, spending: SPENDING_STATUSES },
   )
@@ -114,7 +111,7 @@ async function liveFollows(manager: EntityManager, groupId: number | null, end: 
                     FROM follow_tags ft JOIN tags t ON t.id = ft.tag_id
                    WHERE t.group_id = :groupId) mt ON mt.follow_relation_id = f.id
       WHERE f.status = 'active' AND m.status <> :left
-        AND (mt.tag_id IS NOT NULL OR EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = f.customer_id AND ${SPENDING}))
+        AND (mt.tag_id IS NOT NULL OR EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = f.customer_id AND ${SPENDING_ORDERS_SQL}))
       ORDER BY f.id`,
     { groupId, end, left: MEMBER_STATUS.left, spending: SPENDING_STATUSES },
   )
@@ -220,38 +217,31 @@ export const segmentsJob: Job = {
 
     const tally = { changed: 0, failed: 0, stopped: 0 }
     const pace = callPacer(MARK_TAG_CALLS_PER_MINUTE, 60_000, clock)
-    // A 45009 that outlasts the client's quick back-off blocks the API for the rest of the
-    // minute (wecom-protocol.md §3): every worker waits it out, then the call is tried again.
-    let blockedUntil = 0
     const apply = async (change: TagChange) => {
       if (signal.aborted) {
         tally.stopped++
         return
       }
       const addTag = change.add === null ? null : tags.get(change.add)!
-      for (let tryNumber = 1; ; tryNumber++) {
-        if (clock.now() < blockedUntil) await clock.sleep(blockedUntil - clock.now())
-        await pace()
-        try {
-          await wecom.client.call('markTag', {
+      await pace()
+      try {
+        await wecom.client.call(
+          'markTag',
+          {
             body: {
               userid: change.follow.userid,
               external_userid: change.follow.externalUserid,
               ...(addTag ? { add_tag: [addTag.wecomTagId] } : {}),
               ...(change.remove.length > 0 ? { remove_tag: change.remove.map((tag) => tag.wecomTagId) } : {}),
             },
-          })
-          break
-        } catch (error) {
-          if (!(error instanceof WecomApiError)) throw error
-          if (error.code === WecomCode.rateLimited && tryNumber < RATE_LIMITED_TRIES) {
-            blockedUntil = Math.max(blockedUntil, clock.now() + RATE_LIMIT_BLOCK_MS)
-            continue
-          }
-          tally.failed++
-          print(`segments: ${describeChange(change)} failed: ${error.message}`)
-          return
-        }
+          },
+          { maxWaitMs: MARK_TAG_MAX_WAIT_MS },
+        )
+      } catch (error) {
+        if (!(error instanceof WecomApiError)) throw error
+        tally.failed++
+        print(`segments: ${describeChange(change)} failed: ${error.message}`)
+        return
       }
       await recordTagChange(dataSource, {
         followId: change.follow.followId,

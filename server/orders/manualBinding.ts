@@ -7,8 +7,6 @@ import { ActivityLog } from '../entities'
 import { AppError } from '../errors'
 import { applyMatches, bindIdentities } from './identities'
 
-const refused = (id: string, status: number, message: string) => new AppError(id, status, message)
-
 /**
  * A member says an order, or a shop's buyer id, is this customer's (SPEC §4.5). An order
  * already someone else's, or a buyer id bound to another customer, is refused: a member
@@ -30,15 +28,15 @@ export async function bindManually(dataSource: DataSource, actorId: number, foll
               'SELECT id, platform, customer_id, buyer_id FROM orders WHERE platform IN (:...platforms) AND order_no = :orderNo',
               { orderNo: binding.value, platforms },
             )
-      if (orders.length === 0) throw refused('order_not_found', 404, 'No order has that number')
-      if (orders.length > 1) throw refused('order_ambiguous', 409, 'Orders of several platforms have that number: name the platform')
+      if (orders.length === 0) throw new AppError('order_not_found', 'No order has that number')
+      if (orders.length > 1) throw new AppError('order_ambiguous', 'Orders of several platforms have that number: name the platform')
       const order = orders[0]!
-      if (order.customer_id !== null && Number(order.customer_id) !== follow.customerId) throw refused('order_taken', 409, 'The order belongs to another customer')
+      if (order.customer_id !== null && Number(order.customer_id) !== follow.customerId) throw new AppError('order_taken', 'The order belongs to another customer')
       if (order.customer_id === null) {
         await applyMatches(tx, [{ orderId: Number(order.id), customerId: follow.customerId }], now)
         // Another writer may have matched it between our read and our write.
         const [stored] = await query<{ customer_id: number | null }>(tx, 'SELECT customer_id FROM orders WHERE id = :id', { id: order.id })
-        if (Number(stored?.customer_id) !== follow.customerId) throw refused('order_taken', 409, 'The order belongs to another customer')
+        if (Number(stored?.customer_id) !== follow.customerId) throw new AppError('order_taken', 'The order belongs to another customer')
         matched = 1
       }
       if (order.buyer_id) {
@@ -46,7 +44,7 @@ export async function bindManually(dataSource: DataSource, actorId: number, foll
       }
     } else {
       const [bound] = await query<{ customer_id: number }>(tx, "SELECT customer_id FROM customer_identities WHERE kind = 'buyer_id' AND platform = :platform AND value = :value", binding)
-      if (bound && Number(bound.customer_id) !== follow.customerId) throw refused('buyer_taken', 409, 'That buyer id is bound to another customer')
+      if (bound && Number(bound.customer_id) !== follow.customerId) throw new AppError('buyer_taken', 'That buyer id is bound to another customer')
       matched = await bindIdentities(tx, [{ customerId: follow.customerId, kind: 'buyer_id', platform: binding.platform, value: binding.value, source: 'manual' }], now)
     }
     await tx.insert(ActivityLog, {

@@ -28,7 +28,7 @@ function signedQuery(query: Record<string, string | string[] | undefined>): Sign
   return { msg_signature: first('msg_signature'), timestamp: first('timestamp'), nonce: first('nonce'), echostr: first('echostr') }
 }
 
-const refused = (error: CallbackError) => new AppError(`callback_${error.problem}`, error.status, error.message)
+const refused = (error: CallbackError) => new AppError(`callback_${error.problem}`, error.message)
 
 /**
  * WeCom's callback URL (SPEC §4.1): verify, decrypt, journal, answer. Nothing slow happens
@@ -52,7 +52,7 @@ export function wecomCallbackRoutes({ codec, dataSource, spool, logger, onJourna
       body = await getRawBody(ctx.req, { limit: CALLBACK_BODY_LIMIT, encoding: 'utf8', length: ctx.get('content-length') || undefined })
     } catch (error) {
       if ((error as { type?: string }).type === 'entity.too.large') throw payloadTooLarge('A callback body is at most 1 MB')
-      throw new AppError('bad_request', 400, 'The callback body could not be read')
+      throw new AppError('bad_request', 'The callback body could not be read')
     }
     let opened: ReturnType<CallbackCodec['openEnvelope']>
     try {
