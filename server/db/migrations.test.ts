@@ -1,12 +1,20 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { DataSource } from 'typeorm'
+import { TableColumn, TableIndex, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm'
+import { column as c, createTable } from './columns'
 import { createDataSource } from './dataSource'
 import { migrate, pendingMigrations, revertLastMigration } from './migrate'
-import { Customer, Member } from '../entities'
+import { Customer, Member, OutboxMessage } from '../entities'
+import { deliverOnce } from '../outbox/outbox'
+import { saveOrders } from '../orders/saveOrders'
 import { createTestDatabase, migratedDatabase, rawText, testDatabaseKind, type TestDatabase } from '../../test/database'
 import { buildCustomer, buildMember } from '../../test/factories'
 import { runScript } from '../../test/processes'
 import { migrations } from './migrations'
+import { InitialSchema1795392000000 } from '../../migrations/1795392000000-InitialSchema'
+import { WecomIntegration1795392100000 } from '../../migrations/1795392100000-WecomIntegration'
+import { Sessions1795392200000 } from '../../migrations/1795392200000-Sessions'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -127,3 +135,154 @@ describe(`migrations on ${testDatabaseKind}`, () => {
     expect(JSON.parse(reader.output())).toEqual({ id, createdAt: '2026-11-23T01:30:00.000Z', localHour: 1 })
   })
 })
+
+/**
+ * The sha256 of every landed migration. A landed migration is never edited: databases that
+ * ran it would never see the change. A new migration gets its pin when it lands.
+ */
+// 1795392600000-ProcessorSteps.ts is left out on purpose: still being written; the lead pins it as it lands.
+const LANDED_MIGRATIONS: Record<string, string> = {
+  '1795392000000-InitialSchema.ts': 'ff4f26eeda184f0e29a96da0b14d2edf5a9789d8faad2b62b0c758c57b637d9d',
+  '1795392100000-WecomIntegration.ts': 'a297ec8ae1326157d687a79e8de505282bc61122162020d48753c251192a98b9',
+  '1795392200000-Sessions.ts': '4fb4ae8df4c1e6d033a39a6caf9de303bff141b6a9ce2871fd4b36d731389220',
+  // Edited after landing (see RepairEditedMigrations1795392500000); pinned as they are now.
+  '1795392300000-Bot.ts': 'cb079fe1fde5093c2eff5636c57dd091194bf4eeb45b0c3d13c9746eb318edf9',
+  '1795392400000-OrderSources.ts': '91ae99a29d0464423c7de0eb43b7db10c398bae65d31400f45c50915d84bde75',
+  '1795392500000-RepairEditedMigrations.ts': '359f34210cb8ec8d4516996c6bdf8593b343bdd235f0104f5fb000987cda957b',
+  '1795392600000-ProcessorSteps.ts': '3eac4736724355682551d787ff5d5fb7a78d6d4d43269caa6d03a53e75e4a698',
+}
+
+/** The files server/db/migrations.ts imports, in its order. */
+function listedMigrationFiles(): string[] {
+  const source = readFileSync(new URL('./migrations.ts', import.meta.url), 'utf8')
+  return [...source.matchAll(/from '\.\.\/\.\.\/migrations\/([^']+)'/g)].map((match) => `${match[1]}.ts`)
+}
+
+describe('landed migrations', () => {
+  it('lists every migration of server/db/migrations.ts', () => {
+    expect(listedMigrationFiles()).toHaveLength(migrations.length)
+  })
+
+  it.each(listedMigrationFiles())('%s is as it landed', (file) => {
+    const checksum = createHash('sha256').update(readFileSync(new URL(`../../migrations/${file}`, import.meta.url))).digest('hex')
+    const pinned = LANDED_MIGRATIONS[file]
+    if (pinned === undefined) {
+      expect.fail(`${file} has no pin yet: once it lands, add '${file}': '${checksum}' to LANDED_MIGRATIONS in server/db/migrations.test.ts`)
+    }
+    expect(checksum, `${file} changed after it landed: never edit a landed migration; add a new one`).toBe(pinned)
+  })
+})
+
+// Bot1795392300000 and OrderSources1795392400000 as they first landed (20d25d9 and 3992b09),
+// before later commits added columns to them: what databases migrated back then have run.
+class BotAsLanded implements MigrationInterface {
+  name = 'Bot1795392300000'
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.addColumn('job_runs', new TableColumn(c.time('lease_until', { isNullable: true })))
+    await createTable(q, {
+      name: 'manager_overrides',
+      columns: [c.int('member_id', { isPrimary: true }), c.int('manager_id', { isPrimary: true }), c.time('created_at')],
+      indices: [{ name: 'ix_manager_overrides_manager_id', columnNames: ['manager_id'] }],
+      foreignKeys: [
+        { columnNames: ['member_id'], referencedTableName: 'members', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
+        { columnNames: ['manager_id'], referencedTableName: 'members', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
+      ],
+    })
+  }
+
+  async down(): Promise<void> {}
+}
+
+class OrderSourcesAsLanded implements MigrationInterface {
+  name = 'OrderSources1795392400000'
+
+  async up(q: QueryRunner): Promise<void> {
+    await createTable(q, {
+      name: 'order_sources',
+      columns: [c.id(), c.string('name', 32), c.string('platform', 32), c.string('secret', 64), c.time('created_at'), c.time('rotated_at', { isNullable: true })],
+      indices: [{ name: 'uq_order_sources_name', columnNames: ['name'], isUnique: true }],
+    })
+    await createTable(q, {
+      name: 'order_waits',
+      columns: [c.int('order_id', { isPrimary: true }), c.string('kind', 16, { isPrimary: true }), c.string('platform', 32, { default: "''" }), c.string('value', 128)],
+      indices: [{ name: 'ix_order_waits_kind_platform_value', columnNames: ['kind', 'platform', 'value'] }],
+      foreignKeys: [{ columnNames: ['order_id'], referencedTableName: 'orders', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
+    })
+    for (const name of ['ix_orders_external_userid', 'ix_orders_unionid', 'ix_orders_phone', 'ix_orders_platform_buyer_id']) await q.dropIndex('orders', name)
+  }
+
+  async down(): Promise<void> {}
+}
+
+/** A table's columns and indexes as the query runner sees them, comparable across databases. */
+async function shapeOf(dataSource: DataSource, tableName: string) {
+  const runner = dataSource.createQueryRunner()
+  try {
+    const table = (await runner.getTable(tableName))!
+    const describe = (column: TableColumn) => ({ name: column.name, type: column.type, length: column.length, nullable: column.isNullable, default: column.default })
+    return {
+      columns: table.columns.map(describe).sort((a, b) => a.name.localeCompare(b.name)),
+      indices: table.indices.map((index: TableIndex) => `${index.name}(${index.columnNames.join(',')})${index.isUnique ? ' unique' : ''}`).sort(),
+    }
+  } finally {
+    await runner.release()
+  }
+}
+
+describe(`a database migrated before Bot and OrderSources were edited, on ${testDatabaseKind}`, () => {
+  it('is repaired: it gains the columns they gained, and delivering and saving orders work', async () => {
+    const database = await createTestDatabase()
+    const old = createDataSource(database.config).setOptions({ migrations: [InitialSchema1795392000000, WecomIntegration1795392100000, Sessions1795392200000, BotAsLanded, OrderSourcesAsLanded] })
+    await old.initialize()
+    cleanups.push(async () => {
+      if (old.isInitialized) await old.destroy()
+      await database.drop()
+    })
+    expect(await migrate(old)).toEqual(['InitialSchema1795392000000', 'WecomIntegration1795392100000', 'Sessions1795392200000', 'Bot1795392300000', 'OrderSources1795392400000'])
+    // Rows written back then, in the columns of back then.
+    const then = '2026-11-20 01:00:00.000'
+    await old.query(`INSERT INTO orders (platform, order_no, status, amount_cents, source, created_at, updated_at) VALUES ('tmall', 'OLD1', 'paid', 100, 'csv', '${then}', '${then}')`)
+    await old.query(`INSERT INTO job_deliveries (job, business_date, recipient, status, attempts, created_at) VALUES ('daily-digest', '2026-11-20', 'digest:wanglei#1', 'sent', 1, '${then}')`)
+    await old.destroy()
+
+    const { dataSource, cleanup } = await openAndMigrate(database)
+    cleanups.push(cleanup)
+    const fresh = await migratedDatabase()
+    cleanups.push(fresh.cleanup)
+    for (const table of ['job_deliveries', 'orders']) expect(await shapeOf(dataSource, table), table).toEqual(await shapeOf(fresh.dataSource, table))
+
+    const key = { job: 'loss-alert', businessDate: '2026-11-23', recipient: 'lisi@event1' }
+    const sent: string[] = []
+    expect(await deliverOnce(dataSource, key, 'card', async (message) => (sent.push(message), 'sent'), 'host-a:1:1:aa')).toEqual({ outcome: 'sent' })
+    expect(sent).toEqual(['card'])
+    expect(await dataSource.getRepository(OutboxMessage).findOneByOrFail(key)).toMatchObject({ status: 'sent', payload: JSON.stringify('card') })
+
+    const order = { platform: 'tmall', status: 'paid' as const, paidAt: null, amountCents: 200, items: [{ name: '防晒霜', quantity: 1 }], externalUserid: null, unionid: null, phone: null, buyerId: null }
+    const saved = await dataSource.transaction((tx) => saveOrders(tx, [{ ...order, orderNo: 'OLD1' }, { ...order, orderNo: 'NEW1' }], { source: 'csv' }))
+    expect(saved.map((o) => [o.orderNo, o.result])).toEqual([['OLD1', 'updated'], ['NEW1', 'inserted']])
+    const [items] = await dataSource.query(`SELECT COUNT(*) AS n FROM order_items`)
+    expect(Number(items.n)).toBe(2)
+  })
+
+  it('is left alone when it already has them: the repair adds nothing twice', async () => {
+    const { dataSource, cleanup } = await migratedDatabase()
+    cleanups.push(cleanup)
+    const before = await shapeOf(dataSource, 'orders')
+    const runner = dataSource.createQueryRunner()
+    try {
+      await new (migrations.find((m) => new m().name === 'RepairEditedMigrations1795392500000')!)().up(runner)
+    } finally {
+      await runner.release()
+    }
+    expect(await shapeOf(dataSource, 'orders')).toEqual(before)
+  })
+})
+
+/** Our DataSource on an existing database, migrated with every migration we have. */
+async function openAndMigrate(database: TestDatabase): Promise<{ dataSource: DataSource; cleanup(): Promise<void> }> {
+  const dataSource = createDataSource(database.config)
+  await dataSource.initialize()
+  await migrate(dataSource)
+  return { dataSource, cleanup: async () => void (dataSource.isInitialized && (await dataSource.destroy())) }
+}
