@@ -7,6 +7,8 @@ const databases = process.env.TEST_MYSQL_URL ? ['sqlite', 'mysql'] : ['sqlite']
 export default defineConfig({
   test: {
     globalSetup: ['test/globalSetup.ts'],
+    // Any connection to a host other than this machine fails the test (test/noExternalNetwork.ts).
+    setupFiles: ['test/noExternalNetwork.ts'],
     reporters: ['default', './test/summaryReporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

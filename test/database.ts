@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createConnection } from 'mysql2/promise'
+import { createConnection, type RowDataPacket } from 'mysql2/promise'
 import type { DataSource } from 'typeorm'
 import type { DatabaseConfig } from '../config'
 import { createDataSource } from '../server/db/dataSource'
 import { migrate } from '../server/db/migrate'
 
+type DatabaseKind = 'sqlite' | 'mysql'
+
 /** Which database this test project runs on (vitest.config.ts sets TEST_DB). */
-export const testDatabaseKind: 'sqlite' | 'mysql' = process.env.TEST_DB === 'mysql' ? 'mysql' : 'sqlite'
+export const testDatabaseKind: DatabaseKind = process.env.TEST_DB === 'mysql' ? 'mysql' : 'sqlite'
+
+/** Where test/globalSetup.ts leaves each kind's migrated template, for every worker to copy. */
+const TEMPLATE_VARIABLE: Record<DatabaseKind, string> = { sqlite: 'SCRM_TEST_TEMPLATE_SQLITE', mysql: 'SCRM_TEST_TEMPLATE_MYSQL' }
 
 export interface TestDatabase {
   config: DatabaseConfig
@@ -20,9 +25,9 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-/** A new, empty database of this project's kind, dropped by drop(). */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  if (testDatabaseKind === 'sqlite') {
+/** A new, empty database of this project's kind (or the one given), dropped by drop(). */
+export async function createTestDatabase(kind: DatabaseKind = testDatabaseKind): Promise<TestDatabase> {
+  if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'scrm-test-'))
     const path = join(dir, 'scrm.sqlite')
     return { config: { kind: 'sqlite', path }, url: `sqlite:${path}`, name: path, drop: async () => rmSync(dir, { recursive: true, force: true }) }
@@ -47,9 +52,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
 }
 
-/** A migrated database and an open DataSource on it; cleanup() closes and drops both. */
+/**
+ * A migrated database and an open DataSource on it; cleanup() closes and drops both. A copy
+ * of the run's migrated template when there is one (test/globalSetup.ts); migrate() still
+ * runs, finding nothing pending, or what watch mode added since the template was made.
+ */
 export async function migratedDatabase(): Promise<TestDatabase & { dataSource: DataSource; cleanup(): Promise<void> }> {
   const database = await createTestDatabase()
+  const template = process.env[TEMPLATE_VARIABLE[testDatabaseKind]]
+  if (template) await copyDatabase(template, database)
   const dataSource = createDataSource(database.config)
   await dataSource.initialize()
   await migrate(dataSource)
@@ -60,6 +71,42 @@ export async function migratedDatabase(): Promise<TestDatabase & { dataSource: D
       if (dataSource.isInitialized) await dataSource.destroy()
       await database.drop()
     },
+  }
+}
+
+/**
+ * Migrates a database of the given kind once, for migratedDatabase() to copy, and names it
+ * in the environment that vitest hands to its workers. Returns what drops it again.
+ */
+export async function prepareMigratedTemplate(kind: DatabaseKind): Promise<() => Promise<void>> {
+  const template = await createTestDatabase(kind)
+  const dataSource = createDataSource(template.config)
+  await dataSource.initialize()
+  try {
+    await migrate(dataSource)
+  } finally {
+    // Closing SQLite checkpoints its WAL into the file, so the file alone is the database.
+    await dataSource.destroy()
+  }
+  process.env[TEMPLATE_VARIABLE[kind]] = template.name
+  return template.drop
+}
+
+/** Fills the new, empty `target` with the template's tables and rows. */
+async function copyDatabase(template: string, target: TestDatabase): Promise<void> {
+  if (target.config.kind === 'sqlite') return copyFileSync(template, target.name)
+  const connection = await createConnection({ uri: target.url, multipleStatements: true })
+  try {
+    const [tables] = await connection.query<RowDataPacket[]>('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [template])
+    const ddl = await Promise.all(tables.map(async ({ name }) => {
+      const [[row]] = await connection.query<RowDataPacket[]>(`SHOW CREATE TABLE \`${template}\`.\`${name}\``)
+      // SHOW CREATE TABLE keeps foreign keys and the utf8mb4 table options (CREATE TABLE LIKE drops foreign keys).
+      return `${row!['Create Table']};\nINSERT INTO \`${name}\` SELECT * FROM \`${template}\`.\`${name}\`;`
+    }))
+    // Tables come in any order: a foreign key may name a table created later in the script.
+    await connection.query(`SET FOREIGN_KEY_CHECKS = 0;\n${ddl.join('\n')}\nSET FOREIGN_KEY_CHECKS = 1;`)
+  } finally {
+    await connection.end()
   }
 }
 

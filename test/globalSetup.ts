@@ -1,16 +1,20 @@
 import { createConnection } from 'mysql2/promise'
 import { createLogger } from '../server/logger'
 import { ensureSidebarBuilt } from '../server/sidebarAssets'
+import { prepareMigratedTemplate } from './database'
 
-/** Checks the databases the run needs, and builds the sidebar once for every test. */
-export default async function setup(): Promise<void> {
+/**
+ * Checks the databases the run needs, migrates one template of each for migratedDatabase()
+ * to copy, and builds the sidebar once for every test. Returns what drops the templates.
+ */
+export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   // vitest loads this module afresh for each project; the work is the same for all.
   if (process.env.SCRM_TEST_PREPARED) return
   process.env.SCRM_TEST_PREPARED = '1'
-  await prepare()
+  return prepare()
 }
 
-async function prepare(): Promise<void> {
+async function prepare(): Promise<() => Promise<void>> {
   const mysqlUrl = process.env.TEST_MYSQL_URL
   const required = process.env.REQUIRE_MYSQL === '1'
   if (!mysqlUrl) {
@@ -24,5 +28,11 @@ async function prepare(): Promise<void> {
       throw new Error(`TEST_MYSQL_URL is set but MySQL does not answer: ${(error as Error).message}`)
     }
   }
-  await ensureSidebarBuilt(createLogger('warn'))
+  const [dropTemplates] = await Promise.all([
+    Promise.all([prepareMigratedTemplate('sqlite'), ...(mysqlUrl ? [prepareMigratedTemplate('mysql')] : [])]),
+    ensureSidebarBuilt(createLogger('warn')),
+  ])
+  return async () => {
+    for (const drop of dropTemplates) await drop()
+  }
 }

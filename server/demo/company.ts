@@ -3,8 +3,12 @@
  * to the simulator; orders and scripts, which WeCom does not hold, go to our database.
  * Ids are fixed so that restarting the demo finds the same company again.
  */
+import { Readable } from 'node:stream'
 import type { DataSource } from 'typeorm'
-import { Customer, Order, OrderItem, Script, ScriptCategory, ScriptTagTarget } from '../entities'
+import { Order } from '../entities'
+import type { OrderInput } from '../orders/orderInput'
+import { saveOrders } from '../orders/saveOrders'
+import { importScripts } from '../scripts/importScripts'
 import type { SeedCompany } from '../../simulator'
 
 export const DEMO_CORP_ID = 'wwdemo0000000001'
@@ -13,6 +17,8 @@ export const DEMO_MANAGER = 'wanglei'
 export const DEMO_MEMBERS = ['zhangsan', 'lisi', 'zhaomin']
 
 const DAY = 86_400
+/** The `source` of the demo's orders. */
+const DEMO_ORDER_SOURCE = 'demo'
 
 const NICKNAMES = [
   '🌸小美', '🦄测试𠮷', 'Lily 李', '陈先生', '阿珍🍵', '王女士', '小林同学', '周周', '🐱猫咪妈妈', 'Tony 老师',
@@ -93,55 +99,43 @@ const SCRIPTS = [
   { category: '售后关怀', title: '会员回馈', content: '感谢{{客户称呼}}一直以来的支持，累计消费{{累计消费}}元，已为您升级会员权益。', tags: ['重要客户'] },
 ]
 
-/** Orders and scripts of the demo company; idempotent, so every demo start may run it. */
-export async function seedDemoContent(dataSource: DataSource, now = new Date()): Promise<void> {
-  await dataSource.transaction(async (tx) => {
-    for (const [i, script] of SCRIPTS.entries()) {
-      await tx.createQueryBuilder().insert().into(ScriptCategory).updateEntity(false).values({ name: script.category, sortOrder: i, createdAt: now }).orIgnore().execute()
-      const category = await tx.findOneByOrFail(ScriptCategory, { name: script.category })
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .updateEntity(false)
-        .into(Script)
-        .values({ categoryId: category.id, title: script.title, content: script.content, sendCount: 0, createdAt: now, updatedAt: now })
-        .orIgnore()
-        .execute()
-      const saved = await tx.findOneByOrFail(Script, { categoryId: category.id, title: script.title })
-      if (script.tags.length > 0) {
-        await tx.createQueryBuilder().insert().into(ScriptTagTarget).updateEntity(false).values(script.tags.map((tagName) => ({ scriptId: saved.id, tagName }))).orIgnore().execute()
-      }
-    }
+/** The script library as an operator would import it (SPEC §3.4), so the importer's rules apply. */
+function scriptsCsv(): string {
+  const field = (value: string) => `"${value.replaceAll('"', '""')}"`
+  const rows = SCRIPTS.map((script) => [script.category, script.title, script.content, script.tags.join('|')].map(field).join(','))
+  return ['category,title,content,tags', ...rows].join('\r\n')
+}
 
-    const items = [['玻尿酸精华', 1], ['防晒霜', 2], ['丝绒口红', 1], ['婴儿润肤乳', 3], ['香水小样', 5]] as const
-    for (let n = 1; n <= 12; n++) {
-      const customer = await tx.findOneBy(Customer, { externalUserid: demoCustomerId(n) })
-      const orderNo = `DEMO${String(n).padStart(6, '0')}`
-      const [name, quantity] = items[n % items.length]!
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .updateEntity(false)
-        .into(Order)
-        .values({
-          platform: n % 2 === 0 ? 'tmall' : 'youzan',
-          orderNo,
-          status: (['paid', 'shipped', 'completed', 'completed'] as const)[n % 4]!,
-          paidAt: new Date(now.getTime() - n * 3 * 86_400_000),
-          amountCents: 9900 + n * 2350,
-          customerId: customer?.id ?? null,
-          externalUserid: demoCustomerId(n),
-          unionid: null,
-          phone: null,
-          buyerId: null,
-          source: 'demo',
-          createdAt: now,
-          updatedAt: now,
-        })
-        .orIgnore()
-        .execute()
-      const order = await tx.findOneByOrFail(Order, { platform: n % 2 === 0 ? 'tmall' : 'youzan', orderNo })
-      await tx.createQueryBuilder().insert().into(OrderItem).updateEntity(false).values({ orderId: order.id, lineNo: 1, name, quantity }).orIgnore().execute()
+const ORDER_ITEMS = [['玻尿酸精华', 1], ['防晒霜', 2], ['丝绒口红', 1], ['婴儿润肤乳', 3], ['香水小样', 5]] as const
+
+/** Twelve orders of the first twelve demo customers, paid over the last weeks. */
+function demoOrders(now: Date): OrderInput[] {
+  return Array.from({ length: 12 }, (_, i): OrderInput => {
+    const n = i + 1
+    const [name, quantity] = ORDER_ITEMS[n % ORDER_ITEMS.length]!
+    return {
+      platform: n % 2 === 0 ? 'tmall' : 'youzan',
+      orderNo: `DEMO${String(n).padStart(6, '0')}`,
+      status: (['paid', 'shipped', 'completed', 'completed'] as const)[n % 4]!,
+      paidAt: new Date(now.getTime() - n * 3 * 86_400_000),
+      amountCents: 9900 + n * 2350,
+      items: [{ name, quantity }],
+      externalUserid: demoCustomerId(n),
+      unionid: null,
+      phone: null,
+      buyerId: null,
     }
   })
+}
+
+/**
+ * Orders and scripts of the demo company, written by the script importer and saveOrders as
+ * production's are. Idempotent, so every demo start may run it: a re-import of the same
+ * scripts changes nothing, and orders are seeded once (a restart keeps their dates).
+ */
+export async function seedDemoContent(dataSource: DataSource, now = new Date()): Promise<void> {
+  const scripts = await importScripts(dataSource, Readable.from([scriptsCsv()]))
+  if (scripts.rejected.length > 0) throw new Error(`the demo's scripts were refused: ${JSON.stringify(scripts.rejected)}`)
+  if (await dataSource.getRepository(Order).existsBy({ source: DEMO_ORDER_SOURCE })) return
+  await dataSource.transaction((tx) => saveOrders(tx, demoOrders(now), { source: DEMO_ORDER_SOURCE, now }))
 }
