@@ -1,7 +1,7 @@
 import { mapConcurrent } from '../concurrency'
 import { planDailyDigest, type PlannedMessage } from '../bot/digest'
 import { Messenger, type AppMessage } from '../bot/messenger'
-import type { Job } from './registry'
+import type { Job } from './job'
 import { deliverOnce, type DeliveryOutcome } from '../outbox/outbox'
 
 /** App messages in flight at once: WeCom answers each in tens of ms; 2,000 one by one would take minutes. */

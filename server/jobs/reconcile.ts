@@ -1,7 +1,7 @@
 import { upsertTransaction } from '../db/transaction'
 import { matchAllWaitingOrders } from '../orders/identities'
 import { fullSync } from '../sync/fullSync'
-import type { Job } from './registry'
+import type { Job } from './job'
 
 /**
  * Nightly: the full sync again, reporting the drift it repaired, i.e. what callbacks

@@ -1,4 +1,4 @@
-import type { Job, JobContext, JobOptions } from './registry'
+import type { Job, JobContext, JobOptions } from './job'
 import { newOwner } from '../processIdentity'
 import { claimRun, RENEW_EVERY_MS } from './runClaims'
 

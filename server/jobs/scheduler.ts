@@ -1,6 +1,6 @@
 import { createTask, type ScheduledTask } from 'node-cron'
 import { businessDate, startOfBusinessDay } from '../time'
-import type { Job, JobContext } from './registry'
+import type { Job, JobContext } from './job'
 import { runJob } from './runJob'
 
 /** How often a process looks for today's runs that are due but not done (missed, or failed). */

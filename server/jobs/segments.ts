@@ -10,7 +10,7 @@ import { addDays, startOfBusinessDay } from '../time'
 import { RATE_LIMIT_BLOCK_MS, type WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
 import type { Logger } from '../logger'
-import type { Job } from './registry'
+import type { Job } from './job'
 
 /** The corp-tag group this job owns in WeCom; it never touches any other group. */
 export const SEGMENT_GROUP = '客户价值'
