@@ -3,9 +3,10 @@ import type { CpuSubject } from './cpuTime.worker'
 
 /**
  * What any input may cost us, CPU-wise: a constant plus 1 ms per KB. Generous for a noisy,
- * shared 2-core machine, yet a super-linear step blows it by orders of magnitude at 64 KB.
+ * shared 2-core machine (a 64 KB shape once took 122 ms with four other processes on both
+ * cores), yet a super-linear step blows it by orders of magnitude at 64 KB.
  */
-export function cpuBudgetMs(bytes: number, baseMs = 50): number {
+export function cpuBudgetMs(bytes: number, baseMs = 100): number {
   return baseMs + bytes / 1024
 }
 
