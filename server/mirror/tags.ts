@@ -1,4 +1,5 @@
 import { In, type EntityManager } from 'typeorm'
+import { query } from '../db/sql'
 import { Tag, TagGroup } from '../entities'
 import type { CorpTagGroup } from '../wecom/apiTypes'
 import { fitRecord, rawId, readRecord, wecomShapes, type MirrorLog } from './mirrorInput'
@@ -84,9 +85,9 @@ export async function mirrorCorpTags(manager: EntityManager, groups: CorpTagGrou
   })
 }
 
-/** WeCom tag id → our tag id, for the tags we have mirrored. */
+/** WeCom tag id → our tag id, for the tags we have mirrored (raw SQL: the sync asks once a page). */
 export async function tagIdsByWecomId(manager: EntityManager, wecomIds: string[]): Promise<Map<string, number>> {
   if (wecomIds.length === 0) return new Map()
-  const rows = await manager.find(Tag, { select: { id: true, wecomTagId: true }, where: { wecomTagId: In([...new Set(wecomIds)]) } })
-  return new Map(rows.map((row) => [row.wecomTagId, row.id]))
+  const rows = await query<{ id: number; wecom_tag_id: string }>(manager, 'SELECT id, wecom_tag_id FROM tags WHERE wecom_tag_id IN (:...wecomIds)', { wecomIds: [...new Set(wecomIds)] })
+  return new Map(rows.map((row) => [row.wecom_tag_id, row.id]))
 }

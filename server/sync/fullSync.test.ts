@@ -65,12 +65,37 @@ describe(`full sync on ${testDatabaseKind}`, () => {
     const resumed = await fullSync(harness.dataSource, harness.wecom.client, { concurrency: 1, logger: harness.logger })
     expect(resumed.resumed).toBe(true)
     expect(callsTo(harness.simulator, '/cgi-bin/externalcontact/batch/get_by_user')).toHaveLength(fullPages)
-    // Members and tags were read once, before the interruption.
+    // Follow users and tags were read once, before the interruption (member details again, beside the pages).
     expect(callsTo(harness.simulator, '/cgi-bin/externalcontact/get_follow_user_list')).toHaveLength(1)
     expect(resumed.customers.created).toBe(450)
     expect(await harness.dataSource.getRepository(FollowRelation).countBy({ status: 'active' })).toBe(450)
     expect(await harness.dataSource.getRepository(SyncCheckpoint).count()).toBe(0)
     expect(await count('SELECT COUNT(*) AS n FROM follow_tags')).toBe(225)
+  })
+
+  it('keeps the pages written before a failed fetch, though the next page was asked for while they were written', async () => {
+    harness = await startWecomHarness({ seed: company(450) })
+    const pageCall = '/cgi-bin/externalcontact/batch/get_by_user'
+    const pageCalls = () => callsTo(harness!.simulator, pageCall)
+    // Time enough to see page 2 asked for, and to make page 3 fail before it is asked for.
+    harness.simulator.setLatency(50)
+    const failed = fullSync(harness.dataSource, harness.wecom.client, { concurrency: 1, logger: harness.logger })
+    while (pageCalls().length < 2) await new Promise((resolve) => setTimeout(resolve, 1))
+    harness.simulator.injectFault({ path: pageCall, errcode: 60011, times: 1 })
+    await expect(failed).rejects.toThrow()
+    harness.simulator.setLatency(0)
+
+    // Pages 1 and 2 committed with their cursor: the checkpoint points at the page that failed.
+    const failedCursor = (pageCalls()[2]!.body as { cursor: string }).cursor
+    const [saved] = await harness.dataSource.getRepository(SyncCheckpoint).find()
+    expect(JSON.parse(saved!.state).cursors).toEqual({ 0: failedCursor })
+    expect(await harness.dataSource.getRepository(FollowRelation).countBy({ status: 'active' })).toBe(200)
+
+    const resumed = await fullSync(harness.dataSource, harness.wecom.client, { concurrency: 1, logger: harness.logger })
+    expect(resumed).toMatchObject({ resumed: true, customers: { created: 450 }, follows: { created: 450 } })
+    expect(pageCalls()).toHaveLength(6)
+    expect((pageCalls()[3]!.body as { cursor: string }).cursor).toBe(failedCursor)
+    expect(await harness.dataSource.getRepository(FollowRelation).countBy({ status: 'active' })).toBe(450)
   })
 
   it('npm run sync and npm run job -- reconcile run against WeCom and print what they did', async () => {

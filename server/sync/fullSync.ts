@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm'
 import { mapConcurrent } from '../concurrency'
+import { query } from '../db/sql'
 import { upsertTransaction } from '../db/transaction'
 import { SyncCheckpoint } from '../entities'
 import {
@@ -18,11 +19,18 @@ import { createRefresher } from '../mirror/refresh'
 import { bindLearnedIdentities } from '../orders/identities'
 import type { Logger } from '../logger'
 import type { WecomClient } from '../wecom/client'
-import type { WecomUser } from '../wecom/apiTypes'
+import type { Endpoints, WecomUser } from '../wecom/apiTypes'
 
 /** batch/get_by_user takes at most 100 members a call and 100 customers a page. */
 const MEMBERS_PER_CALL = 100
 const PAGE_LIMIT = 100
+/** Member chunks fetched at once by default: WeCom limits concurrency per API (45033). */
+export const SYNC_CONCURRENCY = 4
+/** user/get calls in flight at once, beside the pages: another API, with a limit of its own. */
+const MEMBER_READS = 8
+
+/** One follow of a batch/get_by_user page. */
+type BatchEntry = Endpoints['batchGetByUser']['response']['external_contact_list'][number]
 
 export interface SyncProgress {
   stage: 'members' | 'tags' | 'customers' | 'removals'
@@ -45,7 +53,8 @@ interface Checkpoint {
   chunks: string[][]
   /** Per chunk: the next cursor, or 'done'. */
   cursors: Record<number, string>
-  members: number
+  /** Members whose details were written; null until then (they are read beside the pages). */
+  members: number | null
   tags: ChangeCounts
   customers: ChangeCounts
   follows: ChangeCounts
@@ -58,12 +67,13 @@ const add = (into: ChangeCounts, counts: ChangeCounts) => {
   into.updated += counts.updated
   into.removed += counts.removed
 }
+const sum = (a: ChangeCounts, b: ChangeCounts): ChangeCounts => ({ created: a.created + b.created, updated: a.updated + b.updated, removed: a.removed + b.removed })
 
 export interface FullSyncOptions {
-  /** Member chunks fetched at once; WeCom limits concurrency per API (45033). */
+  /** Member chunks fetched at once (SYNC_CONCURRENCY by default); WeCom limits concurrency per API (45033). */
   concurrency?: number
   onProgress?: (progress: SyncProgress) => void
-  /** Stop after this many customer pages (tests interrupt a sync with it). */
+  /** Stop after this many customer pages, once they are written (tests interrupt a sync with it). */
   stopAfterPages?: number
   /** Gets what was cut or skipped of WeCom's records, once per kind per run. */
   logger: Logger
@@ -73,8 +83,9 @@ export class SyncInterrupted extends Error {}
 
 /**
  * Brings members, corp tags, customers and follows to WeCom's truth (SPEC §4.1): changes
- * made through the API send no callback, and missed callbacks are never resent. A
- * checkpoint after every page lets an interrupted sync resume where it stopped.
+ * made through the API send no callback, and missed callbacks are never resent. The
+ * checkpoint is written in the pages' own transaction, so an interrupted sync resumes after
+ * the last page it wrote.
  */
 export async function fullSync(dataSource: DataSource, client: WecomClient, options: FullSyncOptions): Promise<SyncSummary> {
   const log = new MirrorLog(options.logger)
@@ -91,71 +102,42 @@ async function syncAll(dataSource: DataSource, client: WecomClient, options: Ful
   const repository = dataSource.getRepository(SyncCheckpoint)
   const saved = await repository.findOneBy({ name: CHECKPOINT })
   const resumed = saved !== null
-  const checkpoint: Checkpoint = saved ? JSON.parse(saved.state) : await startSync(dataSource, client, report, log, options.logger)
-  const save = () => repository.save({ name: CHECKPOINT, state: JSON.stringify(checkpoint), updatedAt: new Date() })
-  if (!resumed) await save()
+  const checkpoint: Checkpoint = saved ? JSON.parse(saved.state) : await planSync(dataSource, client, report, log, options.logger)
+  if (!resumed) await repository.save({ name: CHECKPOINT, state: JSON.stringify(checkpoint), updatedAt: new Date() })
 
-  const syncedAt = new Date(checkpoint.startedAt)
-  const total = checkpoint.chunks.length
-  const chunksDone = () => Object.values(checkpoint.cursors).filter((c) => c === 'done').length
-  report({ stage: 'customers', done: chunksDone(), total })
-
-  let pages = 0
-  const pending = checkpoint.chunks.map((_, i) => i).filter((i) => checkpoint.cursors[i] !== 'done')
-  const syncChunk = async (index: number) => {
-    const userids = checkpoint.chunks[index]!
-    let cursor = checkpoint.cursors[index] ?? ''
-    for (;;) {
-      if (options.stopAfterPages !== undefined && pages >= options.stopAfterPages) throw new SyncInterrupted('stopped on request')
-      const readAt = new Date()
-      const page = await client.call('batchGetByUser', { body: { userid_list: userids, cursor, limit: PAGE_LIMIT } })
-      pages++
-      // Counted after the commit: a transaction retried after a deadlock must not count twice.
-      const counts = await upsertTransaction(dataSource, async (tx) => {
-        const entries = page.external_contact_list
-        const followers = entries.map((entry) => followerFromWecom(entry.follow_info, rawId(entry.external_contact, 'external_userid'), log))
-        const memberIds = await ensureMembers(tx, followers.flatMap((f) => f?.userid ?? []), log)
-        const customers = await upsertCustomers(tx, entries.map((entry) => entry.external_contact), log)
-        const rows: FollowerRow[] = []
-        const unstored: { userid: string; externalUserid: string }[] = []
-        entries.forEach((entry, i) => {
-          const follower = followers[i]
-          const [userid, externalUserid] = [rawId(entry.follow_info, 'userid'), rawId(entry.external_contact, 'external_userid')]
-          const memberId = userid === undefined ? undefined : memberIds.get(userid)
-          const customerId = externalUserid === undefined ? undefined : customers.ids.get(externalUserid)
-          if (follower && memberId !== undefined && customerId !== undefined) rows.push({ memberId, customerId, follower })
-          else if (userid !== undefined && externalUserid !== undefined) unstored.push({ userid, externalUserid })
+  const followUsers = checkpoint.chunks.flat()
+  // Stubs for members not stored yet, so pages need not wait for the members' details.
+  const memberIds = await ensureMembers(dataSource.manager, followUsers, log)
+  let membersFailed = false
+  const members =
+    checkpoint.members === null
+      ? readMembers(client, followUsers, report).catch((error: unknown) => {
+          membersFailed = true
+          throw error
         })
-        // A follow we could not store is still in WeCom: not to be taken for deleted.
-        await markFollowsSeen(tx, unstored, syncedAt)
-        const follows = await upsertFollowers(tx, rows, { readAt, syncedAt })
-        // Per page, in its transaction: an order waiting for one of these customers is matched as it arrives.
-        await bindLearnedIdentities(tx, combineLearned(customers.learned, follows.learned))
-        return { customers: customers.counts, follows: follows.counts }
-      })
-      add(checkpoint.customers, counts.customers)
-      add(checkpoint.follows, counts.follows)
-      cursor = page.next_cursor ?? ''
-      checkpoint.cursors[index] = cursor === '' ? 'done' : cursor
-      await save()
-      if (cursor === '') break
-    }
-    report({ stage: 'customers', done: chunksDone(), total })
+      : Promise.resolve(null)
+  const pages = syncCustomers(dataSource, client, checkpoint, { memberIds, log, report, halted: () => membersFailed, options })
+  // Both settle before either failure is thrown: nothing may write after the sync returned.
+  const [read, paged] = await Promise.allSettled([members, pages])
+  if (read.status === 'rejected') throw read.reason
+  if (paged.status === 'rejected') throw paged.reason
+  if (read.value) {
+    await upsertMembers(dataSource.manager, read.value, log)
+    await setFollowUsers(dataSource.manager, followUsers)
+    checkpoint.members = read.value.length
   }
-  await mapConcurrent(pending, options.concurrency ?? 4, syncChunk)
 
   // Follows of these members that WeCom did not list since the sync began are gone.
   report({ stage: 'removals', done: 0, total: 1 })
-  const memberIds = await ensureMembers(dataSource.manager, checkpoint.chunks.flat(), log)
   checkpoint.follows.removed += await markUnlistedFollowersDeleted(
     dataSource.manager,
-    { memberIds: [...memberIds.values()], unseenSince: syncedAt },
+    { memberIds: [...memberIds.values()], unseenSince: new Date(checkpoint.startedAt) },
     new Date(),
   )
   await repository.delete({ name: CHECKPOINT })
   report({ stage: 'removals', done: 1, total: 1 })
   return {
-    members: checkpoint.members,
+    members: checkpoint.members ?? 0,
     tags: checkpoint.tags,
     customers: checkpoint.customers,
     follows: checkpoint.follows,
@@ -164,22 +146,168 @@ async function syncAll(dataSource: DataSource, client: WecomClient, options: Ful
   }
 }
 
-/** Members, departments and tags first: customers' follows refer to them. */
-async function startSync(dataSource: DataSource, client: WecomClient, report: (p: SyncProgress) => void, log: MirrorLog, logger: Logger): Promise<Checkpoint> {
-  const startedAt = new Date().toISOString()
-  const { follow_user: followUsers } = await client.call('listFollowUsers', { query: {} })
-  const { department } = await client.call('listDepartments', { query: {} })
-  await upsertDepartments(dataSource.manager, department, log)
+interface PageContext {
+  /** userid → member id of the follow users (stubs included). */
+  memberIds: Map<string, number>
+  log: MirrorLog
+  report: (progress: SyncProgress) => void
+  /** True when the sync must stop fetching (the member reads failed). */
+  halted: () => boolean
+  options: FullSyncOptions
+}
 
-  let read = 0
-  report({ stage: 'members', done: 0, total: followUsers.length })
-  const users: WecomUser[] = await mapConcurrent(followUsers, 8, async (userid) => {
-    const user = await client.call('getUser', { query: { userid } })
-    report({ stage: 'members', done: ++read, total: followUsers.length })
-    return user
+/** A page as fetched: its follows, when it was read, and the chunk's cursor after it ('done' at the end). */
+interface FetchedPage {
+  chunk: number
+  entries: BatchEntry[]
+  readAt: Date
+  cursor: string
+}
+
+/**
+ * Every chunk's pages, SYNC_CONCURRENCY chunks at once. Within a chunk each page needs the
+ * cursor of the one before, so fetching runs ahead of writing: the next page is fetched
+ * while the ones before wait for the writer.
+ */
+async function syncCustomers(dataSource: DataSource, client: WecomClient, checkpoint: Checkpoint, context: PageContext): Promise<void> {
+  const { options, report } = context
+  const total = checkpoint.chunks.length
+  const chunksDone = () => Object.values(checkpoint.cursors).filter((c) => c === 'done').length
+  report({ stage: 'customers', done: chunksDone(), total })
+  const writer = createPageWriter(dataSource, checkpoint, context)
+
+  let fetched = 0
+  let chunkFailed = false
+  const mayFetch = () => !chunkFailed && !writer.failed() && !context.halted() && (options.stopAfterPages === undefined || fetched < options.stopAfterPages)
+  const fetchPage = async (chunk: number, cursor: string): Promise<FetchedPage> => {
+    fetched++
+    const readAt = new Date()
+    const page = await client.call('batchGetByUser', { body: { userid_list: checkpoint.chunks[chunk]!, cursor, limit: PAGE_LIMIT } })
+    return { chunk, entries: page.external_contact_list, readAt, cursor: page.next_cursor || 'done' }
+  }
+
+  const syncChunk = async (chunk: number) => {
+    // This chunk's pages handed to the writer and not yet written, oldest first.
+    const unwritten: Promise<void>[] = []
+    let cursor = checkpoint.cursors[chunk] ?? ''
+    try {
+      while (cursor !== 'done' && mayFetch()) {
+        const page = await fetchPage(chunk, cursor)
+        const written = writer.write(page)
+        // Seen when awaited, in order; a failure stops every chunk's fetching meanwhile.
+        written.catch(() => {})
+        unwritten.push(written)
+        cursor = page.cursor
+        if (unwritten.length > UNWRITTEN_PAGES_PER_CHUNK) await unwritten.shift()
+      }
+      for (const written of unwritten.splice(0)) await written
+    } catch (error) {
+      chunkFailed = true
+      // Nothing of this chunk may still be writing once the sync has failed.
+      await Promise.allSettled(unwritten)
+      throw error
+    }
+    if (cursor !== 'done') throw new SyncInterrupted('stopped on request')
+    report({ stage: 'customers', done: chunksDone(), total })
+  }
+  await mapConcurrent(
+    checkpoint.chunks.map((_, i) => i).filter((i) => checkpoint.cursors[i] !== 'done'),
+    options.concurrency ?? SYNC_CONCURRENCY,
+    syncChunk,
+  )
+}
+
+/**
+ * How far a chunk's fetching may run ahead of its writes. When the writer is slower than
+ * the pages arrive (a busy database), pages queue up and go into one transaction together.
+ */
+const UNWRITTEN_PAGES_PER_CHUNK = 2
+
+/** Pages written in one transaction at most: 800 rows a statement. */
+const MAX_PAGES_PER_WRITE = 8
+
+/**
+ * The one writer of the chunks' pages: whatever pages wait when a write ends go into the next
+ * transaction together, so each table takes one statement for several pages (the round
+ * trips, not the rows, were the cost), chunks never contend for locks, and SQLite's single
+ * connection suffices. A chunk's pages are written in the order it fetched them; after a
+ * failure every write is refused.
+ */
+function createPageWriter(dataSource: DataSource, checkpoint: Checkpoint, context: PageContext) {
+  const waiting: { page: FetchedPage; resolve: () => void; reject: (error: unknown) => void }[] = []
+  let writing = false
+  let failure: { error: unknown } | null = null
+
+  async function drain() {
+    writing = true
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0, MAX_PAGES_PER_WRITE)
+      try {
+        await writePages(dataSource, checkpoint, context, batch.map(({ page }) => page))
+        for (const { resolve } of batch) resolve()
+      } catch (error) {
+        failure = { error }
+        for (const { reject } of [...batch, ...waiting.splice(0)]) reject(error)
+      }
+    }
+    writing = false
+  }
+
+  return {
+    /** Resolves once the page and its cursor committed. */
+    write(page: FetchedPage): Promise<void> {
+      if (failure) return Promise.reject(failure.error)
+      const written = new Promise<void>((resolve, reject) => waiting.push({ page, resolve, reject }))
+      if (!writing) void drain()
+      return written
+    },
+    failed: () => failure !== null,
+  }
+}
+
+/** These pages in one transaction: their customers, follows and identities, and the checkpoint with their cursors. */
+async function writePages(dataSource: DataSource, checkpoint: Checkpoint, { memberIds: knownMembers, log }: PageContext, pages: FetchedPage[]): Promise<void> {
+  const syncedAt = new Date(checkpoint.startedAt)
+  // The earliest read: a deletion after it may be newer than what WeCom listed.
+  const readAt = new Date(Math.min(...pages.map((page) => page.readAt.getTime())))
+  const entries = pages.flatMap((page) => page.entries)
+  // In page order, so a chunk's later page leaves its cursor.
+  const cursors = { ...checkpoint.cursors, ...Object.fromEntries(pages.map((page) => [page.chunk, page.cursor])) }
+  // Counted after the commit: a transaction retried after a deadlock must not count twice.
+  const counts = await upsertTransaction(dataSource, async (tx) => {
+    const followers = entries.map((entry) => followerFromWecom(entry.follow_info, rawId(entry.external_contact, 'external_userid'), log))
+    const unknown = followers.flatMap((f) => (f && !knownMembers.has(f.userid) ? [f.userid] : []))
+    const memberIds = unknown.length === 0 ? knownMembers : new Map([...knownMembers, ...(await ensureMembers(tx, unknown, log))])
+    const customers = await upsertCustomers(tx, entries.map((entry) => entry.external_contact), log)
+    const rows: FollowerRow[] = []
+    const unstored: { userid: string; externalUserid: string }[] = []
+    entries.forEach((entry, i) => {
+      const follower = followers[i]
+      const [userid, externalUserid] = [rawId(entry.follow_info, 'userid'), rawId(entry.external_contact, 'external_userid')]
+      const memberId = userid === undefined ? undefined : memberIds.get(userid)
+      const customerId = externalUserid === undefined ? undefined : customers.ids.get(externalUserid)
+      if (follower && memberId !== undefined && customerId !== undefined) rows.push({ memberId, customerId, follower })
+      else if (userid !== undefined && externalUserid !== undefined) unstored.push({ userid, externalUserid })
+    })
+    // A follow we could not store is still in WeCom: not to be taken for deleted.
+    await markFollowsSeen(tx, unstored, syncedAt)
+    const follows = await upsertFollowers(tx, rows, { readAt, syncedAt })
+    // In the pages' transaction: an order waiting for one of these customers is matched as it arrives.
+    await bindLearnedIdentities(tx, combineLearned(customers.learned, follows.learned))
+    const state: Checkpoint = { ...checkpoint, cursors, customers: sum(checkpoint.customers, customers.counts), follows: sum(checkpoint.follows, follows.counts) }
+    await query(tx, 'UPDATE sync_checkpoints SET state = :state, updated_at = :now WHERE name = :name', { state: JSON.stringify(state), now: new Date(), name: CHECKPOINT })
+    return { customers: customers.counts, follows: follows.counts }
   })
-  await upsertMembers(dataSource.manager, users, log)
-  await setFollowUsers(dataSource.manager, followUsers)
+  add(checkpoint.customers, counts.customers)
+  add(checkpoint.follows, counts.follows)
+  checkpoint.cursors = cursors
+}
+
+/** The sync's plan: follow users in chunks, after departments and corp tags (follows refer to tags). */
+async function planSync(dataSource: DataSource, client: WecomClient, report: (p: SyncProgress) => void, log: MirrorLog, logger: Logger): Promise<Checkpoint> {
+  const startedAt = new Date().toISOString()
+  const [{ follow_user: followUsers }, { department }] = await Promise.all([client.call('listFollowUsers', { query: {} }), client.call('listDepartments', { query: {} })])
+  await upsertDepartments(dataSource.manager, department, log)
 
   report({ stage: 'tags', done: 0, total: 1 })
   const tags = await createRefresher(dataSource, client, logger).corpTags(log)
@@ -187,5 +315,16 @@ async function startSync(dataSource: DataSource, client: WecomClient, report: (p
 
   const chunks: string[][] = []
   for (let i = 0; i < followUsers.length; i += MEMBERS_PER_CALL) chunks.push(followUsers.slice(i, i + MEMBERS_PER_CALL))
-  return { startedAt, chunks, cursors: {}, members: users.length, tags, customers: zero(), follows: zero() }
+  return { startedAt, chunks, cursors: {}, members: null, tags, customers: zero(), follows: zero() }
+}
+
+/** The follow users' details (user/get each), read while the pages are fetched. */
+async function readMembers(client: WecomClient, followUsers: string[], report: (p: SyncProgress) => void): Promise<WecomUser[]> {
+  let read = 0
+  report({ stage: 'members', done: 0, total: followUsers.length })
+  return mapConcurrent(followUsers, MEMBER_READS, async (userid) => {
+    const user = await client.call('getUser', { query: { userid } })
+    report({ stage: 'members', done: ++read, total: followUsers.length })
+    return user
+  })
 }
