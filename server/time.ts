@@ -27,17 +27,19 @@ export function addDays(date: string, days: number): string {
   return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10)
 }
 
-/** Offsets by zone and quarter hour: no zone changes offset within one, and formatToParts is slow. */
-const offsets = new Map<string, number>()
+/** Offsets by zone, then quarter hour: no zone changes offset within one, and formatToParts is slow. */
+const offsets = new Map<string, Map<number, number>>()
 const QUARTER_HOUR_MS = 15 * 60_000
 
 /** How far the zone's wall clock is ahead of UTC at `instant`, in ms. */
 function zoneOffsetMs(instant: number, timeZone: string): number {
-  const key = `${timeZone}@${Math.floor(instant / QUARTER_HOUR_MS)}`
-  let offset = offsets.get(key)
+  let zone = offsets.get(timeZone)
+  if (zone === undefined) offsets.set(timeZone, (zone = new Map()))
+  const quarter = Math.floor(instant / QUARTER_HOUR_MS)
+  let offset = zone.get(quarter)
   if (offset === undefined) {
-    if (offsets.size > 100_000) offsets.clear()
-    offsets.set(key, (offset = measureZoneOffsetMs(instant, timeZone)))
+    if (zone.size > 100_000) zone.clear()
+    zone.set(quarter, (offset = measureZoneOffsetMs(instant, timeZone)))
   }
   return offset
 }
@@ -61,8 +63,14 @@ export function startOfBusinessDay(date: string, timeZone: string): Date {
 export function zonedInstant(date: string, time: string, timeZone: string): Date {
   const [year, month, day] = date.split('-').map(Number) as [number, number, number]
   const [hour, minute, second = 0] = time.split(':').map(Number) as [number, number, number?]
-  const wallAsUtc = Date.UTC(year, month - 1, day, hour, minute, Math.floor(second), Math.round((second % 1) * 1000))
-  let instant = wallAsUtc - zoneOffsetMs(wallAsUtc, timeZone)
-  instant = wallAsUtc - zoneOffsetMs(instant, timeZone)
-  return new Date(instant)
+  return wallClockInstant(Date.UTC(year, month - 1, day, hour, minute, Math.floor(second), Math.round((second % 1) * 1000)), timeZone)
+}
+
+/**
+ * zonedInstant for a wall-clock time already read into numbers: `wallAsUtc` is its fields as
+ * if they were UTC (Date.UTC). For a parser that has the fields at hand (an import, a million times).
+ */
+export function wallClockInstant(wallAsUtc: number, timeZone: string): Date {
+  const instant = wallAsUtc - zoneOffsetMs(wallAsUtc, timeZone)
+  return new Date(wallAsUtc - zoneOffsetMs(instant, timeZone))
 }

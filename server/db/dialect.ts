@@ -3,6 +3,7 @@
  * column types (columns.ts) and the migration lock (migrate.ts). Nothing else branches on
  * the database or reaches into TypeORM's driver.
  */
+import { escape as mysqlLiteral } from 'mysql2'
 import type { DataSource, EntityManager } from 'typeorm'
 
 type Connected = DataSource | EntityManager
@@ -38,6 +39,32 @@ export const incomingValue = (db: Connected, column: string): string => (isMysql
 /** The tail of an INSERT that updates `assignments` when a row with the same `keys` exists. */
 export const onConflictUpdate = (db: Connected, keys: readonly string[], assignments: string): string =>
   isMysql(db) ? ` ON DUPLICATE KEY UPDATE ${assignments}` : ` ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${assignments}`
+
+/**
+ * Rows as the list after VALUES, with what to bind. On MySQL the values are written in as
+ * literals, escaped as mysql2 escapes a bound value: its own pass would look for each of a
+ * bulk insert's 30,000 `?` again. SQLite binds them (its literals cannot hold a NUL).
+ * `bindable` turns a value into what the driver takes.
+ */
+export function valuesList(db: Connected, rows: readonly (readonly unknown[])[], bindable: (value: unknown) => unknown): { sql: string; parameters: unknown[] } {
+  const parameters: unknown[] = []
+  const tuples: string[] = new Array(rows.length)
+  const mysql = isMysql(db)
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!
+    let tuple = '('
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) tuple += ', '
+      if (mysql) tuple += mysqlLiteral(bindable(row[i]) as Parameters<typeof mysqlLiteral>[0])
+      else {
+        tuple += '?'
+        parameters.push(bindable(row[i]))
+      }
+    }
+    tuples[r] = `${tuple})`
+  }
+  return { sql: tuples.join(', '), parameters }
+}
 
 /** mysql2's callback pool, as TypeORM's MySQL driver holds it. */
 export interface MysqlPool {

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm'
-import { incomingValue, onConflictUpdate } from './dialect'
+import { incomingValue, onConflictUpdate, valuesList } from './dialect'
 
 /**
  * Runs raw SQL with `:name` parameters through the driver's own escaping, which also
@@ -22,10 +22,13 @@ export const rawDay = (value: Date | string | null): string | null =>
   value === null ? null : value instanceof Date ? value.toISOString().slice(0, 10) : value.slice(0, 10)
 
 /** A Date as both databases keep DATETIME(3): UTC text (better-sqlite3 cannot bind a Date). */
-const sqlInstant = (value: Date) => value.toISOString().slice(0, 23).replace('T', ' ')
+function sqlInstant(value: Date): string {
+  const iso = value.toISOString()
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
+}
 
 /**
- * A multi-row INSERT with positional parameters, for bulk writes where TypeORM's query
+ * A multi-row INSERT (its values written in by valuesList), for bulk writes where TypeORM's query
  * builder costs more CPU than the database does. `upsert` turns it into an insert-or-update
  * on the unique key `keys`, overwriting `update`, and setting `fillWhenNull` only where it is
  * still NULL (MySQL's ON DUPLICATE KEY, SQLite's ON CONFLICT).
@@ -38,8 +41,16 @@ export async function insertRows(
   upsert?: { keys: readonly string[]; update: readonly string[]; fillWhenNull?: readonly string[] },
 ): Promise<void> {
   if (rows.length === 0) return
-  const placeholders = `(${columns.map(() => '?').join(', ')})`
-  let sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.map(() => placeholders).join(', ')}`
+  // A batch's rows share their write times: each Date is turned into text once.
+  let lastDate: Date | null = null
+  let lastText = ''
+  const bindable = (value: unknown) => {
+    if (!(value instanceof Date)) return value
+    if (value !== lastDate) [lastDate, lastText] = [value, sqlInstant(value)]
+    return lastText
+  }
+  const values = valuesList(manager, rows, bindable)
+  let sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.sql}`
   if (upsert) {
     const incoming = (c: string) => incomingValue(manager, c)
     const assignments = [
@@ -48,7 +59,5 @@ export async function insertRows(
     ].join(', ')
     sql += onConflictUpdate(manager, upsert.keys, assignments)
   }
-  const values: unknown[] = []
-  for (const row of rows) for (const value of row) values.push(value instanceof Date ? sqlInstant(value) : value)
-  await manager.query(sql, values)
+  await manager.query(sql, values.parameters)
 }

@@ -19,6 +19,13 @@ export interface OrderImportSummary {
   rejections: { line: number; reason: string }[]
 }
 
+/** A CSV row's fields as parseOrder takes them (an optional column the file lacks is empty), without an array per field. */
+function rawOrder(fields: Record<string, string>): RawOrder {
+  const raw: Record<string, string> = {}
+  for (const name of ORDER_FIELDS) raw[name] = fields[name] ?? ''
+  return raw as unknown as RawOrder
+}
+
 /** Rows written per transaction: big enough that round trips do not dominate, small enough to lock little. */
 const BATCH = 2_000
 const KEPT_REJECTIONS = 1_000
@@ -81,9 +88,8 @@ export async function importOrders(
       rejectLine(record.line, record.reason)
       continue
     }
-    const raw = Object.fromEntries(ORDER_FIELDS.map((name) => [name, record.fields![name] ?? ''])) as unknown as RawOrder
     try {
-      batch.push(parseOrder(raw, timeZone))
+      batch.push(parseOrder(rawOrder(record.fields), timeZone))
     } catch (error) {
       if (!(error instanceof OrderRejected)) throw error
       rejectLine(record.line, error.message)

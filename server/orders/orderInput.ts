@@ -1,5 +1,5 @@
 import { ORDER_STATUSES, type OrderStatus } from '../entities'
-import { zonedInstant } from '../time'
+import { wallClockInstant } from '../time'
 
 /** An order as a shop reports it, checked: what the CSV import and the order webhook save. */
 export interface OrderInput {
@@ -46,7 +46,8 @@ const reject = (reason: string): never => {
 function text(value: string, name: string, max: number): string | null {
   const trimmed = value.trim()
   if (trimmed === '') return null
-  if ([...trimmed].length > max) reject(`${name} is longer than ${max} characters`)
+  // Code points are never more than UTF-16 units: count them only when the units are too many.
+  if (trimmed.length > max && [...trimmed].length > max) reject(`${name} is longer than ${max} characters`)
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) reject(`${name} contains control characters`)
   // JSON can escape half a surrogate pair ("\ud800"); stored as UTF-8 it would come back as U+FFFD, another text.
   if (/\p{Surrogate}/u.test(trimmed)) reject(`${name} is not valid Unicode text (half a surrogate pair)`)
@@ -54,19 +55,26 @@ function text(value: string, name: string, max: number): string | null {
 }
 
 function paidAt(value: string, timeZone: string): Date | null {
-  if (value.trim() === '') return null
-  const match = PAID_AT.exec(value.trim()) ?? reject(`paid_at "${value}" is neither ISO 8601 nor YYYY-MM-DD HH:mm:ss`)
+  const trimmed = value.trim()
+  if (trimmed === '') return null
+  const match = PAID_AT.exec(trimmed) ?? reject(`paid_at "${value}" is neither ISO 8601 nor YYYY-MM-DD HH:mm:ss`)
   const [, date, time, offset] = match
-  const instant = offset ? new Date(`${date}T${time}${offset === 'Z' ? 'Z' : offset.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`) : zonedInstant(date!, time!.length === 5 ? `${time}:00` : time!, timeZone)
-  // Date accepts 2026-02-30; a paid_at that is not a real moment is a typo in the source.
-  if (Number.isNaN(instant.getTime()) || !isRealDate(date!)) reject(`paid_at "${value}" is not a real date`)
-  return instant
-}
-
-function isRealDate(date: string): boolean {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-  const check = new Date(Date.UTC(y, m - 1, d))
-  return check.getUTCFullYear() === y && check.getUTCMonth() === m - 1 && check.getUTCDate() === d
+  const year = Number(date!.slice(0, 4))
+  const month = Number(date!.slice(5, 7))
+  const day = Number(date!.slice(8, 10))
+  // Date.UTC accepts 2026-02-30 (as March 2); a paid_at that is not a real moment is a typo in the source.
+  const midnight = Date.UTC(year, month - 1, day)
+  const real = new Date(midnight)
+  if (real.getUTCFullYear() !== year || real.getUTCMonth() !== month - 1 || real.getUTCDate() !== day) reject(`paid_at "${value}" is not a real date`)
+  const seconds = time!.length === 5 ? 0 : Number(time!.slice(6))
+  const wallAsUtc = midnight + Number(time!.slice(0, 2)) * 3_600_000 + Number(time!.slice(3, 5)) * 60_000 + Math.round(seconds * 1000)
+  if (!offset) return wallClockInstant(wallAsUtc, timeZone)
+  if (offset === 'Z') return new Date(wallAsUtc)
+  const offsetHours = Number(offset.slice(1, 3))
+  const offsetMinutes = Number(offset.slice(-2))
+  // As Date reads an ISO offset: +24:00 or +08:60 is no offset at all.
+  if (offsetHours > 23 || offsetMinutes > 59) reject(`paid_at "${value}" is not a real date`)
+  return new Date(wallAsUtc - (offset[0] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000)
 }
 
 function items(value: RawOrder['items']): OrderInput['items'] {

@@ -69,31 +69,33 @@ export async function saveOrders(
 
   // Read back after writing: ids, the customer each now has, and which rows this batch created.
   const stored = await storedOrders(manager, orders)
-  const of = (o: OrderInput) => stored.get(orderKey(o.platform, o.orderNo))!
-  const isNew = (o: OrderInput) => of(o).createdAt === now.getTime()
-  const updated = orders.filter((o) => !isNew(o))
+  const rows = orders.map((o) => stored.get(orderKey(o.platform, o.orderNo))!)
+  const isNew = rows.map((row) => row.createdAt === now.getTime())
   // items_digest is not overwritten by the upsert: what is stored says what the items were.
-  const changedItems = new Set(orders.filter((o, i) => !isNew(o) && of(o).itemsDigest !== digests[i]).map((o) => of(o).id))
-  if (changedItems.size > 0) {
-    const ids = [...changedItems]
+  const changedItems = orders.flatMap((_, i) => (!isNew[i] && rows[i]!.itemsDigest !== digests[i] ? [i] : []))
+  if (changedItems.length > 0) {
+    const ids = changedItems.map((i) => rows[i]!.id)
     await query(manager, 'DELETE FROM order_items WHERE order_id IN (:...ids)', { ids })
-    const cases = orders.flatMap((o, i) => (changedItems.has(of(o).id) ? [`WHEN ${of(o).id} THEN '${digests[i]}'`] : [])).join(' ')
+    const cases = changedItems.map((i) => `WHEN ${rows[i]!.id} THEN '${digests[i]}'`).join(' ')
     await query(manager, `UPDATE orders SET items_digest = CASE id ${cases} END WHERE id IN (:...ids)`, { ids })
   }
-  if (updated.length > 0) await query(manager, 'DELETE FROM order_waits WHERE order_id IN (:...ids)', { ids: updated.map((o) => of(o).id) })
-  const waits = orders.flatMap((o) => (of(o).customerId === null ? waitsOf(of(o).id, o) : []))
+  const updatedIds = rows.flatMap((row, i) => (isNew[i] ? [] : [row.id]))
+  if (updatedIds.length > 0) await query(manager, 'DELETE FROM order_waits WHERE order_id IN (:...ids)', { ids: updatedIds })
+  const waits = orders.flatMap((o, i) => (rows[i]!.customerId === null ? waitsOf(rows[i]!.id, o) : []))
   for (let i = 0; i < waits.length; i += ITEM_ROWS_PER_INSERT) await insertRows(manager, 'order_waits', ['order_id', 'kind', 'platform', 'value'], waits.slice(i, i + ITEM_ROWS_PER_INSERT))
-  const items = orders
-    .filter((o) => isNew(o) || changedItems.has(of(o).id))
-    .flatMap((o) => o.items.map((item, line) => [of(o).id, line + 1, item.name, item.quantity]))
+  const changed = new Set(changedItems)
+  const items: [number, number, string, number][] = []
+  orders.forEach((o, i) => {
+    if (isNew[i] || changed.has(i)) o.items.forEach((item, line) => items.push([rows[i]!.id, line + 1, item.name, item.quantity]))
+  })
   for (let i = 0; i < items.length; i += ITEM_ROWS_PER_INSERT) await insertRows(manager, 'order_items', ['order_id', 'line_no', 'name', 'quantity'], items.slice(i, i + ITEM_ROWS_PER_INSERT))
 
   await bindIdentities(
     manager,
-    orders.flatMap((o) => (o.buyerId !== null && of(o).customerId !== null ? [{ customerId: of(o).customerId!, kind: 'buyer_id' as const, platform: o.platform, value: o.buyerId, source: 'order' }] : [])),
+    orders.flatMap((o, i) => (o.buyerId !== null && rows[i]!.customerId !== null ? [{ customerId: rows[i]!.customerId!, kind: 'buyer_id' as const, platform: o.platform, value: o.buyerId, source: 'order' }] : [])),
     now,
   )
-  return [...orders.map((o): SavedOrder => ({ orderNo: o.orderNo, result: isNew(o) ? 'inserted' : 'updated', customerId: of(o).customerId })), ...stale]
+  return [...orders.map((o, i): SavedOrder => ({ orderNo: o.orderNo, result: isNew[i] ? 'inserted' : 'updated', customerId: rows[i]!.customerId })), ...stale]
 }
 
 /** Orders of the batch whose kept version was stated after `versionAt`, with their customer. */
