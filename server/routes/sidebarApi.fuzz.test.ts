@@ -102,7 +102,8 @@ describe(`the sidebar API under fuzzing, on ${testDatabaseKind}`, () => {
     const request = fc.record({
       path: endpoint.path(),
       // A valid body, JSON of the right shape with wrong values, any JSON, or raw text.
-      body: fc.oneof({ weight: 1, arbitrary: endpoint.valid().map((value) => JSON.stringify(value)) }, { weight: 2, arbitrary: jsonishBody(endpoint.body()) }),
+      // Valid bodies as often as hostile ones: each run must see successes (a 60-case run once saw none by chance).
+      body: fc.oneof({ weight: 1, arbitrary: endpoint.valid().map((value) => JSON.stringify(value)) }, { weight: 1, arbitrary: jsonishBody(endpoint.body()) }),
     })
     const statuses = new Map<number, number>()
     await fc.assert(
