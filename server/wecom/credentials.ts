@@ -26,9 +26,14 @@ const EXPIRED = new Date(0)
  * Access token and JS-SDK tickets, cached in the database and shared by every process.
  * One fetch at a time across all processes: in this process by sharing the promise, across
  * processes by a lease on the credential's row; the others wait for the new value.
+ * Each process also keeps the last value it saw until its refresh margin: a sync makes
+ * hundreds of calls a second and each would otherwise read the row. A value another process
+ * replaced stays usable (WeCom keeps a token valid until it expires); one WeCom rejects is
+ * invalidated here and refreshed by the client's retry.
  */
 export class CredentialStore {
   private readonly inFlight = new Map<CredentialKind, Promise<string>>()
+  private readonly known = new Map<CredentialKind, { value: string; expiresAt: Date }>()
   private readonly refreshMarginMs: number
   private readonly leaseMs: number
   private readonly pollMs: number
@@ -47,6 +52,8 @@ export class CredentialStore {
 
   /** A value valid for at least the refresh margin. */
   get(kind: CredentialKind): Promise<string> {
+    const known = this.known.get(kind)
+    if (known && this.isFresh(known)) return Promise.resolve(known.value)
     let pending = this.inFlight.get(kind)
     if (!pending) {
       pending = this.obtain(kind).finally(() => this.inFlight.delete(kind))
@@ -57,6 +64,7 @@ export class CredentialStore {
 
   /** WeCom rejected `value`: forget it, unless another caller already replaced it. */
   async invalidate(kind: CredentialKind, value: string): Promise<void> {
+    if (this.known.get(kind)?.value === value) this.known.delete(kind)
     await this.repository()
       .createQueryBuilder()
       .update()
@@ -73,15 +81,20 @@ export class CredentialStore {
     return this.repository().findOneBy({ kind, scope: this.options.scope })
   }
 
-  private isFresh(row: WecomCredential | null): row is WecomCredential {
+  private isFresh<T extends { value: string; expiresAt: Date }>(row: T | null): row is T {
     return row !== null && row.value !== '' && row.expiresAt.getTime() - this.refreshMarginMs > this.now()
+  }
+
+  private remember(kind: CredentialKind, value: string, expiresAt: Date): string {
+    this.known.set(kind, { value, expiresAt })
+    return value
   }
 
   private async obtain(kind: CredentialKind): Promise<string> {
     const deadline = this.now() + this.leaseMs * 2
     for (;;) {
       const row = await this.read(kind)
-      if (this.isFresh(row)) return row.value
+      if (this.isFresh(row)) return this.remember(kind, row.value, row.expiresAt)
       if (await this.takeLease(kind)) return this.refresh(kind)
       if (this.now() > deadline) throw new Error(`timed out waiting for another process to refresh the ${kind}`)
       await new Promise((resolve) => setTimeout(resolve, this.pollMs))
@@ -111,16 +124,9 @@ export class CredentialStore {
   private async refresh(kind: CredentialKind): Promise<string> {
     try {
       const fetched = await this.fetchers[kind]()
-      await this.repository().update(
-        { kind, scope: this.options.scope },
-        {
-          value: fetched.value,
-          expiresAt: new Date(this.now() + fetched.expiresIn * 1000),
-          leaseUntil: null,
-          updatedAt: new Date(this.now()),
-        },
-      )
-      return fetched.value
+      const expiresAt = new Date(this.now() + fetched.expiresIn * 1000)
+      await this.repository().update({ kind, scope: this.options.scope }, { value: fetched.value, expiresAt, leaseUntil: null, updatedAt: new Date(this.now()) })
+      return this.remember(kind, fetched.value, expiresAt)
     } catch (error) {
       // Let the next caller try at once rather than after the lease runs out.
       await this.repository().update({ kind, scope: this.options.scope }, { leaseUntil: null })
