@@ -28,6 +28,12 @@ export function readCommitted<T>(db: Connected, work: (tx: EntityManager) => Pro
 export const skipLocked = (db: Connected): string => (isMysql(db) ? ' FOR UPDATE SKIP LOCKED' : '')
 
 /**
+ * Appended to a SELECT whose rows the transaction will update: on MySQL it reads the latest
+ * committed row and holds it. SQLite's transactions are serial, so a plain read is enough.
+ */
+export const lockForUpdate = (db: Connected): string => (isMysql(db) ? ' FOR UPDATE' : '')
+
+/**
  * How many transactions may write at once: MySQL gives each its own connection; SQLite's
  * single connection cannot hold two transactions at once.
  */
