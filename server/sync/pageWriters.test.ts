@@ -37,8 +37,8 @@ describe(`full sync's page writers on ${testDatabaseKind}`, () => {
     // Stopped mid-way, with all four chunks fetching: on MySQL two transactions write at once.
     await expect(fullSync(harness.dataSource, harness.wecom.client, { stopAfterPages: 6, logger: harness.logger })).rejects.toBeInstanceOf(SyncInterrupted)
     const written = await count('SELECT COUNT(*) AS n FROM follow_relations')
-    const [{ state }] = (await harness.dataSource.query("SELECT state FROM sync_checkpoints WHERE name = 'full-sync'")) as { state: string }[]
-    const checkpoint = JSON.parse(state) as { cursors: Record<string, string>; customers: { created: number }; follows: { created: number } }
+    const [stored] = (await harness.dataSource.query("SELECT state FROM sync_checkpoints WHERE name = 'full-sync'")) as { state: string }[]
+    const checkpoint = JSON.parse(stored!.state) as { cursors: Record<string, string>; customers: { created: number }; follows: { created: number } }
     // Counts merged from both writers' transactions, not the last one's view.
     expect([checkpoint.follows.created, checkpoint.customers.created]).toEqual([written, written])
     expect(written).toBe(6 * 100)
