@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm'
 import { query, rawInstant } from '../db/sql'
 import { MEMBER_STATUS } from '../entities'
-import { deliverOnce } from '../outbox/outbox'
+import { deliverAll } from '../outbox/outbox'
 import { newOwner } from '../processIdentity'
 import { businessDate } from '../time'
 import { htmlText } from './markdown'
@@ -53,16 +53,12 @@ export function createLossAlerter({ dataSource, messenger, publicUrl, timeZone }
 
     const recipients = [...new Set([loss.member_userid, ...managers.map((m) => m.userid)])]
     const date = businessDate(at, timeZone)
-    const outcomes = await Promise.all(
-      recipients.map((userid) =>
-        deliverOnce(
-          dataSource,
-          { job: 'loss-alert', businessDate: date, recipient: `${userid}@event${eventId}` },
-          card as AppMessage,
-          (recorded) => messenger.sendApp(userid, recorded),
-          owner,
-        ),
-      ),
+    const userids = new Map(recipients.map((userid) => [`${userid}@event${eventId}`, userid]))
+    const outcomes = await deliverAll<AppMessage>(
+      dataSource,
+      [...userids.keys()].map((recipient) => ({ key: { job: 'loss-alert', businessDate: date, recipient }, message: card as AppMessage })),
+      (recorded, { recipient }) => messenger.sendApp(userids.get(recipient)!, recorded),
+      { owner, concurrency: recipients.length },
     )
     const failed = outcomes.filter((o) => o.outcome === 'failed')
     if (failed.length > 0) throw new Error(`loss alert failed for ${failed.length} of ${recipients.length} recipients: ${failed[0]!.error?.message}`)

@@ -1,8 +1,7 @@
-import { mapConcurrent } from '../concurrency'
 import { planDailyDigest, type PlannedMessage } from '../bot/digest'
 import { Messenger, type AppMessage } from '../bot/messenger'
 import type { Job } from './job'
-import { deliverOnce, type DeliveryOutcome } from '../outbox/outbox'
+import { deliverAll, type Delivery } from '../outbox/outbox'
 
 /** App messages in flight at once: WeCom answers each in tens of ms; 2,000 one by one would take minutes. */
 const SEND_CONCURRENCY = 4
@@ -25,24 +24,24 @@ export const dailyDigestJob: Job = {
       return { summary: `dry run: ${planned.length} messages would be sent; nothing sent`, complete: true }
     }
 
-    const tally: Record<DeliveryOutcome | 'stopped', number> = { sent: 0, already: 0, invalid: 0, failed: 0, stopped: 0 }
-    const deliver = async ({ key, userid, message }: PlannedMessage) => {
-      if (signal.aborted) {
-        tally.stopped++
-        return
-      }
-      const { outcome, error } = await deliverOnce<AppMessage>(dataSource, { job: 'daily-digest', businessDate: date, recipient: key }, message, (recorded) =>
-        userid === null ? messenger.sendRobot(recorded.msgtype === 'markdown' ? recorded.markdown.content : '') : messenger.sendApp(userid, recorded),
-      owner)
-      tally[outcome]++
-      if (error) print(`daily-digest: ${key} failed: ${error.message}`)
-    }
-    const appMessages = planned.filter((p) => p.userid !== null)
+    const userids = new Map(planned.map((p) => [p.key, p.userid]))
+    const deliver = (messages: PlannedMessage[], concurrency: number) =>
+      deliverAll<AppMessage>(
+        dataSource,
+        messages.map(({ key, message }) => ({ key: { job: 'daily-digest', businessDate: date, recipient: key }, message })),
+        (recorded, { recipient }) => {
+          const userid = userids.get(recipient) ?? null
+          return userid === null ? messenger.sendRobot(recorded.msgtype === 'markdown' ? recorded.markdown.content : '') : messenger.sendApp(userid, recorded)
+        },
+        { owner, concurrency, signal },
+      )
     // The robot's messages go in order, paced by the messenger, beside the app messages.
-    const robot = (async () => {
-      for (const message of planned.filter((p) => p.userid === null)) await deliver(message)
-    })()
-    await Promise.all([robot, mapConcurrent(appMessages, SEND_CONCURRENCY, deliver)])
+    const deliveries = (await Promise.all([deliver(planned.filter((p) => p.userid === null), 1), deliver(planned.filter((p) => p.userid !== null), SEND_CONCURRENCY)])).flat()
+    const tally: Record<Delivery['outcome'], number> = { sent: 0, already: 0, invalid: 0, failed: 0, stopped: 0 }
+    for (const { key, outcome, error } of deliveries) {
+      tally[outcome]++
+      if (error) print(`daily-digest: ${key.recipient} failed: ${error.message}`)
+    }
     const summary = `${planned.length} messages: ${tally.sent} sent, ${tally.already} already sent, ${tally.invalid} invalid recipients, ${tally.failed} failed${tally.stopped ? `, ${tally.stopped} not tried (claim lost)` : ''}`
     return { summary, complete: tally.failed === 0 && tally.stopped === 0 }
   },

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { migratedDatabase } from '../../test/database'
 import { OutboxMessage } from '../entities'
-import { deliverOnce } from './outbox'
+import { deliverAll, deliverOnce, type DeliveryKey } from './outbox'
 
 describe('the outbox', () => {
   let database: Awaited<ReturnType<typeof migratedDatabase>>
@@ -35,5 +35,54 @@ describe('the outbox', () => {
     expect((await deliverOnce(database.dataSource, key, 'as planned now', send, 'host-b:2:1:bb')).outcome).toBe('sent')
     // The same bytes as the first attempt: WeCom's duplicate check drops it if that one did arrive.
     expect(sent).toEqual(['as planned at 09:00'])
+  })
+
+  it('of two runs delivering the same 250 messages at once in one process, each message is sent once', async () => {
+    const items = Array.from({ length: 250 }, (_, i) => ({ key: { job: 'daily-digest', businessDate: '2026-11-23', recipient: `todo:m${i}` }, message: `card ${i}` }))
+    const sent: string[] = []
+    const send = async (message: string) => {
+      sent.push(message)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      return 'sent' as const
+    }
+    const runs = await Promise.all([1, 2].map(() => deliverAll(database.dataSource, items, send, { owner: 'host-a:1:1:aa', concurrency: 4 })))
+    expect(sent.sort()).toEqual(items.map((item) => item.message).sort())
+    // Per key, one run sent it and the other found it taken.
+    for (let i = 0; i < items.length; i++) expect([runs[0]![i]!.outcome, runs[1]![i]!.outcome].sort()).toEqual(['already', 'sent'])
+    expect(await database.dataSource.getRepository(OutboxMessage).countBy({ status: 'sent' })).toBe(250)
+  })
+
+  it('sends only what is pending or failed; what is sent, invalid or held by a live sender is left alone', async () => {
+    const key = (recipient: string): DeliveryKey => ({ job: 'daily-digest', businessDate: '2026-11-23', recipient })
+    const outbox = database.dataSource.getRepository(OutboxMessage)
+    const row = (recipient: string, status: string, extra = {}) => ({ ...key(recipient), status, attempts: 1, payload: JSON.stringify(`${recipient} as first planned`), createdAt: new Date(), ...extra })
+    await outbox.insert([
+      row('sent', 'sent'),
+      row('invalid', 'invalid'),
+      row('failed', 'failed'),
+      row('held', 'sending', { claimedBy: `elsewhere:77:1:cc:dd`, leaseUntil: new Date(Date.now() + 60_000) }),
+    ])
+    const sent: string[] = []
+    const deliveries = await deliverAll(
+      database.dataSource,
+      ['sent', 'invalid', 'failed', 'held', 'new'].map((recipient) => ({ key: key(recipient), message: `${recipient} as planned now` })),
+      async (message) => (sent.push(message), 'sent' as const),
+      { owner: 'host-b:2:1:bb' },
+    )
+    expect(deliveries.map((d) => [d.key.recipient, d.outcome])).toEqual([['sent', 'already'], ['invalid', 'already'], ['failed', 'sent'], ['held', 'already'], ['new', 'sent']])
+    expect(sent).toEqual(['failed as first planned', 'new as planned now'])
+  })
+
+  it('once the signal is aborted, records and sends nothing more, and says which were not tried', async () => {
+    const items = Array.from({ length: 150 }, (_, i) => ({ key: { job: 'daily-digest', businessDate: '2026-11-23', recipient: `todo:m${i}` }, message: i }))
+    const stop = new AbortController()
+    const deliveries = await deliverAll(database.dataSource, items, async (message) => {
+      // The run loses its claim while its first slice is being sent: that slice, claimed, still goes.
+      if (message === 0) stop.abort()
+      return 'sent' as const
+    }, { owner: 'host-a:1:1:aa', signal: stop.signal })
+    expect(deliveries.filter((d) => d.outcome === 'sent')).toHaveLength(100)
+    expect(deliveries.filter((d) => d.outcome === 'stopped')).toHaveLength(50)
+    expect(await database.dataSource.getRepository(OutboxMessage).count()).toBe(100)
   })
 })

@@ -1,4 +1,6 @@
-import type { DataSource } from 'typeorm'
+import { randomBytes } from 'node:crypto'
+import { In, type DataSource } from 'typeorm'
+import { mapConcurrent } from '../concurrency'
 import { OutboxMessage } from '../entities'
 import { ownerIsGone } from '../processIdentity'
 
@@ -18,17 +20,61 @@ export interface DeliveryKey {
  */
 const DELIVERY_LEASE_MS = 5 * 60_000
 
+/** A message and the key it goes out once under. */
+export interface OutboxItem<M> {
+  key: DeliveryKey
+  message: M
+}
+
+export interface Delivery {
+  key: DeliveryKey
+  /** 'stopped': not tried, as the caller's signal was aborted before its slice. */
+  outcome: DeliveryOutcome | 'stopped'
+  error?: Error
+}
+
+/**
+ * Messages recorded and claimed together: one insert, one read and one claim for all of
+ * them, so a digest's thousands of messages each cost only the write of their result. Small
+ * enough that the slice is sent long before its lease lapses.
+ */
+const CLAIM_SLICE = 100
+
 /**
  * The outbox (SPEC §2): every message and WeCom task goes out at most once per key, whoever
- * sends it. The message is recorded (as JSON) before sending, then the row is claimed
- * ('sending', with a lease) by a conditional update, so of two senders (two runs whose
- * claims overlapped, or an inbox event handled twice) only one sends. Every attempt sends
- * the message as first recorded: after a crash between WeCom's answer and our record, the
- * resend is identical, and WeCom's duplicate check drops it. A key already 'sent' or
- * 'invalid' (WeCom's invaliduser: retrying cannot help) is skipped; a 'failed' one is tried
- * again by the next attempt. `send` gets the recorded message and resolves 'sent' or
- * 'invalid', or throws.
+ * sends it. Each message is recorded (as JSON) before sending, then its row is claimed
+ * ('sending', with a lease) by a conditional update under a token of this claim, so of two
+ * senders (two runs whose claims overlapped, an inbox event handled twice) only one sends.
+ * Every attempt sends the message as first recorded: after a crash between WeCom's answer
+ * and our record, the resend is identical, and WeCom's duplicate check drops it. A key
+ * already 'sent' or 'invalid' (WeCom's invaliduser: retrying cannot help) is skipped; a
+ * 'failed' one is tried again by the next attempt. `send` gets the recorded message and
+ * resolves 'sent' or 'invalid', or throws; `concurrency` sends run at once.
  */
+export async function deliverAll<M>(
+  dataSource: DataSource,
+  items: readonly OutboxItem<M>[],
+  send: (recorded: M, key: DeliveryKey) => Promise<'sent' | 'invalid'>,
+  { owner, concurrency = 1, signal }: { owner: string; concurrency?: number; signal?: AbortSignal },
+): Promise<Delivery[]> {
+  const deliveries: Delivery[] = []
+  for (let start = 0; start < items.length; start += CLAIM_SLICE) {
+    const slice = items.slice(start, start + CLAIM_SLICE)
+    if (signal?.aborted) {
+      deliveries.push(...slice.map(({ key }) => ({ key, outcome: 'stopped' as const })))
+      continue
+    }
+    const claimed = await recordAndClaim(dataSource, slice, owner)
+    const sent = await mapConcurrent(slice, concurrency, async ({ key, message }, i): Promise<Delivery> => {
+      const row = claimed[i]
+      return row ? { key, ...(await sendClaimed(dataSource, row, row.payload === null ? message : (JSON.parse(row.payload) as M), send)) } : { key, outcome: 'already' }
+    })
+    deliveries.push(...sent)
+  }
+  return deliveries
+}
+
+/** One message through the outbox (a loss alert's recipient, a welcome): deliverAll of one. */
 export async function deliverOnce<M>(
   dataSource: DataSource,
   key: DeliveryKey,
@@ -36,34 +82,53 @@ export async function deliverOnce<M>(
   send: (recorded: M) => Promise<'sent' | 'invalid'>,
   owner: string,
 ): Promise<{ outcome: DeliveryOutcome; error?: Error }> {
-  const deliveries = dataSource.getRepository(OutboxMessage)
+  const [delivery] = await deliverAll(dataSource, [{ key, message }], send, { owner })
+  return { outcome: delivery!.outcome as DeliveryOutcome, ...(delivery!.error ? { error: delivery!.error } : {}) }
+}
+
+const keyText = ({ job, businessDate, recipient }: DeliveryKey) => `${job}\u0000${businessDate}\u0000${recipient}`
+
+/** Records the slice's messages (a key already there keeps its first), claims what may be sent, and returns the rows this claim won, by position. */
+async function recordAndClaim<M>(dataSource: DataSource, slice: readonly OutboxItem<M>[], owner: string): Promise<(OutboxMessage | null)[]> {
+  const outbox = dataSource.getRepository(OutboxMessage)
   const now = new Date()
-  const payload = JSON.stringify(message)
-  await deliveries
+  await outbox
     .createQueryBuilder()
     .insert()
-    .values({ ...key, status: 'pending', attempts: 0, payload, createdAt: now })
+    .values(slice.map(({ key, message }) => ({ ...key, status: 'pending', attempts: 0, payload: JSON.stringify(message), createdAt: now })))
     .orIgnore()
     .updateEntity(false)
     .execute()
-  const row = await deliveries.findOneByOrFail({ ...key })
-  if (row.status === 'sent' || row.status === 'invalid') return { outcome: 'already' }
-  // A sender that died on this host gave it up at once; elsewhere, when its lease lapses.
-  const abandoned = row.status === 'sending' && row.claimedBy !== null && ownerIsGone(row.claimedBy) ? row.claimedBy : null
-  const claimed = await deliveries
+  const rows = new Map((await outbox.find({ where: slice.map(({ key }) => ({ ...key })) })).map((row) => [keyText(row), row]))
+  // A sender that died on this host gave its claims up at once; elsewhere, when their lease lapses.
+  const abandoned = [...new Set([...rows.values()].flatMap((row) => (row.status === 'sending' && row.claimedBy !== null && ownerIsGone(row.claimedBy) ? [row.claimedBy] : [])))]
+  const ids = [...rows.values()].map((row) => row.id)
+  const token = `${owner}:${randomBytes(4).toString('hex')}`
+  await outbox
     .createQueryBuilder()
     .update()
-    .set({ status: 'sending', claimedBy: owner, leaseUntil: new Date(now.getTime() + DELIVERY_LEASE_MS), attempts: () => 'attempts + 1' })
-    .where("id = :id AND (status IN ('pending', 'failed') OR (status = 'sending' AND (lease_until < :now OR claimed_by = :abandoned)))", { id: row.id, now, abandoned })
+    .set({ status: 'sending', claimedBy: token, leaseUntil: new Date(now.getTime() + DELIVERY_LEASE_MS), attempts: () => 'attempts + 1' })
+    .where('id IN (:...ids)', { ids })
+    .andWhere(
+      `(status IN ('pending', 'failed') OR (status = 'sending' AND (lease_until < :now${abandoned.length > 0 ? ' OR claimed_by IN (:...abandoned)' : ''})))`,
+      { now, abandoned },
+    )
     .execute()
-  // Someone else is sending it right now.
-  if (claimed.affected !== 1) return { outcome: 'already' }
+  const won = new Set((await outbox.find({ select: { id: true }, where: { id: In(ids), claimedBy: token } })).map((row) => row.id))
+  return slice.map(({ key }) => {
+    const row = rows.get(keyText(key))
+    return row && won.has(row.id) ? row : null
+  })
+}
+
+async function sendClaimed<M>(dataSource: DataSource, row: OutboxMessage, recorded: M, send: (recorded: M, key: DeliveryKey) => Promise<'sent' | 'invalid'>): Promise<{ outcome: DeliveryOutcome; error?: Error }> {
+  const outbox = dataSource.getRepository(OutboxMessage)
   try {
-    const outcome = await send(JSON.parse(row.payload ?? payload) as M)
-    await deliveries.update({ id: row.id }, { status: outcome, lastError: null, sentAt: new Date(), claimedBy: null, leaseUntil: null })
+    const outcome = await send(recorded, { job: row.job, businessDate: row.businessDate, recipient: row.recipient })
+    await outbox.update({ id: row.id }, { status: outcome, lastError: null, sentAt: new Date(), claimedBy: null, leaseUntil: null })
     return { outcome }
   } catch (error) {
-    await deliveries.update({ id: row.id }, { status: 'failed', lastError: String((error as Error).message).slice(0, 1000), claimedBy: null, leaseUntil: null })
+    await outbox.update({ id: row.id }, { status: 'failed', lastError: String((error as Error).message).slice(0, 1000), claimedBy: null, leaseUntil: null })
     return { outcome: 'failed', error: error as Error }
   }
 }
