@@ -99,10 +99,10 @@ describe('callback codec, refused input', () => {
 
   it('refuses a wrong, missing or malformed signature with 401', () => {
     const wrong = refusal(() => codec.openEnvelope({ ...POST_QUERY, msg_signature: POST_QUERY.msg_signature.replace(/^4/, '5') }, envelope(POST_ENCRYPT)))
-    expect([wrong.problem, wrong.status]).toEqual(['signature', 401])
-    expect(refusal(() => codec.openEnvelope({ timestamp: '1', nonce: '2' }, envelope(POST_ENCRYPT))).status).toBe(401)
-    expect(refusal(() => codec.openEnvelope({ ...POST_QUERY, msg_signature: 'zz' }, envelope(POST_ENCRYPT))).status).toBe(401)
-    expect(refusal(() => codec.openUrlVerification({ ...VERIFY, nonce: '1' })).status).toBe(401)
+    expect(wrong.problem).toBe('signature')
+    expect(refusal(() => codec.openEnvelope({ timestamp: '1', nonce: '2' }, envelope(POST_ENCRYPT))).problem).toBe('signature')
+    expect(refusal(() => codec.openEnvelope({ ...POST_QUERY, msg_signature: 'zz' }, envelope(POST_ENCRYPT))).problem).toBe('signature')
+    expect(refusal(() => codec.openUrlVerification({ ...VERIFY, nonce: '1' })).problem).toBe('signature')
   })
 
   it('refuses a body that is not an envelope', () => {
@@ -136,7 +136,7 @@ describe('callback codec, refused input', () => {
   it('refuses a message for another CorpID', () => {
     const encrypted = encrypt(AES_KEY, '<xml><A>1</A></xml>', 'wwSomeoneElse')
     const error = refusal(() => codec.openEnvelope(signed(encrypted), envelope(encrypted)))
-    expect([error.problem, error.status]).toEqual(['receiveid', 400])
+    expect(error.problem).toBe('receiveid')
   })
 
   it('refuses a decrypted message that is not XML', () => {
@@ -161,7 +161,7 @@ describe('callback codec, hostile input (issue 10)', () => {
     for (const plaintext of [hostilePlaintexts(1024).deepNesting, hostilePlaintexts(64 * 1024).deepNesting, hostilePlaintexts(4096).deepUnclosed]) {
       const encrypted = encrypt(AES_KEY, plaintext, CORP_ID)
       const error = refusal(() => codec.openEnvelope(signed(encrypted), envelope(encrypted)))
-      expect([error.problem, error.status]).toEqual(['xml', 400])
+      expect(error.problem).toBe('xml')
     }
   })
 })

@@ -8,16 +8,14 @@ import { parseXml, type XmlObject } from './xml'
 
 export type CallbackProblem = 'signature' | 'base64' | 'ciphertext' | 'padding' | 'receiveid' | 'xml'
 
-/** A refused callback: a wrong signature is 401, anything else malformed is 400. */
+/** A refused callback; the route answers it as the error catalogue's `callback_<problem>` (401 for the signature, 400 otherwise). */
 export class CallbackError extends Error {
-  readonly status: number
   constructor(
     readonly problem: CallbackProblem,
     message: string,
   ) {
     super(message)
     this.name = 'CallbackError'
-    this.status = problem === 'signature' ? 401 : 400
   }
 }
 
