@@ -11,6 +11,8 @@ import { parseBody } from '../http/body'
 import { requireSession, SESSION_COOKIE, type SessionState } from './requireSession'
 import { WecomApiError } from '../wecom/errors'
 import { WecomCode } from '../wecom/apiTypes'
+import type { SessionInfo } from '../api/contract'
+import { presentSession, presentSignature } from '../presenters/session'
 import { signPageUrl } from '../wecom/jssdk'
 import { authorizeUrl } from '../wecom/oauth'
 import type { WecomRuntime } from '../wecom/runtime'
@@ -93,13 +95,13 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
     const { token, csrfToken } = await createSession(dataSource, member.id)
     ctx.cookies.secure = secure
     ctx.cookies.set(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_ABSOLUTE_MS, path: '/' })
-    ctx.body = { ...presentSession(member, csrfToken), signatures }
+    ctx.body = session(member, csrfToken, signatures)
   })
 
   router.get('/session', requireSession(dataSource), async (ctx) => {
     const url = ctx.query.url === undefined ? undefined : pageUrl.safeParse(ctx.query.url)
     if (url && !url.success) throw badRequest('url must be the page URL')
-    ctx.body = { ...presentSession(ctx.state.member, ctx.state.member.csrfToken), signatures: await signaturesFor(url?.data) }
+    ctx.body = session(ctx.state.member, ctx.state.member.csrfToken, await signaturesFor(url?.data))
   })
 
   router.delete('/session', requireSession(dataSource), async (ctx) => {
@@ -116,16 +118,11 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
     const { url, kind } = await parseBody(ctx, signatureRequest)
     assertOwnPage(url)
     const ticket = await wecom.client.ticket(kind === 'corp' ? 'jsapi_ticket' : 'agent_ticket')
-    ctx.body = signPageUrl(url, ticket)
+    ctx.body = presentSignature(signPageUrl(url, ticket))
   })
 
-  function presentSession(member: { userid: string; name: string }, csrfToken: string) {
-    return {
-      member: { userid: member.userid, name: member.name, isOperator: config.adminUserIds.includes(member.userid) },
-      csrfToken,
-      wecom: { corpId: wecom.config.corpId, agentId: wecom.config.agentId },
-    }
-  }
+  const session = (member: { userid: string; name: string }, csrfToken: string, signatures: SessionInfo['signatures']) =>
+    presentSession(member, { csrfToken, isOperator: config.adminUserIds.includes(member.userid), wecom: wecom.config, signatures })
 
   return router
 }
