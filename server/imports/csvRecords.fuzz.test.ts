@@ -130,6 +130,15 @@ describe('csvRecords under fuzzing', () => {
     expect((error as Error).message).toMatch(/^line 3: a quoted field is never closed/)
   })
 
+  it('gives every record before broken quoting, in the same read, before the error', async () => {
+    const read: number[] = []
+    const error = await (async () => {
+      for await (const record of csvRecords(Readable.from([Buffer.from('a,b\n1,2\n3,4\n5,"x"y\n7,8\n')]), { required: ['a'] })) read.push(record.line)
+    })().catch((e: unknown) => e)
+    expect(read).toEqual([2, 3])
+    expect((error as Error).message).toMatch(/^line 4: text follows the closing quote/)
+  })
+
   it('counts a CRLF inside a quoted field as one line, as an editor does', async () => {
     const read = await readAll([Buffer.from('a,b\r\n"one\r\ntwo",1\r\n3,4\r\n')], ['a'])
     expect(read.map((record) => record.line)).toEqual([2, 4])

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream'
 import type { DataSource } from 'typeorm'
 import { parallelWriters } from '../db/dialect'
 import { upsertTransaction } from '../db/transaction'
-import { csvRecords } from '../imports/csvRecords'
+import { csvRowBatches } from '../imports/csvRecords'
 import { matchAllWaitingOrders } from './identities'
 import { ORDER_FIELDS, OrderRejected, parseOrder, type OrderInput, type RawOrder } from './orderInput'
 import { saveOrders } from './saveOrders'
@@ -19,11 +19,26 @@ export interface OrderImportSummary {
   rejections: { line: number; reason: string }[]
 }
 
-/** A CSV row's fields as parseOrder takes them (an optional column the file lacks is empty), without an array per field. */
-function rawOrder(fields: Record<string, string>): RawOrder {
-  const raw: Record<string, string> = {}
-  for (const name of ORDER_FIELDS) raw[name] = fields[name] ?? ''
-  return raw as unknown as RawOrder
+/**
+ * What makes a CSV row (values in the header's order) a RawOrder: the position of each order
+ * field in the header, the last of a repeated name as a record by name would keep it, -1 for
+ * an optional column the file lacks (read as empty).
+ */
+function rawOrderOf(header: readonly string[]): (values: readonly string[]) => RawOrder {
+  const [platform, orderNo, status, paidAt, amount, items, externalUserid, unionid, phone, buyerId] = ORDER_FIELDS.map((name) => header.lastIndexOf(name))
+  const at = (values: readonly string[], index: number) => (index < 0 ? '' : values[index]!)
+  return (values) => ({
+    platform: at(values, platform!),
+    order_no: at(values, orderNo!),
+    status: at(values, status!),
+    paid_at: at(values, paidAt!),
+    amount: at(values, amount!),
+    items: at(values, items!),
+    external_userid: at(values, externalUserid!),
+    unionid: at(values, unionid!),
+    phone: at(values, phone!),
+    buyer_id: at(values, buyerId!),
+  })
 }
 
 /** Rows written per transaction: big enough that round trips do not dominate, small enough to lock little. */
@@ -82,23 +97,28 @@ export async function importOrders(
 
   let batch: OrderInput[] = []
   let rows = 0
-  for await (const record of csvRecords(input, { required: ['platform', 'order_no', 'status', 'paid_at', 'amount'], optional: ['items', 'external_userid', 'unionid', 'phone', 'buyer_id'] })) {
-    rows++
-    if (!record.fields) {
-      rejectLine(record.line, record.reason)
-      continue
-    }
-    try {
-      batch.push(parseOrder(rawOrder(record.fields), timeZone))
-    } catch (error) {
-      if (!(error instanceof OrderRejected)) throw error
-      rejectLine(record.line, error.message)
-      continue
-    }
-    if (batch.length >= BATCH) {
-      await write(batch)
-      batch = []
-      onProgress(rows)
+  let rawOrder: ((values: readonly string[]) => RawOrder) | null = null
+  // A stretch of the file at a time: one await for its few hundred rows, not one for each.
+  for await (const { header, rows: records } of csvRowBatches(input, { required: ['platform', 'order_no', 'status', 'paid_at', 'amount'], optional: ['items', 'external_userid', 'unionid', 'phone', 'buyer_id'] })) {
+    rawOrder ??= rawOrderOf(header)
+    for (const record of records) {
+      rows++
+      if (!record.values) {
+        rejectLine(record.line, record.reason)
+        continue
+      }
+      try {
+        batch.push(parseOrder(rawOrder(record.values), timeZone))
+      } catch (error) {
+        if (!(error instanceof OrderRejected)) throw error
+        rejectLine(record.line, error.message)
+        continue
+      }
+      if (batch.length >= BATCH) {
+        await write(batch)
+        batch = []
+        onProgress(rows)
+      }
     }
   }
   if (batch.length > 0) await write(batch)

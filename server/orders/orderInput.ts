@@ -43,31 +43,46 @@ const reject = (reason: string): never => {
   throw new OrderRejected(reason)
 }
 
+// A control character or any UTF-16 surrogate, paired or not: one test that most text passes, before the exact ones.
+const SUSPECT_UNITS = /[\u0000-\u001f\u007f\ud800-\udfff]/
+
 function text(value: string, name: string, max: number): string | null {
   const trimmed = value.trim()
   if (trimmed === '') return null
   // Code points are never more than UTF-16 units: count them only when the units are too many.
   if (trimmed.length > max && [...trimmed].length > max) reject(`${name} is longer than ${max} characters`)
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) reject(`${name} contains control characters`)
-  // JSON can escape half a surrogate pair ("\ud800"); stored as UTF-8 it would come back as U+FFFD, another text.
-  if (/\p{Surrogate}/u.test(trimmed)) reject(`${name} is not valid Unicode text (half a surrogate pair)`)
+  if (SUSPECT_UNITS.test(trimmed)) {
+    if (/[\u0000-\u001f\u007f]/.test(trimmed)) reject(`${name} contains control characters`)
+    // JSON can escape half a surrogate pair ("\ud800"); stored as UTF-8 it would come back as U+FFFD, another text.
+    if (/\p{Surrogate}/u.test(trimmed)) reject(`${name} is not valid Unicode text (half a surrogate pair)`)
+  }
   return trimmed
+}
+
+/** The number the decimal digits text[start, start + length) write, without a substring for them. */
+function digits(text: string, start: number, length: number): number {
+  let number = 0
+  for (let i = start; i < start + length; i++) number = number * 10 + text.charCodeAt(i) - 48
+  return number
 }
 
 function paidAt(value: string, timeZone: string): Date | null {
   const trimmed = value.trim()
   if (trimmed === '') return null
   const match = PAID_AT.exec(trimmed) ?? reject(`paid_at "${value}" is neither ISO 8601 nor YYYY-MM-DD HH:mm:ss`)
-  const [, date, time, offset] = match
-  const year = Number(date!.slice(0, 4))
-  const month = Number(date!.slice(5, 7))
-  const day = Number(date!.slice(8, 10))
+  const timeLength = match[2]!.length
+  const offset = match[3]
+  const year = digits(trimmed, 0, 4)
+  const month = digits(trimmed, 5, 2)
+  const day = digits(trimmed, 8, 2)
   // Date.UTC accepts 2026-02-30 (as March 2); a paid_at that is not a real moment is a typo in the source.
   const midnight = Date.UTC(year, month - 1, day)
   const real = new Date(midnight)
   if (real.getUTCFullYear() !== year || real.getUTCMonth() !== month - 1 || real.getUTCDate() !== day) reject(`paid_at "${value}" is not a real date`)
-  const seconds = time!.length === 5 ? 0 : Number(time!.slice(6))
-  const wallAsUtc = midnight + Number(time!.slice(0, 2)) * 3_600_000 + Number(time!.slice(3, 5)) * 60_000 + Math.round(seconds * 1000)
+  // The time is HH:mm, HH:mm:ss or HH:mm:ss.f (1 to 3 digits of fraction), from index 11.
+  const seconds = timeLength < 8 ? 0 : digits(trimmed, 17, 2)
+  const fraction = timeLength > 9 ? digits(trimmed, 20, timeLength - 9) * 10 ** (12 - timeLength) : 0
+  const wallAsUtc = midnight + digits(trimmed, 11, 2) * 3_600_000 + digits(trimmed, 14, 2) * 60_000 + seconds * 1000 + fraction
   if (!offset) return wallClockInstant(wallAsUtc, timeZone)
   if (offset === 'Z') return new Date(wallAsUtc)
   const offsetHours = Number(offset.slice(1, 3))
@@ -123,13 +138,13 @@ export function parseOrder(raw: RawOrder, timeZone: string): OrderInput {
   if (!(ORDER_STATUSES as readonly string[]).includes(status)) reject(`status "${raw.status}" is not one of ${ORDER_STATUSES.join('|')}`)
   const amount = raw.amount.trim()
   if (!AMOUNT.test(amount)) reject(`amount "${raw.amount}" is not yuan like 123.45`)
-  const [whole, fraction = ''] = amount.split('.')
+  const point = amount.indexOf('.')
   const order: OrderInput = {
     platform,
     orderNo,
     status: status as OrderStatus,
     paidAt: paidAt(raw.paid_at, timeZone),
-    amountCents: Number(whole) * 100 + Number(fraction.padEnd(2, '0')),
+    amountCents: point < 0 ? Number(amount) * 100 : Number(amount.slice(0, point)) * 100 + Number(amount.slice(point + 1).padEnd(2, '0')),
     items: items(raw.items),
     externalUserid: text(raw.external_userid, 'external_userid', 64),
     unionid: text(raw.unionid, 'unionid', 64),

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { EntityManager } from 'typeorm'
 import { insertRows, query, rawInstant } from '../db/sql'
-import { bindIdentities, matchCustomers, waitsOf } from './identities'
+import { bindIdentities, matchCustomers, waitsOf, type IdentityBinding } from './identities'
 import type { OrderInput } from './orderInput'
 
 export interface SavedOrder {
@@ -45,14 +45,18 @@ export async function saveOrders(
   { source, now: requestedNow = new Date(), statedAt }: { source: string; now?: Date; statedAt?: Date },
 ): Promise<SavedOrder[]> {
   const now = batchTime(requestedNow)
-  const deduplicated = [...new Map(batch.map((o) => [orderKey(o.platform, o.orderNo), o])).values()]
+  const deduplicated = lastOfEachOrder(batch)
   if (deduplicated.length === 0) return []
   // A webhook request says when it was made (never later than now); an import is as of now.
   const versionAt = new Date(Math.min((statedAt ?? now).getTime(), now.getTime()))
-  const newer = statedAt ? await ordersStatedAfter(manager, deduplicated, versionAt) : new Map<string, number | null>()
-  const orders = deduplicated.filter((o) => !newer.has(orderKey(o.platform, o.orderNo)))
-  const stale = deduplicated.filter((o) => newer.has(orderKey(o.platform, o.orderNo))).map((o): SavedOrder => ({ orderNo: o.orderNo, result: 'stale', customerId: newer.get(orderKey(o.platform, o.orderNo))! }))
-  if (orders.length === 0) return stale
+  let orders = deduplicated
+  const stale: SavedOrder[] = []
+  if (statedAt) {
+    const newer = await ordersStatedAfter(manager, deduplicated, versionAt)
+    orders = deduplicated.filter((o) => !newer.has(orderKey(o.platform, o.orderNo)))
+    for (const o of deduplicated) if (newer.has(orderKey(o.platform, o.orderNo))) stale.push({ orderNo: o.orderNo, result: 'stale', customerId: newer.get(orderKey(o.platform, o.orderNo))! })
+    if (orders.length === 0) return stale
+  }
   const matched = await matchCustomers(manager, orders)
   const digests = orders.map((o) => itemsDigest(o.items))
   await insertRows(
@@ -68,34 +72,57 @@ export async function saveOrders(
   )
 
   // Read back after writing: ids, the customer each now has, and which rows this batch created.
-  const stored = await storedOrders(manager, orders)
-  const rows = orders.map((o) => stored.get(orderKey(o.platform, o.orderNo))!)
+  const rows = await storedOrders(manager, orders)
   const isNew = rows.map((row) => row.createdAt === now.getTime())
   // items_digest is not overwritten by the upsert: what is stored says what the items were.
-  const changedItems = orders.flatMap((_, i) => (!isNew[i] && rows[i]!.itemsDigest !== digests[i] ? [i] : []))
+  const changedItems: number[] = []
+  const updatedIds: number[] = []
+  const waits: ReturnType<typeof waitsOf> = []
+  const buyerBindings: IdentityBinding[] = []
+  for (let i = 0; i < orders.length; i++) {
+    const o = orders[i]!
+    const row = rows[i]!
+    if (!isNew[i]) {
+      updatedIds.push(row.id)
+      if (row.itemsDigest !== digests[i]) changedItems.push(i)
+    }
+    if (row.customerId === null) waits.push(...waitsOf(row.id, o))
+    else if (o.buyerId !== null) buyerBindings.push({ customerId: row.customerId, kind: 'buyer_id', platform: o.platform, value: o.buyerId, source: 'order' })
+  }
   if (changedItems.length > 0) {
     const ids = changedItems.map((i) => rows[i]!.id)
     await query(manager, 'DELETE FROM order_items WHERE order_id IN (:...ids)', { ids })
     const cases = changedItems.map((i) => `WHEN ${rows[i]!.id} THEN '${digests[i]}'`).join(' ')
     await query(manager, `UPDATE orders SET items_digest = CASE id ${cases} END WHERE id IN (:...ids)`, { ids })
   }
-  const updatedIds = rows.flatMap((row, i) => (isNew[i] ? [] : [row.id]))
   if (updatedIds.length > 0) await query(manager, 'DELETE FROM order_waits WHERE order_id IN (:...ids)', { ids: updatedIds })
-  const waits = orders.flatMap((o, i) => (rows[i]!.customerId === null ? waitsOf(rows[i]!.id, o) : []))
   for (let i = 0; i < waits.length; i += ITEM_ROWS_PER_INSERT) await insertRows(manager, 'order_waits', ['order_id', 'kind', 'platform', 'value'], waits.slice(i, i + ITEM_ROWS_PER_INSERT))
   const changed = new Set(changedItems)
   const items: [number, number, string, number][] = []
-  orders.forEach((o, i) => {
-    if (isNew[i] || changed.has(i)) o.items.forEach((item, line) => items.push([rows[i]!.id, line + 1, item.name, item.quantity]))
-  })
+  for (let i = 0; i < orders.length; i++) {
+    if (!isNew[i] && !changed.has(i)) continue
+    const id = rows[i]!.id
+    const orderItems = orders[i]!.items
+    for (let line = 0; line < orderItems.length; line++) items.push([id, line + 1, orderItems[line]!.name, orderItems[line]!.quantity])
+  }
   for (let i = 0; i < items.length; i += ITEM_ROWS_PER_INSERT) await insertRows(manager, 'order_items', ['order_id', 'line_no', 'name', 'quantity'], items.slice(i, i + ITEM_ROWS_PER_INSERT))
 
-  await bindIdentities(
-    manager,
-    orders.flatMap((o, i) => (o.buyerId !== null && rows[i]!.customerId !== null ? [{ customerId: rows[i]!.customerId!, kind: 'buyer_id' as const, platform: o.platform, value: o.buyerId, source: 'order' }] : [])),
-    now,
-  )
-  return [...orders.map((o, i): SavedOrder => ({ orderNo: o.orderNo, result: isNew[i] ? 'inserted' : 'updated', customerId: rows[i]!.customerId })), ...stale]
+  await bindIdentities(manager, buyerBindings, now)
+  const saved = orders.map((o, i): SavedOrder => ({ orderNo: o.orderNo, result: isNew[i] ? 'inserted' : 'updated', customerId: rows[i]!.customerId }))
+  return stale.length > 0 ? [...saved, ...stale] : saved
+}
+
+/** The last of the batch's orders with each key, where the first of them stood: the later row wins. */
+function lastOfEachOrder(batch: OrderInput[]): OrderInput[] {
+  const positions = new Map<string, number>()
+  const orders: OrderInput[] = []
+  for (const order of batch) {
+    const key = orderKey(order.platform, order.orderNo)
+    const position = positions.get(key)
+    if (position === undefined) positions.set(key, orders.push(order) - 1)
+    else orders[position] = order
+  }
+  return orders
 }
 
 /** Orders of the batch whose kept version was stated after `versionAt`, with their customer. */
@@ -112,18 +139,26 @@ async function ordersStatedAfter(manager: EntityManager, orders: OrderInput[], v
   return found
 }
 
-/** A short digest of items, in order (base64url, so safe inside SQL text). */
-const itemsDigest = (items: OrderInput['items']) => createHash('sha1').update(JSON.stringify(items.map((i) => [i.name, i.quantity]))).digest('base64url')
+/** A short digest of items, in order (base64url, so safe inside SQL text); one call, as a million orders each take one. */
+const itemsDigest = (items: OrderInput['items']) => hash('sha1', JSON.stringify(items.map((i) => [i.name, i.quantity])), 'base64url')
 
-/** The batch's orders as stored, by key; createdAt in ms. */
-async function storedOrders(manager: EntityManager, orders: OrderInput[]): Promise<Map<string, { id: number; customerId: number | null; createdAt: number; itemsDigest: string }>> {
+interface StoredOrder {
+  id: number
+  customerId: number | null
+  /** In ms. */
+  createdAt: number
+  itemsDigest: string
+}
+
+/** The batch's orders as stored, in the batch's order (each has been written, so each is there). */
+async function storedOrders(manager: EntityManager, orders: OrderInput[]): Promise<StoredOrder[]> {
   const byPlatform = new Map<string, string[]>()
   for (const o of orders) {
     const orderNos = byPlatform.get(o.platform)
     if (orderNos) orderNos.push(o.orderNo)
     else byPlatform.set(o.platform, [o.orderNo])
   }
-  const found = new Map<string, { id: number; customerId: number | null; createdAt: number; itemsDigest: string }>()
+  const found = new Map<string, StoredOrder>()
   for (const [platform, orderNos] of byPlatform) {
     const rows = await query<{ id: number; order_no: string; customer_id: number | null; created_at: Date | string; items_digest: string }>(
       manager,
@@ -139,5 +174,5 @@ async function storedOrders(manager: EntityManager, orders: OrderInput[]): Promi
       })
     }
   }
-  return found
+  return orders.map((o) => found.get(orderKey(o.platform, o.orderNo))!)
 }
