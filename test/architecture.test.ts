@@ -19,6 +19,12 @@ async function importGraph(withTypeImports: boolean): Promise<DependencyTree> {
 
 const own = (id: string | null): id is string => id !== null && !NOT_PRODUCT.test(id)
 
+// Test code: the test files vitest runs and the helpers of test/.
+const TEST_ENTRIES = ['config/**/*.test.ts', 'server/**/*.test.ts', 'simulator/**/*.test.ts', 'test/**/*.ts']
+const TEST_CODE = /\.test\.ts$|^test\/|\/test\//
+/** The tests about the demo itself: the only test code that may import server/demo/. */
+const TESTS_OF_THE_DEMO = ['server/demo/demoMode.test.ts', 'simulator/console/demoPage.test.ts', 'test/e2e/demo.test.ts', 'test/e2e/newcomer.test.ts']
+
 // The graph is the same whatever the database: checked in the SQLite project only.
 describe.runIf(process.env.TEST_DB !== 'mysql')('the import graph', () => {
   let everyImport: DependencyTree
@@ -42,6 +48,19 @@ describe.runIf(process.env.TEST_DB !== 'mysql')('the import graph', () => {
     )
     expect(wrong, `${why}:\n${wrong.join('\n')}`).toEqual([])
   })
+
+  it('only the tests about the demo import server/demo/: the others build their own data (test/company.ts, test/factories.ts)', async () => {
+    // Only test code is read; what it imports is named, not followed.
+    const tests = await parseDependencyTree(TEST_ENTRIES, { context: process.cwd(), tsconfig: 'tsconfig.json', include: TEST_CODE, exclude: /node_modules/, transform: false, skipDynamicImports: false })
+    const testFiles = Object.keys(tests).filter((file) => TEST_CODE.test(file))
+    const wrong = testFiles.flatMap((file) =>
+      TESTS_OF_THE_DEMO.includes(file) ? [] : (tests[file] ?? []).filter((d) => d.id !== null && /^server\/demo\//.test(d.id)).map((d) => `${file} imports ${d.id}`),
+    )
+    expect(wrong, `a change to the demo must not break unrelated tests:\n${wrong.join('\n')}`).toEqual([])
+    // The allowed imports are seen, so a forbidden one would be too.
+    expect(testFiles).toEqual(expect.arrayContaining(['test/wecom.ts', 'server/jobs/segments.test.ts', ...TESTS_OF_THE_DEMO]))
+    expect(tests['simulator/console/demoPage.test.ts']?.map((d) => d.id)).toContain('server/demo/company.ts')
+  }, 120_000)
 
   it('sees the whole product', () => {
     // A broken resolver would pass every rule on an empty graph.

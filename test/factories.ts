@@ -75,16 +75,19 @@ export async function buildTag(
   return tag
 }
 
-/** Inserts an order with its items; any column can be overridden (saveOrders is what production writes with). */
+/**
+ * Inserts an order with its items, of `customer` when given (matched, as saveOrders would
+ * leave it); any column can be overridden.
+ */
 export async function buildOrder(
   dataSource: DataSource,
-  { items = [{ name: '商品', quantity: 1 }], ...overrides }: Partial<Order> & { items?: { name: string; quantity: number }[] } = {},
+  { customer, items = [{ name: '商品', quantity: 1 }], ...overrides }: Partial<Order> & { customer?: Customer; items?: { name: string; quantity: number }[] } = {},
 ): Promise<Order> {
   const n = next()
   const now = new Date()
   const repository = dataSource.getRepository(Order)
   const order = await repository.save(
-    repository.create({ platform: 'tmall', orderNo: `TEST${n}`, status: 'paid', paidAt: now, amountCents: 100 * n, customerId: null, externalUserid: null, unionid: null, phone: null, buyerId: null, source: 'import', createdAt: now, updatedAt: now, ...overrides }),
+    repository.create({ platform: 'tmall', orderNo: `TEST${n}`, status: 'paid', paidAt: now, amountCents: 100 * n, customerId: customer?.id ?? null, externalUserid: customer?.externalUserid ?? null, unionid: null, phone: null, buyerId: null, source: 'import', createdAt: now, updatedAt: now, ...overrides }),
   )
   if (items.length > 0) await dataSource.getRepository(OrderItem).insert(items.map((item, i) => ({ orderId: order.id, lineNo: i + 1, ...item })))
   return order
@@ -115,13 +118,13 @@ export async function buildEvent(dataSource: DataSource, xml: string, overrides:
 }
 
 /**
- * Gives the demo customer `wmDemoCustomer<n>`'s follow a next follow-up date, as if saved on an
+ * Gives the follows of the customer `externalUserid` a next follow-up date, as if saved on an
  * earlier day (followed up long ago, so the new-customer grace never applies).
  */
-export async function setNextFollowUp(dataSource: DataSource, n: string, date: string): Promise<void> {
+export async function setNextFollowUp(dataSource: DataSource, externalUserid: string, date: string): Promise<void> {
   await dataSource.query(
     `UPDATE follow_relations SET next_follow_up_on = ?, last_followed_up_at = '2026-01-01 00:00:00'
       WHERE customer_id = (SELECT id FROM customers WHERE external_userid = ?)`,
-    [date, `wmDemoCustomer${n}`],
+    [date, externalUserid],
   )
 }

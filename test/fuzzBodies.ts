@@ -80,7 +80,7 @@ export function writeCsv(header: string[], rows: string[][], { bom = false, newl
   return { text: (bom ? '\ufeff' : '') + parts.join(newline) + newline, lines }
 }
 
-/** Line breaks as csv-parse counts them: \r\n, \r and \n each end a line. */
+/** Line breaks as our CSV reader counts them: \r\n, \r and \n each end a line. */
 const lineBreaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0
 
 /** A file's bytes cut into chunks at random places (multi-byte characters straddle chunks, as they do in a read stream). */

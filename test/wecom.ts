@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm'
 import type { WecomConfig } from '../config'
 import { createRefresher } from '../server/mirror/refresh'
-import { demoCompany, seedDemoContent } from '../server/demo/company'
 import { fullSync } from '../server/sync/fullSync'
 import { createLossAlerter } from '../server/bot/lossAlert'
 import { Messenger } from '../server/bot/messenger'
@@ -17,6 +16,7 @@ import { createSimulator, type SeedCompany, type Simulator } from '../simulator'
 import type { RunningServer } from '../server/server'
 import { parseConfig } from '../config'
 import { freePort, serveApp } from './app'
+import { buildCompany, TEST_OPERATOR } from './company'
 import { migratedDatabase } from './database'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -57,11 +57,11 @@ export interface WecomHarness {
 
 /**
  * A migrated database of this project's kind, the simulator on its own port (seeded with
- * the demo company unless told otherwise), and our WeCom runtime pointed at it, with short
- * back-offs so tests of retries stay fast.
+ * the test company of test/company.ts unless told otherwise), and our WeCom runtime pointed
+ * at it, with short back-offs so tests of retries stay fast.
  */
 export async function startWecomHarness({
-  seed = demoCompany(),
+  seed = buildCompany(),
   serve = false,
   synced = false,
   robotKey = null,
@@ -73,7 +73,7 @@ export async function startWecomHarness({
   robotKey?: string | null
   /** One clock for the simulator (rate limits) and our messenger (pacing, back-off). */
   clock?: Clock
-  /** Sync the simulator's company into the database, and add the demo's orders and scripts. */
+  /** Sync the simulator's company into the database (its members, customers, follows and tags; orders and scripts are the test's to build). */
   synced?: boolean
 } = {}): Promise<WecomHarness> {
   const database = await migratedDatabase()
@@ -98,12 +98,11 @@ export async function startWecomHarness({
   )
   if (synced) {
     await fullSync(database.dataSource, wecom.client, { logger })
-    await seedDemoContent(database.dataSource)
   }
   let server: RunningServer | null = null
   if (serve) {
     const port = await freePort()
-    const config = parseConfig({ PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, ADMIN_USERIDS: 'zhaomin' })
+    const config = parseConfig({ PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, ADMIN_USERIDS: TEST_OPERATOR })
     server = await serveApp(database.dataSource, { wecom, config })
   }
   if (server) simulator.callbackUrl = `${server.url}/wecom/callback`

@@ -30,13 +30,13 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
     })
     expect(start.headers.get('location')).toMatch(/#wechat_redirect$/)
 
-    const page = await browser.authorize('zhangsan')
+    const page = await browser.authorize('seller')
     expect(`${page.origin}${page.pathname}`).toBe(`${base}/sidebar/`)
     expect(page.searchParams.get('tab')).toBe('todo')
     const signedIn = await browser.signIn(page)
     expect(signedIn.status).toBe(200)
     const body = (await signedIn.json()) as { member: { userid: string }; csrfToken: string; wecom: { corpId: string } }
-    expect(body.member).toEqual({ userid: 'zhangsan', name: '张三', isOperator: false })
+    expect(body.member).toEqual({ userid: 'seller', name: '陈浩', isOperator: false })
     expect(body.wecom.corpId).toBe(harness.wecomConfig.corpId)
     const cookie = browser.lastSetCookies.find((c) => c.startsWith('scrm_session='))!
     expect(cookie).toMatch(/httponly/i)
@@ -45,7 +45,7 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
 
     const session = await browser.fetch(`${base}/api/session`)
     expect(session.status).toBe(200)
-    expect(((await session.json()) as { member: { userid: string } }).member.userid).toBe('zhangsan')
+    expect(((await session.json()) as { member: { userid: string } }).member.userid).toBe('seller')
     // The database keeps only the token's hash.
     const token = browser.cookies.get('scrm_session')!
     const [row] = await harness.dataSource.getRepository(Session).find()
@@ -54,7 +54,7 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
 
   it('refuses a code obtained by someone else (the state is bound to the browser)', async () => {
     const attacker = new Browser(harness)
-    const attackersPage = await attacker.authorize('lisi')
+    const attackersPage = await attacker.authorize('colleague')
     const victim = new Browser(harness)
     const response = await victim.signIn(attackersPage)
     expect(response.status).toBe(403)
@@ -64,7 +64,7 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
 
   it('refuses a code used twice', async () => {
     const browser = new Browser(harness)
-    const page = await browser.authorize('zhangsan')
+    const page = await browser.authorize('seller')
     expect((await browser.signIn(page)).status).toBe(200)
     await browser.fetch(`${base}/api/auth/start?return=/sidebar/`)
     const replay = await browser.fetch(`${base}/api/auth/session`, {
@@ -88,7 +88,7 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
 
   it('sets no session cookie and keeps no session when it refuses a sign-in', async () => {
     const browser = new Browser(harness)
-    const page = await browser.authorize('zhangsan')
+    const page = await browser.authorize('seller')
     const refused = await browser.fetch(`${base}/api/auth/session`, {
       method: 'POST',
       body: JSON.stringify({ code: page.searchParams.get('code'), state: page.searchParams.get('state'), url: 'https://evil.example/sidebar/' }),
@@ -117,14 +117,14 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
 
   it('ends a session at its absolute expiry, however active', async () => {
     const browser = new Browser(harness)
-    await browser.signIn(await browser.authorize('zhangsan'))
+    await browser.signIn(await browser.authorize('seller'))
     await harness.dataSource.createQueryBuilder().update(Session).set({ expiresAt: new Date(Date.now() - 1000) }).execute()
     expect((await browser.fetch(`${base}/api/session`)).status).toBe(401)
   })
 
   it('ends a session idle for more than 12 hours', async () => {
     const browser = new Browser(harness)
-    await browser.signIn(await browser.authorize('zhangsan'))
+    await browser.signIn(await browser.authorize('seller'))
     await harness.dataSource.createQueryBuilder().update(Session).set({ lastSeenAt: new Date(Date.now() - 13 * 3600_000) }).execute()
     const response = await browser.fetch(`${base}/api/session`)
     expect(response.status).toBe(401)
@@ -135,7 +135,7 @@ describe(`sign-in through WeCom OAuth on ${testDatabaseKind}`, () => {
 describe(`JS-SDK signatures on ${testDatabaseKind}`, () => {
   async function signedIn(): Promise<{ browser: Browser; csrfToken: string }> {
     const browser = new Browser(harness)
-    const response = await browser.signIn(await browser.authorize('lisi'))
+    const response = await browser.signIn(await browser.authorize('colleague'))
     return { browser, csrfToken: ((await response.json()) as { csrfToken: string }).csrfToken }
   }
   const sign = (browser: Browser, body: unknown, csrfToken?: string) =>

@@ -11,29 +11,29 @@ import { Messenger, ROBOT_MESSAGES_PER_MINUTE } from './messenger'
 const TZ = 'Asia/Shanghai'
 
 /**
- * The demo company (wanglei manages zhangsan, lisi and zhaomin) with follow-ups set so that
- * each figure of the digest has a known value; everything else is followed up and not due.
+ * The test company (manager manages seller, colleague and operator) with follow-ups set so
+ * that each figure of the digest has a known value; everything else is followed up and not due.
  */
 async function seedFollowUps(harness: WecomHarness, now: Date) {
   const today = businessDate(now, TZ)
   const manager = harness.dataSource.manager
-  const set = (customer: number, values: string, params: Record<string, unknown> = {}) =>
+  const set = (customer: string, values: string, params: Record<string, unknown> = {}) =>
     query(
       manager,
       `UPDATE follow_relations SET ${values}
         WHERE customer_id = (SELECT id FROM customers WHERE external_userid = :customer)
-          AND member_id <> (SELECT id FROM members WHERE userid = 'wanglei')`,
-      { ...params, customer: `wmDemoCustomer${String(customer).padStart(3, '0')}` },
+          AND member_id <> (SELECT id FROM members WHERE userid = 'manager')`,
+      { ...params, customer },
     )
   await query(manager, "UPDATE follow_relations SET next_follow_up_on = NULL, last_followed_up_at = :now, status = 'active', status_changed_at = NULL", { now })
-  // zhangsan: two overdue (customers 1 and 13, 1 the longest), one due today, one new, one lost yesterday.
-  await set(1, 'next_follow_up_on = :day', { day: addDays(today, -3) })
-  await set(13, 'next_follow_up_on = :day', { day: addDays(today, -1) })
-  await set(4, 'next_follow_up_on = :day', { day: today })
-  await set(7, 'added_at = :at, last_followed_up_at = NULL', { at: new Date(now.getTime() - 2 * 3_600_000) })
-  await set(10, "status = 'deleted_by_customer', status_changed_at = :at", { at: new Date(startOfBusinessDay(today, TZ).getTime() - 3_600_000) })
-  // lisi: one customer added three days ago and never followed up.
-  await set(2, 'added_at = :at, last_followed_up_at = NULL', { at: new Date(now.getTime() - 3 * 86_400_000) })
+  // seller: two overdue (wmXiaomei the longest, then wmBold), one due today, one new, one lost yesterday.
+  await set('wmXiaomei', 'next_follow_up_on = :day', { day: addDays(today, -3) })
+  await set('wmBold', 'next_follow_up_on = :day', { day: addDays(today, -1) })
+  await set('wmChen', 'next_follow_up_on = :day', { day: today })
+  await set('wmLin', 'added_at = :at, last_followed_up_at = NULL', { at: new Date(now.getTime() - 2 * 3_600_000) })
+  await set('wmTony', "status = 'deleted_by_customer', status_changed_at = :at", { at: new Date(startOfBusinessDay(today, TZ).getTime() - 3_600_000) })
+  // colleague: one customer added three days ago and never followed up.
+  await set('wmUnicorn', 'added_at = :at, last_followed_up_at = NULL', { at: new Date(now.getTime() - 3 * 86_400_000) })
   return today
 }
 
@@ -49,9 +49,9 @@ describe('the daily digest', () => {
     const today = await seedFollowUps(harness, now)
     const stats = [...(await followUpStats(harness.dataSource.manager, { date: today, timeZone: TZ, now })).values()]
     const of = (userid: string) => stats.find((s) => s.userid === userid)
-    expect(of('zhangsan')).toMatchObject({ overdue: 2, dueToday: 1, newUnfollowed: 1, lostYesterday: 1, mostOverdue: ['🌸小美-老客', '<b>加-老客'] })
-    expect(of('lisi')).toMatchObject({ overdue: 1, dueToday: 0, newUnfollowed: 0, lostYesterday: 0, mostOverdue: ['🦄测试𠮷'] })
-    expect(of('zhaomin')).toMatchObject({ overdue: 0, dueToday: 0, newUnfollowed: 0, lostYesterday: 0, mostOverdue: [] })
+    expect(of('seller')).toMatchObject({ overdue: 2, dueToday: 1, newUnfollowed: 1, lostYesterday: 1, mostOverdue: ['小美-老客', '<b>老客</b>'] })
+    expect(of('colleague')).toMatchObject({ overdue: 1, dueToday: 0, newUnfollowed: 0, lostYesterday: 0, mostOverdue: ['🦄测试𠮷'] })
+    expect(of('operator')).toMatchObject({ overdue: 0, dueToday: 0, newUnfollowed: 0, lostYesterday: 0, mostOverdue: [] })
   })
 
   it("plans each manager's markdown, the salespeople's cards and the robot's digest", async () => {
@@ -59,33 +59,34 @@ describe('the daily digest', () => {
     const today = await seedFollowUps(harness, now)
     const planned = await planDailyDigest(harness.dataSource.manager, { date: today, timeZone: TZ, publicUrl: TEST_PUBLIC_URL, withRobot: true, now })
     // Every salesperson gets a card, with nothing due too.
-    expect(planned.map((p) => p.key)).toEqual(['digest:wanglei#1', 'todo:lisi', 'todo:wanglei', 'todo:zhangsan', 'todo:zhaomin', 'robot#1'])
+    expect(planned.map((p) => p.key)).toEqual(['digest:manager#1', 'todo:colleague', 'todo:manager', 'todo:operator', 'todo:seller', 'robot#1'])
+    const message = (key: string) => planned.find((p) => p.key === key)!.message
 
-    const digest = planned[0]!.message
+    const digest = message('digest:manager#1')
     if (digest.msgtype !== 'markdown') throw new Error('expected markdown')
     const lines = digest.markdown.content.split('\n')
     expect(lines[1]).toBe('逾期 3 · 今日到期 1 · 新客户待跟进 1 · 昨日流失 1')
     expect(lines.slice(2)).toEqual([
-      '> **张三**：<font color="warning">逾期 2</font> · 今日 1 · 新客户 1 · 流失 1',
-      // The nickname's markup is shown, not obeyed.
-      '> 最久未跟进：🌸小美-老客、＜b＞加-老客',
-      '> **李四**：<font color="warning">逾期 1</font> · 今日 0 · 新客户 0 · 流失 0',
+      '> **陈浩**：<font color="warning">逾期 2</font> · 今日 1 · 新客户 1 · 流失 1',
+      // The remark's markup is shown, not obeyed.
+      '> 最久未跟进：小美-老客、＜b＞老客＜/b＞',
+      '> **刘怡**：<font color="warning">逾期 1</font> · 今日 0 · 新客户 0 · 流失 0',
       '> 最久未跟进：🦄测试𠮷',
-      '> **赵敏**：逾期 0 · 今日 0 · 新客户 0 · 流失 0',
+      '> **孙薇**：逾期 0 · 今日 0 · 新客户 0 · 流失 0',
     ])
 
-    const card = planned[3]!.message
+    const card = message('todo:seller')
     if (card.msgtype !== 'textcard') throw new Error('expected a textcard')
     expect(card.textcard).toMatchObject({ title: '今日跟进提醒', url: `${TEST_PUBLIC_URL}/sidebar/#/todo`, btntxt: '去跟进' })
     expect(card.textcard.description).toContain('今日到期 1 位客户')
     expect(card.textcard.description).toContain('已逾期 2 位客户')
-    expect(card.textcard.description).toContain('&#60;b&#62;加-老客')
+    expect(card.textcard.description).toContain('&#60;b&#62;老客&#60;/b&#62;')
 
-    const quiet = planned[4]!.message
+    const quiet = message('todo:operator')
     expect(quiet.msgtype === 'textcard' && quiet.textcard.description).toContain('今天没有要跟进的客户')
 
-    const robot = planned[5]!.message
-    expect(robot.msgtype === 'markdown' && robot.markdown.content).toContain('> <@wanglei> 王磊团队 3 人：逾期 3 · 今日到期 1 · 新客户待跟进 1 · 昨日流失 1')
+    const robot = message('robot#1')
+    expect(robot.msgtype === 'markdown' && robot.markdown.content).toContain('> <@manager> 周琳团队 3 人：逾期 3 · 今日到期 1 · 新客户待跟进 1 · 昨日流失 1')
   })
 
   it('a digest made late for an earlier date reads as of the end of that day', async () => {
@@ -93,11 +94,11 @@ describe('the daily digest', () => {
     const today = await seedFollowUps(harness, now)
     const yesterday = addDays(today, -1)
     const stats = await followUpStats(harness.dataSource.manager, { date: yesterday, timeZone: TZ, now })
-    const zhangsan = [...stats.values()].find((s) => s.userid === 'zhangsan')!
+    const seller = [...stats.values()].find((s) => s.userid === 'seller')!
     // As of the end of yesterday: the follow-up due three days ago was overdue, the one due
     // yesterday was due that day, and the loss an hour before today began happened that day
     // itself, not the day before it.
-    expect(zhangsan).toMatchObject({ overdue: 1, dueToday: 1, lostYesterday: 0 })
+    expect(seller).toMatchObject({ overdue: 1, dueToday: 1, lostYesterday: 0 })
   })
 })
 
@@ -143,7 +144,7 @@ describe('the messenger', () => {
     // Two 45009s in a row: the client waits out each block, as long as a send may wait.
     harness.simulator.injectFault({ path: '/cgi-bin/message/send', errcode: 45009, times: 2 })
     const messenger = new Messenger(harness.wecom.client, harness.wecomConfig, clock)
-    expect(await messenger.sendApp('zhangsan', { msgtype: 'markdown', markdown: { content: '你好' } })).toBe('sent')
+    expect(await messenger.sendApp('seller', { msgtype: 'markdown', markdown: { content: '你好' } })).toBe('sent')
     expect(clock.slept).toEqual([60_000, 60_000])
     expect(harness.simulator.appMessages).toHaveLength(1)
   })

@@ -35,8 +35,8 @@ describe('names with invisible and direction characters in what the bot sends', 
     // The most overdue names are remarks, else WeCom names.
     await query(manager, "UPDATE follow_relations SET remark = :name WHERE remark <> ''", { name: spiked('老客') })
     await query(manager, 'UPDATE customers SET name = :name', { name: spiked('小美') })
-    await query(manager, "UPDATE members SET name = :name WHERE userid = 'zhangsan'", { name: spiked('张三') })
-    await query(manager, "UPDATE members SET name = :name WHERE userid = 'wanglei'", { name: spiked('王磊') })
+    await query(manager, "UPDATE members SET name = :name WHERE userid = 'seller'", { name: spiked('陈浩') })
+    await query(manager, "UPDATE members SET name = :name WHERE userid = 'manager'", { name: spiked('周琳') })
 
     const outcome = await runJob(dailyDigestJob, harness.jobContext(), { date: businessDate(new Date(), TZ), dryRun: false })
     expect(outcome.status).toBe('done')
@@ -46,23 +46,23 @@ describe('names with invisible and direction characters in what the bot sends', 
     const all = sent.join('\n')
     expect(all).toContain('小美、')
     expect(all).toContain('老客')
-    expect(all).toContain('**张三**')
-    expect(all).toContain('王磊团队')
+    expect(all).toContain('**陈浩**')
+    expect(all).toContain('周琳团队')
   })
 
   it('the loss alert card shows the customer and the member without them', async () => {
-    // lisi's customer 32, renamed in WeCom and mirrored.
-    harness.simulator.company.customers.get('wmDemoCustomer032')!.name = spiked('gnp.exe')
-    await query(harness.dataSource.manager, "UPDATE customers SET name = :name WHERE external_userid = 'wmDemoCustomer032'", { name: spiked('gnp.exe') })
-    await query(harness.dataSource.manager, "UPDATE members SET name = :name WHERE userid = 'lisi'", { name: spiked('李四') })
-    await harness.simulator.customerDeletesMember({ userid: 'lisi', externalUserid: 'wmDemoCustomer032' })
+    // colleague's customer, renamed in WeCom and mirrored.
+    harness.simulator.company.customers.get('wmQuotes')!.name = spiked('gnp.exe')
+    await query(harness.dataSource.manager, "UPDATE customers SET name = :name WHERE external_userid = 'wmQuotes'", { name: spiked('gnp.exe') })
+    await query(harness.dataSource.manager, "UPDATE members SET name = :name WHERE userid = 'colleague'", { name: spiked('刘怡') })
+    await harness.simulator.customerDeletesMember({ userid: 'colleague', externalUserid: 'wmQuotes' })
     await harness.drainInbox()
 
     const cards = harness.simulator.appMessages.map((m) => m.body.textcard as { title: string; description: string }).filter((card) => card?.title === '客户流失提醒')
     expect(cards).toHaveLength(2)
     for (const card of cards) {
       expect(invisibleIn(card.description)).toEqual([])
-      expect(card.description).toContain('客户 gnp.exe 删除了 李四')
+      expect(card.description).toContain('客户 gnp.exe 删除了 刘怡')
     }
   })
 })

@@ -2,12 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Panel } from '../api/contract'
 import { Script } from '../entities'
 import { signedIn } from '../../test/browserSession'
+import { buildScriptLibrary } from '../../test/company'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, type WecomHarness } from '../../test/wecom'
 
 let harness: WecomHarness
 beforeEach(async () => {
   harness = await startWecomHarness({ serve: true, synced: true })
+  await buildScriptLibrary(harness.dataSource)
 })
 afterEach(() => harness.cleanup())
 
@@ -31,12 +33,12 @@ async function member(userid: string) {
 
 describe(`suggested scripts on ${testDatabaseKind}`, () => {
   it('puts the scripts it can fill for this customer before those it cannot, tags then use deciding within each', async () => {
-    const lisi = await member('lisi')
-    // Customer 14 has no orders; a follow-up a day after the add makes them no longer new.
-    expect((await lisi.api('/api/customers/wmDemoCustomer014/follow-ups', json({ note: '聊过了' }))).status).toBe(201)
-    await lisi.send('wmDemoCustomer014', '护肤新品', 3)
-    await lisi.send('wmDemoCustomer014', '节日问候', 1)
-    expect(await lisi.titles('wmDemoCustomer014')).toEqual([
+    const colleague = await member('colleague')
+    // wmWu has no orders; a follow-up a day after the add makes them no longer new.
+    expect((await colleague.api('/api/customers/wmWu/follow-ups', json({ note: '聊过了' }))).status).toBe(201)
+    await colleague.send('wmWu', '护肤新品', 3)
+    await colleague.send('wmWu', '节日问候', 1)
+    expect(await colleague.titles('wmWu')).toEqual([
       ['彩妆试色', true], // targeted at 彩妆, which the customer has
       ['节日问候', true],
       ['新客欢迎', true],
@@ -47,12 +49,12 @@ describe(`suggested scripts on ${testDatabaseKind}`, () => {
   })
 
   it('suggests the welcome script first to a customer just added', async () => {
-    const zhangsan = await member('zhangsan')
-    await zhangsan.send('wmDemoCustomer004', '节日问候', 5)
-    await zhangsan.send('wmDemoCustomer004', '彩妆试色', 2)
-    await harness.simulator.customerAddsMember({ userid: 'zhangsan', customer: { external_userid: 'wmNewcomer001', name: '刚加的客户' } })
+    const seller = await member('seller')
+    await seller.send('wmChen', '节日问候', 5)
+    await seller.send('wmChen', '彩妆试色', 2)
+    await harness.simulator.customerAddsMember({ userid: 'seller', customer: { external_userid: 'wmNewcomer001', name: '刚加的客户' } })
     await harness.drainInbox()
-    expect(await zhangsan.titles('wmNewcomer001')).toEqual([
+    expect(await seller.titles('wmNewcomer001')).toEqual([
       ['新客欢迎', true],
       ['节日问候', true],
       ['彩妆试色', true],
@@ -61,7 +63,7 @@ describe(`suggested scripts on ${testDatabaseKind}`, () => {
       ['会员回馈', false],
     ])
     // Once followed up, it is a customer like any other.
-    expect((await zhangsan.api('/api/customers/wmNewcomer001/follow-ups', json({ note: '打过招呼' }))).status).toBe(201)
-    expect((await zhangsan.titles('wmNewcomer001'))[0]).toEqual(['节日问候', true])
+    expect((await seller.api('/api/customers/wmNewcomer001/follow-ups', json({ note: '打过招呼' }))).status).toBe(201)
+    expect((await seller.titles('wmNewcomer001'))[0]).toEqual(['节日问候', true])
   })
 })

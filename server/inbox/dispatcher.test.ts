@@ -107,16 +107,16 @@ const welcomesSent = () => harness.simulator.appMessages.filter((m) => (m.body.m
 
 describe(`processors on ${testDatabaseKind}`, () => {
   it('a customer adding a member: customer, follow and tags, the same when handled twice', async () => {
-    expect(await harness.simulator.customerAddsMember({ userid: 'zhaomin', customer: { external_userid: 'wmFresh', name: '新朋友🎈' }, state: 'poster' })).toBe(200)
-    await harness.simulator.memberEditsCustomer({ userid: 'zhaomin', externalUserid: 'wmFresh', remark: '海报来的', addTagIds: ['etDemoVip', 'etDemoSkin'] })
+    expect(await harness.simulator.customerAddsMember({ userid: 'operator', customer: { external_userid: 'wmFresh', name: '新朋友🎈' }, state: 'poster' })).toBe(200)
+    await harness.simulator.memberEditsCustomer({ userid: 'operator', externalUserid: 'wmFresh', remark: '海报来的', addTagIds: ['etVip', 'etSkin'] })
     expect(await harness.drainInbox()).toBe(2)
-    const follow = await followOf('zhaomin', 'wmFresh')
+    const follow = await followOf('operator', 'wmFresh')
     expect(follow).toMatchObject({ status: 'active', remark: '海报来的', state: 'poster' })
     const tags: { wecom_tag_id: string }[] = await harness.dataSource.query(
       'SELECT t.wecom_tag_id FROM follow_tags f JOIN tags t ON t.id = f.tag_id WHERE f.follow_relation_id = ? ORDER BY 1',
       [follow.id],
     )
-    expect(tags.map((t) => t.wecom_tag_id)).toEqual(['etDemoSkin', 'etDemoVip'])
+    expect(tags.map((t) => t.wecom_tag_id)).toEqual(['etSkin', 'etVip'])
 
     const once = await snapshot()
     await handleAllAgain()
@@ -124,7 +124,7 @@ describe(`processors on ${testDatabaseKind}`, () => {
   })
 
   it('follows a customer’s followers through every page of externalcontact/get', async () => {
-    for (const userid of ['zhangsan', 'lisi', 'zhaomin', 'wanglei']) {
+    for (const userid of ['seller', 'colleague', 'operator', 'manager']) {
       await harness.simulator.customerAddsMember({ userid, customer: { external_userid: 'wmPopular', name: '人气王' } })
     }
     await harness.drainInbox()
@@ -137,13 +137,13 @@ describe(`processors on ${testDatabaseKind}`, () => {
   })
 
   it('a customer deleting a member leaves a readable one-way follow, marked deleted by the customer', async () => {
-    await harness.simulator.customerDeletesMember({ userid: 'zhangsan', externalUserid: 'wmDemoCustomer001' })
+    await harness.simulator.customerDeletesMember({ userid: 'seller', externalUserid: 'wmXiaomei' })
     await harness.drainInbox()
-    expect((await followOf('zhangsan', 'wmDemoCustomer001')).status).toBe('deleted_by_customer')
+    expect((await followOf('seller', 'wmXiaomei')).status).toBe('deleted_by_customer')
     // A later edit re-reads WeCom, which still lists the one-way follow: the status stays.
-    await harness.simulator.memberEditsCustomer({ userid: 'zhangsan', externalUserid: 'wmDemoCustomer001', remark: '已删我' })
+    await harness.simulator.memberEditsCustomer({ userid: 'seller', externalUserid: 'wmXiaomei', remark: '已删我' })
     await harness.drainInbox()
-    expect(await followOf('zhangsan', 'wmDemoCustomer001')).toMatchObject({ status: 'deleted_by_customer', remark: '已删我' })
+    expect(await followOf('seller', 'wmXiaomei')).toMatchObject({ status: 'deleted_by_customer', remark: '已删我' })
     const once = await snapshot()
     await handleAllAgain()
     expect(await snapshot()).toBe(once)
@@ -151,46 +151,46 @@ describe(`processors on ${testDatabaseKind}`, () => {
 
   it('a member deleting a customer, then the customer re-adding them: any order ends active', async () => {
     const t = Math.floor(Date.now() / 1000)
-    const deleted = contactEvent('del_external_contact', 'lisi', 'wmDemoCustomer002', t - 60)
-    const readded = contactEvent('add_external_contact', 'lisi', 'wmDemoCustomer002', t)
+    const deleted = contactEvent('del_external_contact', 'colleague', 'wmUnicorn', t - 60)
+    const readded = contactEvent('add_external_contact', 'colleague', 'wmUnicorn', t)
     // WeCom's state after both: the follow exists. Deliver the newer event first.
     await journalCallback(harness.dataSource, readded)
     await harness.drainInbox()
     await journalCallback(harness.dataSource, deleted)
     await harness.drainInbox()
-    expect((await followOf('lisi', 'wmDemoCustomer002')).status).toBe('active')
+    expect((await followOf('colleague', 'wmUnicorn')).status).toBe('active')
   })
 
   it('the customer re-adding, then the member deleting: any order ends deleted', async () => {
     const t = Math.floor(Date.now() / 1000)
-    await harness.simulator.memberDeletesCustomer({ userid: 'zhaomin', externalUserid: 'wmDemoCustomer003' })
+    await harness.simulator.memberDeletesCustomer({ userid: 'operator', externalUserid: 'wmLily' })
     await harness.dataSource.query('DELETE FROM inbox_events')
-    const deleted = contactEvent('del_external_contact', 'zhaomin', 'wmDemoCustomer003', t)
-    const earlierAdd = contactEvent('add_external_contact', 'zhaomin', 'wmDemoCustomer003', t - 60)
+    const deleted = contactEvent('del_external_contact', 'operator', 'wmLily', t)
+    const earlierAdd = contactEvent('add_external_contact', 'operator', 'wmLily', t - 60)
     await journalCallback(harness.dataSource, deleted)
     await harness.drainInbox()
     await journalCallback(harness.dataSource, earlierAdd)
     await harness.drainInbox()
-    expect((await followOf('zhaomin', 'wmDemoCustomer003')).status).toBe('deleted_by_member')
+    expect((await followOf('operator', 'wmLily')).status).toBe('deleted_by_member')
   })
 
   it('a customer no member follows any more (84061): its follows end deleted by the member', async () => {
-    await harness.simulator.memberDeletesCustomer({ userid: 'lisi', externalUserid: 'wmDemoCustomer005' })
+    await harness.simulator.memberDeletesCustomer({ userid: 'colleague', externalUserid: 'wmZhen' })
     await harness.dataSource.query('DELETE FROM inbox_events')
-    await journalCallback(harness.dataSource, contactEvent('edit_external_contact', 'lisi', 'wmDemoCustomer005', Math.floor(Date.now() / 1000)))
+    await journalCallback(harness.dataSource, contactEvent('edit_external_contact', 'colleague', 'wmZhen', Math.floor(Date.now() / 1000)))
     await harness.drainInbox()
-    expect((await followOf('lisi', 'wmDemoCustomer005')).status).toBe('deleted_by_member')
+    expect((await followOf('colleague', 'wmZhen')).status).toBe('deleted_by_member')
   })
 
   it('tag changes in the admin console mirror WeCom’s tags, links included', async () => {
     await harness.simulator.adminCreatesTag({ groupName: '客户等级', tagName: '黑卡会员' })
-    await harness.simulator.adminRenamesTag({ tagId: 'etDemoNormal', name: '普通会员' })
-    await harness.simulator.adminDeletesTag({ tagId: 'etDemoVip' })
+    await harness.simulator.adminRenamesTag({ tagId: 'etNormal', name: '普通会员' })
+    await harness.simulator.adminDeletesTag({ tagId: 'etVip' })
     expect(await harness.drainInbox()).toBe(3)
     const tags = await harness.dataSource.getRepository(Tag).find()
     expect(tags.map((t) => t.name)).toContain('黑卡会员')
-    expect(tags.find((t) => t.wecomTagId === 'etDemoNormal')?.name).toBe('普通会员')
-    expect(tags.find((t) => t.wecomTagId === 'etDemoVip')).toBeUndefined()
+    expect(tags.find((t) => t.wecomTagId === 'etNormal')?.name).toBe('普通会员')
+    expect(tags.find((t) => t.wecomTagId === 'etVip')).toBeUndefined()
     const [{ n }] = await harness.dataSource.query("SELECT COUNT(*) AS n FROM follow_tags f LEFT JOIN tags t ON t.id = f.tag_id WHERE t.id IS NULL")
     expect(Number(n)).toBe(0)
     const once = await snapshot()
@@ -200,17 +200,17 @@ describe(`processors on ${testDatabaseKind}`, () => {
 
   it('member changes keep members, departments and managers current', async () => {
     const members = harness.dataSource.getRepository(Member)
-    await harness.simulator.adminUpdatesMember({ userid: 'zhangsan', name: '张三丰', directLeader: ['lisi'] })
+    await harness.simulator.adminUpdatesMember({ userid: 'seller', name: '陈浩然', directLeader: ['colleague'] })
     await harness.simulator.adminCreatesMember({ userid: 'newbie', name: '新人', department: [2], isLeaderInDept: [0], mainDepartment: 2 })
-    await harness.simulator.adminDeletesMember({ userid: 'zhaomin' })
+    await harness.simulator.adminDeletesMember({ userid: 'operator' })
     expect(await harness.drainInbox()).toBe(3)
     const byUserid = new Map((await members.find()).map((m) => [m.userid, m]))
-    expect(byUserid.get('zhangsan')?.name).toBe('张三丰')
-    expect(byUserid.get('zhaomin')?.status).toBe(5)
+    expect(byUserid.get('seller')?.name).toBe('陈浩然')
+    expect(byUserid.get('operator')?.status).toBe(5)
     const links = await harness.dataSource.getRepository(ManagerLink).find()
     const managerOf = (userid: string) => links.filter((l) => l.memberId === byUserid.get(userid)!.id).map((l) => l.managerId)
-    expect(managerOf('zhangsan')).toEqual([byUserid.get('lisi')!.id])
-    expect(managerOf('newbie')).toEqual([byUserid.get('wanglei')!.id])
+    expect(managerOf('seller')).toEqual([byUserid.get('colleague')!.id])
+    expect(managerOf('newbie')).toEqual([byUserid.get('manager')!.id])
     const once = await snapshot()
     await handleAllAgain()
     expect(await snapshot()).toBe(once)
@@ -229,13 +229,13 @@ describe(`processors on ${testDatabaseKind}`, () => {
     await journalCallback(
       harness.dataSource,
       event(
-        '<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[transfer_fail]]></ChangeType><FailReason><![CDATA[customer_refused]]></FailReason><UserID><![CDATA[lisi]]></UserID><ExternalUserID><![CDATA[wmDemoCustomer002]]></ExternalUserID>',
+        '<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[transfer_fail]]></ChangeType><FailReason><![CDATA[customer_refused]]></FailReason><UserID><![CDATA[colleague]]></UserID><ExternalUserID><![CDATA[wmUnicorn]]></ExternalUserID>',
         1795400000,
       ),
     )
     await harness.drainInbox()
     const [entry] = await harness.dataSource.getRepository(ActivityLog).findBy({ action: 'transfer_fail' })
-    expect(JSON.parse(entry!.detail)).toEqual({ userid: 'lisi', externalUserid: 'wmDemoCustomer002', reason: 'customer_refused' })
+    expect(JSON.parse(entry!.detail)).toEqual({ userid: 'colleague', externalUserid: 'wmUnicorn', reason: 'customer_refused' })
   })
 
   it('marks events no processor handles ignored, keeping them in the inbox', async () => {
@@ -251,9 +251,9 @@ describe(`processors on ${testDatabaseKind}`, () => {
 
   it('records each step, and a failed step retries alone: the mirror is not run again', async () => {
     // A customer deleting a member we never heard of: the mirror reads the customer first.
-    await harness.simulator.customerAddsMember({ userid: 'lisi', customer: { external_userid: 'wmGone', name: '走了' } })
+    await harness.simulator.customerAddsMember({ userid: 'colleague', customer: { external_userid: 'wmGone', name: '走了' } })
     await harness.dataSource.query('DELETE FROM inbox_events')
-    await harness.simulator.customerDeletesMember({ userid: 'lisi', externalUserid: 'wmGone' })
+    await harness.simulator.customerDeletesMember({ userid: 'colleague', externalUserid: 'wmGone' })
     const [row] = await harness.dataSource.getRepository(InboxEvent).find()
     harness.simulator.injectFault({ path: SEND, errcode: 40003, times: 1 })
 
@@ -279,7 +279,7 @@ describe(`processors on ${testDatabaseKind}`, () => {
 
   it('a dead letter names the processor that failed; the steps after it never ran', async () => {
     harness.simulator.injectFault({ path: GET_CUSTOMER, errcode: 60011 })
-    await harness.simulator.customerAddsMember({ userid: 'zhaomin', customer: { external_userid: 'wmUnreadable', name: '读不到' } })
+    await harness.simulator.customerAddsMember({ userid: 'operator', customer: { external_userid: 'wmUnreadable', name: '读不到' } })
     const [row] = await harness.dataSource.getRepository(InboxEvent).find()
     await attempt()
     expect(await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })).toMatchObject({ status: 'pending', attempts: 1 })
@@ -298,10 +298,10 @@ describe(`processors on ${testDatabaseKind}`, () => {
     const registry = welcomeRegistry()
     const handle = createDispatcher(harness.dataSource, registry)
     harness.simulator.injectFault({ path: GET_CUSTOMER, errcode: 60011 })
-    await journalCallback(harness.dataSource, contactEvent('add_external_contact', 'zhaomin', 'wmWelcome', Math.floor(Date.now() / 1000)), new Date(), { deadlines: registry.deadlines })
+    await journalCallback(harness.dataSource, contactEvent('add_external_contact', 'operator', 'wmWelcome', Math.floor(Date.now() / 1000)), new Date(), { deadlines: registry.deadlines })
     const [row] = await harness.dataSource.getRepository(InboxEvent).find()
     await attempt(handle)
-    expect(welcomesSent().map((m) => m.recipients)).toEqual([['zhaomin']])
+    expect(welcomesSent().map((m) => m.recipients)).toEqual([['operator']])
     expect(await stepsOf(row!.id)).toEqual({ 'test-welcome': 'done' })
     expect((await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })).lastError).toMatch(/^contact-mirror: /)
 
@@ -322,7 +322,7 @@ describe(`processors on ${testDatabaseKind}`, () => {
       await journalCallback(harness.dataSource, event(`<Event><![CDATA[change_external_tag]]></Event><ChangeType><![CDATA[update]]></ChangeType><Id><![CDATA[et${n}]]></Id>`, n), receivedAt, { deadlines })
     }
     const journaledAt = new Date()
-    await journalCallback(harness.dataSource, contactEvent('add_external_contact', 'zhaomin', 'wmUrgent', Math.floor(Date.now() / 1000)), journaledAt, { deadlines })
+    await journalCallback(harness.dataSource, contactEvent('add_external_contact', 'operator', 'wmUrgent', Math.floor(Date.now() / 1000)), journaledAt, { deadlines })
     const urgent = await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ changeType: 'add_external_contact' })
     expect(urgent.deadlineAt!.getTime()).toBe(journaledAt.getTime() + 20_000)
     expect(await harness.dataSource.getRepository(InboxEvent).countBy({ deadlineAt: IsNull(), changeType: 'update' })).toBe(500)

@@ -39,7 +39,7 @@ describe('the daily-digest job', () => {
     await makeEveryoneOverdue(harness)
     today = businessDate(new Date(), TZ)
     expected = (await planDailyDigest(harness.dataSource.manager, { date: today, timeZone: TZ, publicUrl: TEST_PUBLIC_URL, withRobot: false })).length
-    // wanglei's digest and a card for each of the four members.
+    // manager's digest of the three reports, and a card for each of the four members.
     expect(expected).toBe(5)
   })
   afterEach(async () => harness.cleanup())
@@ -49,11 +49,11 @@ describe('the daily-digest job', () => {
     const outcome = await runJob(dailyDigestJob, context, { date: today, dryRun: true })
     expect(outcome.summary).toBe('dry run: 5 messages would be sent; nothing sent')
     expect(context.printed.filter((line) => line.startsWith('--- ')).map((line) => line.split('\n')[0])).toEqual([
-      '--- digest:wanglei#1',
-      '--- todo:lisi',
-      '--- todo:wanglei',
-      '--- todo:zhangsan',
-      '--- todo:zhaomin',
+      '--- digest:manager#1',
+      '--- todo:colleague',
+      '--- todo:manager',
+      '--- todo:operator',
+      '--- todo:seller',
     ])
     expect(callsTo(harness.simulator, SEND)).toHaveLength(0)
     expect(await harness.dataSource.getRepository(JobRun).count()).toBe(0)
@@ -110,22 +110,22 @@ describe('the daily-digest job', () => {
   }, 60_000)
 
   it('a member WeCom reports invalid is recorded and not tried again', async () => {
-    // wanglei left WeCom, and we have not heard yet.
-    await harness.simulator.adminDeletesMember({ userid: 'wanglei' }).catch(() => {})
+    // manager left WeCom, and we have not heard yet.
+    await harness.simulator.adminDeletesMember({ userid: 'manager' }).catch(() => {})
     const first = await runJob(dailyDigestJob, harness.jobContext(), { date: today, dryRun: false })
     expect(first).toMatchObject({ status: 'done', summary: '5 messages: 3 sent, 0 already sent, 2 invalid recipients, 0 failed' })
     await runJob(dailyDigestJob, harness.jobContext(), { date: today, dryRun: false, rerunDone: true })
 
     const statuses = await harness.dataSource.getRepository(OutboxMessage).find({ order: { recipient: 'ASC' } })
     expect(statuses.map((d) => [d.recipient, d.status])).toEqual([
-      ['digest:wanglei#1', 'invalid'],
-      ['todo:lisi', 'sent'],
-      ['todo:wanglei', 'invalid'],
-      ['todo:zhangsan', 'sent'],
-      ['todo:zhaomin', 'sent'],
+      ['digest:manager#1', 'invalid'],
+      ['todo:colleague', 'sent'],
+      ['todo:manager', 'invalid'],
+      ['todo:operator', 'sent'],
+      ['todo:seller', 'sent'],
     ])
-    // Once for each of wanglei's two messages, in the first run only.
-    expect(callsTo(harness.simulator, SEND).filter((call) => (call.body as { touser: string }).touser === 'wanglei')).toHaveLength(2)
+    // Once for each of manager's two messages, in the first run only.
+    expect(callsTo(harness.simulator, SEND).filter((call) => (call.body as { touser: string }).touser === 'manager')).toHaveLength(2)
   })
 
   it('a failed send does not hold up the others, and the next run sends only it', async () => {

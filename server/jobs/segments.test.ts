@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { virtualClock } from '../../test/clock'
+import { syncedCustomer } from '../../test/company'
+import { buildOrder } from '../../test/factories'
 import { callsTo, startWecomHarness, type WecomHarness } from '../../test/wecom'
-import { demoCustomerId } from '../demo/company'
+import type { OrderStatus } from '../entities'
 import { query } from '../db/sql'
 import { fullSync } from '../sync/fullSync'
 import { businessDate, addDays, startOfBusinessDay } from '../time'
@@ -21,40 +23,34 @@ interface MarkTagBody {
   remove_tag?: string[]
 }
 
-let orderNo = 0
-/** A shop order of demo customer `n` paid at `paidAt`, straight into the table. */
-async function addOrder(harness: WecomHarness, n: number | null, paidAt: Date, yuan: number, status = 'completed') {
-  const now = new Date()
-  await query(
-    harness.dataSource.manager,
-    `INSERT INTO orders (platform, order_no, status, paid_at, amount_cents, customer_id, external_userid, source, created_at, updated_at)
-     VALUES ('tmall', :orderNo, :status, :paidAt, :cents, (SELECT id FROM customers WHERE external_userid = :customer), :customer, 'test', :now, :now)`,
-    { orderNo: `SEG${++orderNo}`, status, paidAt, cents: yuan * 100, customer: n === null ? 'wmNobody' : demoCustomerId(n), now },
-  )
+/** A completed shop order of the customer `externalUserid` (null: of nobody we know) paid at `paidAt`. */
+async function addOrder(harness: WecomHarness, externalUserid: string | null, paidAt: Date, yuan: number, status: OrderStatus = 'completed') {
+  const customer = externalUserid === null ? undefined : await syncedCustomer(harness.dataSource, externalUserid)
+  await buildOrder(harness.dataSource, { customer, ...(customer ? {} : { externalUserid: 'wmNobody' }), status, paidAt, amountCents: yuan * 100 })
 }
 
 /**
- * Known segments on top of the demo orders (customers 1–12, one order each in the last 36
- * days: 新客), with the 90-day and 365-day edges on both sides.
+ * Orders that put the test company's customers in known segments, with the 90-day and
+ * 365-day edges on both sides; wmQuotes has none, so no segment.
  */
-async function seedOrders(harness: WecomHarness, today: string): Promise<Record<number, Segment>> {
+async function seedOrders(harness: WecomHarness, today: string): Promise<Record<string, Segment>> {
   const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS)
   const recentEdge = startOfBusinessDay(addDays(today, -90), TZ)
   const windowStart = startOfBusinessDay(addDays(today, -364), TZ)
-  for (const days of [10, 20, 30]) await addOrder(harness, 1, daysAgo(days), 800)
-  await addOrder(harness, 2, daysAgo(20), 100)
-  // The order on the window's first instant counts: without it, 13 would be 沉睡.
-  for (const at of [daysAgo(120), daysAgo(150), windowStart]) await addOrder(harness, 13, at, 700)
-  // Just before the window: counted for R only, so 14 sleeps however much it spent then.
-  for (let i = 0; i < 3; i++) await addOrder(harness, 14, new Date(windowStart.getTime() - 1), 5000)
-  await addOrder(harness, 15, recentEdge, 50)
-  await addOrder(harness, 17, new Date(recentEdge.getTime() - 1), 50)
-  await addOrder(harness, 16, daysAgo(5), 3000, 'refunded')
-  await addOrder(harness, 16, daysAgo(5), 3000, 'cancelled')
+  for (const days of [10, 20, 30]) await addOrder(harness, 'wmXiaomei', daysAgo(days), 800)
+  for (const days of [20, 25]) await addOrder(harness, 'wmUnicorn', daysAgo(days), 100)
+  // The order on the window's first instant counts: without it, wmBold would be 沉睡.
+  for (const at of [daysAgo(120), daysAgo(150), windowStart]) await addOrder(harness, 'wmBold', at, 700)
+  // Just before the window: counted for R only, so wmWu sleeps however much it spent then.
+  for (let i = 0; i < 3; i++) await addOrder(harness, 'wmWu', new Date(windowStart.getTime() - 1), 5000)
+  await addOrder(harness, 'wmChen', recentEdge, 50)
+  await addOrder(harness, 'wmTony', new Date(recentEdge.getTime() - 1), 50)
+  await addOrder(harness, 'wmLin', daysAgo(5), 3000, 'refunded')
+  await addOrder(harness, 'wmLin', daysAgo(5), 3000, 'cancelled')
   await addOrder(harness, null, daysAgo(5), 3000)
-  const segments: Record<number, Segment> = { 1: '重要价值', 2: '活跃', 13: '重要保持', 14: '沉睡', 15: '新客', 17: '沉睡' }
-  for (let n = 3; n <= 12; n++) segments[n] = '新客'
-  return segments
+  // One recent order each: 新客. wmSun is followed by operator and manager, so both follows are tagged.
+  for (const [externalUserid, days] of [['wmLily', 12], ['wmSun', 15], ['wmZhen', 18]] as const) await addOrder(harness, externalUserid, daysAgo(days), 300)
+  return { wmXiaomei: '重要价值', wmUnicorn: '活跃', wmBold: '重要保持', wmWu: '沉睡', wmChen: '新客', wmTony: '沉睡', wmLily: '新客', wmSun: '新客', wmZhen: '新客' }
 }
 
 const key = (userid: string, externalUserid: string) => `${userid}/${externalUserid}`
@@ -94,10 +90,9 @@ async function ourSegments(harness: WecomHarness): Promise<Map<string, string[]>
 }
 
 /** Each segmented customer's tag on every one of its follows in the simulator. */
-function expectedSegments(harness: WecomHarness, segments: Record<number, Segment>): Map<string, string[]> {
+function expectedSegments(harness: WecomHarness, segments: Record<string, Segment>): Map<string, string[]> {
   const state = new Map<string, string[]>()
-  for (const [n, segment] of Object.entries(segments)) {
-    const externalUserid = demoCustomerId(Number(n))
+  for (const [externalUserid, segment] of Object.entries(segments)) {
     for (const userid of harness.simulator.company.followsByCustomer.get(externalUserid)?.keys() ?? []) state.set(key(userid, externalUserid), [segment])
   }
   return state
@@ -128,7 +123,7 @@ const count = async (harness: WecomHarness, table: string) =>
 describe('the segments job', () => {
   let harness: WecomHarness
   let today: string
-  let segments: Record<number, Segment>
+  let segments: Record<string, Segment>
   beforeEach(async () => {
     harness = await startWecomHarness({ synced: true })
     today = businessDate(new Date(), TZ)
@@ -147,7 +142,7 @@ describe('the segments job', () => {
 
     const first = await run()
     expect(first.status).toBe('done')
-    expect(first.summary).toBe('segments: 重要价值 1, 重要保持 1, 新客 11, 活跃 1, 沉睡 2; 18 follows changed, 0 failed')
+    expect(first.summary).toBe('segments: 重要价值 1, 重要保持 1, 新客 4, 活跃 1, 沉睡 2; 10 follows changed, 0 failed')
     expect(first.printed).toContain(`segments: created the tag group ${GROUP}`)
 
     const [created] = callsTo(harness.simulator, ADD_CORP_TAG)
@@ -170,7 +165,7 @@ describe('the segments job', () => {
     expect(await count(harness, 'tag_groups')).toBe(4)
 
     const second = await run({ rerunDone: true })
-    expect(second.summary).toBe('segments: 重要价值 1, 重要保持 1, 新客 11, 活跃 1, 沉睡 2; 0 follows changed, 0 failed')
+    expect(second.summary).toBe('segments: 重要价值 1, 重要保持 1, 新客 4, 活跃 1, 沉睡 2; 0 follows changed, 0 failed')
     expect(callsTo(harness.simulator, ADD_CORP_TAG)).toHaveLength(1)
     expect(markTagCalls(harness)).toHaveLength(calls.length)
   })
@@ -178,25 +173,25 @@ describe('the segments job', () => {
   it('moves a customer whose segment changed: the old tag off and the new one on, in one call', async () => {
     await run()
     const before = callsTo(harness.simulator, MARK_TAG).length
-    // Customer 3 orders twice more (重要价值); customer 13's orders are refunded (no segment).
-    await addOrder(harness, 3, new Date(Date.now() - DAY_MS), 1000)
-    await addOrder(harness, 3, new Date(Date.now() - 2 * DAY_MS), 1000)
-    await query(harness.dataSource.manager, "UPDATE orders SET status = 'refunded' WHERE external_userid = :customer", { customer: demoCustomerId(13) })
+    // wmLily orders twice more (重要价值); wmBold's orders are refunded (no segment).
+    await addOrder(harness, 'wmLily', new Date(Date.now() - DAY_MS), 1000)
+    await addOrder(harness, 'wmLily', new Date(Date.now() - 2 * DAY_MS), 1000)
+    await query(harness.dataSource.manager, "UPDATE orders SET status = 'refunded' WHERE external_userid = :customer", { customer: 'wmBold' })
 
     const dry = harness.jobContext()
     const planned = await runJob(segmentsJob, dry, { date: today, dryRun: true })
-    expect(planned.summary).toBe('dry run: segments: 重要价值 2, 重要保持 0, 新客 10, 活跃 1, 沉睡 2; 2 follows would change; nothing written')
-    expect([...dry.printed].sort()).toEqual([`  zhangsan · ${demoCustomerId(13)}: -重要保持`, `  zhaomin · ${demoCustomerId(3)}: +重要价值 -新客`])
+    expect(planned.summary).toBe('dry run: segments: 重要价值 2, 重要保持 0, 新客 3, 活跃 1, 沉睡 2; 2 follows would change; nothing written')
+    expect([...dry.printed].sort()).toEqual(['  operator · wmLily: +重要价值 -新客', '  seller · wmBold: -重要保持'])
 
     const second = await run({ rerunDone: true })
-    expect(second.summary).toBe('segments: 重要价值 2, 重要保持 0, 新客 10, 活跃 1, 沉睡 2; 2 follows changed, 0 failed')
+    expect(second.summary).toBe('segments: 重要价值 2, 重要保持 0, 新客 3, 活跃 1, 沉睡 2; 2 follows changed, 0 failed')
     const calls = markTagCalls(harness, before).sort((x, y) => x.external_userid.localeCompare(y.external_userid))
     expect(calls).toEqual([
-      { userid: 'zhaomin', external_userid: demoCustomerId(3), add_tag: [segmentTagId(harness, '重要价值')], remove_tag: [segmentTagId(harness, '新客')] },
-      { userid: 'zhangsan', external_userid: demoCustomerId(13), remove_tag: [segmentTagId(harness, '重要保持')] },
+      { userid: 'seller', external_userid: 'wmBold', remove_tag: [segmentTagId(harness, '重要保持')] },
+      { userid: 'operator', external_userid: 'wmLily', add_tag: [segmentTagId(harness, '重要价值')], remove_tag: [segmentTagId(harness, '新客')] },
     ])
-    const moved: Record<number, Segment> = { ...segments, 3: '重要价值' }
-    delete moved[13]
+    const moved: Record<string, Segment> = { ...segments, wmLily: '重要价值' }
+    delete moved.wmBold
     const expected = expectedSegments(harness, moved)
     expect(wecomSegments(harness)).toEqual(expected)
     expect(await ourSegments(harness)).toEqual(expected)
@@ -206,24 +201,24 @@ describe('the segments job', () => {
     const { client } = harness.wecom
     const { tag_group: group } = await client.call('addCorpTag', { body: { group_name: GROUP, tag: [{ name: '重要价值' }, { name: '旧分层' }] } })
     const [valuable, old] = group.tag!
-    await client.call('markTag', { body: { userid: 'zhangsan', external_userid: demoCustomerId(1), add_tag: [valuable!.id] } })
-    await client.call('markTag', { body: { userid: 'zhangsan', external_userid: demoCustomerId(4), add_tag: [old!.id] } })
-    await client.call('markTag', { body: { userid: 'lisi', external_userid: demoCustomerId(20), add_tag: [old!.id] } })
+    await client.call('markTag', { body: { userid: 'seller', external_userid: 'wmXiaomei', add_tag: [valuable!.id] } })
+    await client.call('markTag', { body: { userid: 'seller', external_userid: 'wmChen', add_tag: [old!.id] } })
+    await client.call('markTag', { body: { userid: 'colleague', external_userid: 'wmQuotes', add_tag: [old!.id] } })
     await fullSync(harness.dataSource, client, { logger: harness.logger })
     const before = callsTo(harness.simulator, MARK_TAG).length
 
     const outcome = await run()
-    // 18 segmented follows, one already right, and customer 20 who has no segment.
-    expect(outcome.summary).toBe('segments: 重要价值 1, 重要保持 1, 新客 11, 活跃 1, 沉睡 2; 18 follows changed, 0 failed')
+    // 10 segmented follows, one already right, and wmQuotes who has no segment.
+    expect(outcome.summary).toBe('segments: 重要价值 1, 重要保持 1, 新客 4, 活跃 1, 沉睡 2; 10 follows changed, 0 failed')
     expect(callsTo(harness.simulator, ADD_CORP_TAG).at(-1)!.body).toEqual({
       group_id: group.group_id,
       tag: [{ name: '重要保持', order: 4 }, { name: '新客', order: 3 }, { name: '活跃', order: 2 }, { name: '沉睡', order: 1 }],
     })
     const calls = markTagCalls(harness, before)
-    expect(calls).toHaveLength(18)
-    expect(calls).toContainEqual({ userid: 'zhangsan', external_userid: demoCustomerId(4), add_tag: [segmentTagId(harness, '新客')], remove_tag: [old!.id] })
-    expect(calls).toContainEqual({ userid: 'lisi', external_userid: demoCustomerId(20), remove_tag: [old!.id] })
-    expect(calls.some((body) => key(body.userid, body.external_userid) === key('zhangsan', demoCustomerId(1)))).toBe(false)
+    expect(calls).toHaveLength(10)
+    expect(calls).toContainEqual({ userid: 'seller', external_userid: 'wmChen', add_tag: [segmentTagId(harness, '新客')], remove_tag: [old!.id] })
+    expect(calls).toContainEqual({ userid: 'colleague', external_userid: 'wmQuotes', remove_tag: [old!.id] })
+    expect(calls.some((body) => key(body.userid, body.external_userid) === key('seller', 'wmXiaomei'))).toBe(false)
 
     const expected = expectedSegments(harness, segments)
     expect(wecomSegments(harness)).toEqual(expected)
@@ -237,7 +232,7 @@ describe('the segments job', () => {
 
     const context = harness.jobContext()
     const outcome = await runJob(segmentsJob, context, { date: today, dryRun: true })
-    expect(outcome.summary).toBe('dry run: segments: 重要价值 1, 重要保持 1, 新客 11, 活跃 1, 沉睡 2; 18 follows would change; nothing written')
+    expect(outcome.summary).toBe('dry run: segments: 重要价值 1, 重要保持 1, 新客 4, 活跃 1, 沉睡 2; 10 follows would change; nothing written')
     expect(context.printed[0]).toBe(`would create the tag group ${GROUP} with 重要价值, 重要保持, 新客, 活跃, 沉睡`)
     const expected = expectedSegments(harness, segments)
     const examples = context.printed.slice(1, -1)
@@ -246,32 +241,32 @@ describe('the segments job', () => {
       const [, userid, externalUserid, segment] = /^ {2}(\w+) · (\w+): \+(\S+)$/.exec(line)!
       expect(expected.get(key(userid!, externalUserid!))).toEqual([segment])
     }
-    expect(context.printed.at(-1)).toBe('  … and 13 more')
+    expect(context.printed.at(-1)).toBe('  … and 5 more')
 
     expect(harness.simulator.calls).toHaveLength(calls)
     expect(await Promise.all(tables.map((table) => count(harness, table)))).toEqual(rows)
   })
 
   it('a WeCom error on one follow leaves the others done and the run incomplete', async () => {
-    // The customer deleted lisi in WeCom and we missed it: WeCom answers 84061 for that follow.
-    harness.simulator.company.removeFollow('lisi', demoCustomerId(5))
+    // The customer deleted colleague in WeCom and we missed it: WeCom answers 84061 for that follow.
+    harness.simulator.company.removeFollow('colleague', 'wmZhen')
 
     const first = await run()
     expect(first.status).toBe('failed')
-    expect(first.summary).toBe('segments: 重要价值 1, 重要保持 1, 新客 11, 活跃 1, 沉睡 2; 17 follows changed, 1 failed')
-    expect(first.printed.some((line) => line.includes(`lisi · ${demoCustomerId(5)}: +新客 failed`) && line.includes('84061'))).toBe(true)
-    expect(markTagCalls(harness)).toHaveLength(18)
+    expect(first.summary).toBe('segments: 重要价值 1, 重要保持 1, 新客 4, 活跃 1, 沉睡 2; 9 follows changed, 1 failed')
+    expect(first.printed.some((line) => line.includes('colleague · wmZhen: +新客 failed') && line.includes('84061'))).toBe(true)
+    expect(markTagCalls(harness)).toHaveLength(10)
 
-    // Every follow WeCom still has carries its tag, in WeCom and here; lisi's lost one carries none.
+    // Every follow WeCom still has carries its tag, in WeCom and here; colleague's lost one carries none.
     const expected = expectedSegments(harness, segments)
-    expect(expected.has(key('lisi', demoCustomerId(5)))).toBe(false)
+    expect(expected.has(key('colleague', 'wmZhen'))).toBe(false)
     expect(wecomSegments(harness)).toEqual(expected)
     expect(await ourSegments(harness)).toEqual(expected)
 
     // The next run tries the failed follow alone.
     const again = await run({ rerunDone: true })
     expect(again.summary).toMatch(/; 0 follows changed, 1 failed$/)
-    expect(markTagCalls(harness)).toHaveLength(19)
+    expect(markTagCalls(harness)).toHaveLength(11)
   })
 
   it('stops sending when the claim is lost mid-run; what was sent stays recorded', async () => {
@@ -286,7 +281,7 @@ describe('the segments job', () => {
     // The calls already on their way finish (four at a time); no new one starts.
     expect(Number(changed)).toBe(markTagCalls(harness).length)
     expect(Number(changed)).toBeLessThanOrEqual(4)
-    expect(Number(changed) + Number(notTried)).toBe(18)
+    expect(Number(changed) + Number(notTried)).toBe(10)
   })
 
   it('waits out a 45009 minute and goes on, instead of failing the follow', async () => {
@@ -296,9 +291,9 @@ describe('the segments job', () => {
     harness = await startWecomHarness({ synced: true, clock })
     segments = await seedOrders(harness, today)
     await run()
-    // One follow to change: customer 3 becomes 重要价值.
-    await addOrder(harness, 3, new Date(Date.now() - DAY_MS), 1000)
-    await addOrder(harness, 3, new Date(Date.now() - 2 * DAY_MS), 1000)
+    // One follow to change: wmLily becomes 重要价值.
+    await addOrder(harness, 'wmLily', new Date(Date.now() - DAY_MS), 1000)
+    await addOrder(harness, 'wmLily', new Date(Date.now() - 2 * DAY_MS), 1000)
     const before = callsTo(harness.simulator, MARK_TAG).length
     // Two blocks in a row: the client waits out each, as long as a background call may wait.
     harness.simulator.injectFault({ path: MARK_TAG, errcode: 45009, times: 2 })
@@ -313,7 +308,7 @@ describe('the segments job', () => {
   it('leaves WeCom alone when the run lost its claim', async () => {
     const context = { ...harness.jobContext(), signal: AbortSignal.abort() }
     const result = await segmentsJob.run(context, { date: today, dryRun: false })
-    expect(result).toEqual({ summary: 'segments: 重要价值 1, 重要保持 1, 新客 11, 活跃 1, 沉睡 2; nothing changed (claim lost)', complete: false })
+    expect(result).toEqual({ summary: 'segments: 重要价值 1, 重要保持 1, 新客 4, 活跃 1, 沉睡 2; nothing changed (claim lost)', complete: false })
     expect(markTagCalls(harness)).toHaveLength(0)
     expect(harness.simulator.calls.filter((call) => call.path === '/cgi-bin/externalcontact/add_corp_tag')).toHaveLength(0)
   })

@@ -145,7 +145,7 @@ describe('npm run import -- orders, then WeCom', () => {
     await run(harness, [HEADER, 'jd,L-1,paid,2026-11-01 10:00:00,10,,wmLateCustomer,,,', 'jd,L-2,paid,2026-11-01 10:00:00,10,,,,13912345678,'].join('\n'))
     expect((await orderOf(harness, 'jd', 'L-1'))!.customer).toBeNull()
     // The customer adds a member in WeCom; the callback's handler reads them, with a remark mobile.
-    await harness.simulator.customerAddsMember({ userid: 'lisi', customer: { external_userid: 'wmLateCustomer', name: '新客' }, remarkMobiles: ['13912345678'] })
+    await harness.simulator.customerAddsMember({ userid: 'colleague', customer: { external_userid: 'wmLateCustomer', name: '新客' }, remarkMobiles: ['13912345678'] })
     await harness.drainInbox()
     expect((await orderOf(harness, 'jd', 'L-1'))!.customer).toBe('wmLateCustomer')
     expect((await orderOf(harness, 'jd', 'L-2'))!.customer).toBe('wmLateCustomer')

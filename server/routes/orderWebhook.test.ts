@@ -23,7 +23,7 @@ const order = (overrides: Record<string, unknown> = {}) => ({
   paid_at: '2026-03-01 14:30:00',
   amount: '199.00',
   items: [{ name: '防晒霜', quantity: 2 }],
-  external_userid: 'wmDemoCustomer001',
+  external_userid: 'wmXiaomei',
   ...overrides,
 })
 
@@ -58,7 +58,7 @@ describe(`POST /api/integrations/orders/:source on ${testDatabaseKind}`, () => {
 
     expect(await orderCount()).toBe(before + 1)
     const saved = (await stored(sent.order_no))!
-    expect(saved).toMatchObject({ status: 'paid', amountCents: 123450, customerId: await customerId('wmDemoCustomer001'), source: 'webhook:shop-a' })
+    expect(saved).toMatchObject({ status: 'paid', amountCents: 123450, customerId: await customerId('wmXiaomei'), source: 'webhook:shop-a' })
     // 14:30 in Asia/Shanghai.
     expect(saved.paidAt!.toISOString()).toBe('2026-03-01T06:30:00.000Z')
     const items = await harness.dataSource.getRepository(OrderItem).find({ where: { orderId: saved.id }, order: { lineNo: 'ASC' } })
@@ -102,7 +102,7 @@ describe(`POST /api/integrations/orders/:source on ${testDatabaseKind}`, () => {
       })),
     )
     expect(await orderCount()).toBe(before + 4)
-    expect((await stored(byPhone.order_no))!.customerId).toBe(await customerId('wmDemoCustomer001'))
+    expect((await stored(byPhone.order_no))!.customerId).toBe(await customerId('wmXiaomei'))
     expect((await stored(unmatched.order_no))!.customerId).toBeNull()
   })
 

@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signedIn } from '../../test/browserSession'
+import { buildScriptLibrary, syncedCustomer } from '../../test/company'
+import { buildOrder } from '../../test/factories'
 import { testDatabaseKind } from '../../test/database'
 import { fieldValue, fuzzRuns, hostileText, jsonishBody, pathSegment, plainName, rowCounts, TimeBudget } from '../../test/fuzzBodies'
 import { startWecomHarness, type WecomHarness } from '../../test/wecom'
@@ -12,7 +14,9 @@ let tagIds: number[]
 let scriptIds: number[]
 beforeAll(async () => {
   harness = await startWecomHarness({ serve: true, synced: true })
-  ;({ api } = await signedIn(harness, 'zhangsan'))
+  await buildScriptLibrary(harness.dataSource)
+  await buildOrder(harness.dataSource, { customer: await syncedCustomer(harness.dataSource, 'wmXiaomei'), orderNo: 'TM-1001' })
+  ;({ api } = await signedIn(harness, 'seller'))
   tagIds = (await harness.dataSource.getRepository(Tag).find()).map((tag) => tag.id)
   scriptIds = (await harness.dataSource.getRepository(Script).find()).map((script) => script.id)
 })
@@ -22,8 +26,8 @@ afterAll(() => harness.cleanup())
 const TABLES = ['follow_ups', 'follow_relations', 'follow_tags', 'activity_log', 'script_member_usage', 'customer_identities', 'orders', 'sessions'] as const
 const budget = new TimeBudget(`sidebar API on ${testDatabaseKind}`, 2_000, 20)
 
-/** A customer of zhangsan's, someone else's, or a path segment that is no customer at all. */
-const customer = fc.oneof({ weight: 1, arbitrary: fc.constantFrom('wmDemoCustomer001', 'wmDemoCustomer002') }, { weight: 1, arbitrary: pathSegment })
+/** A customer of seller's, someone else's, or a path segment that is no customer at all. */
+const customer = fc.oneof({ weight: 1, arbitrary: fc.constantFrom('wmXiaomei', 'wmUnicorn') }, { weight: 1, arbitrary: pathSegment })
 const pageUrl = () => fc.oneof(fc.constant(harness.server!.url + '/sidebar/'), fc.constantFrom('https://evil.example.com/', 'javascript:alert(1)', 'http://', `http://localhost:1/${'a'.repeat(3000)}`), hostileText(40))
 
 interface Endpoint {
@@ -78,7 +82,7 @@ const ENDPOINTS: Endpoint[] = [
     path: () => customer.map((id) => `/api/customers/${id}/bindings`),
     body: () =>
       fc.record(
-        { kind: fieldValue(fc.constantFrom('order_no', 'buyer_id')), platform: fieldValue(fc.constantFrom('tmall', 'jd', null)), value: fieldValue(fc.oneof(plainName(20), fc.constant('DEMO000001'))) },
+        { kind: fieldValue(fc.constantFrom('order_no', 'buyer_id')), platform: fieldValue(fc.constantFrom('tmall', 'jd', null)), value: fieldValue(fc.oneof(plainName(20), fc.constant('TM-1001'))) },
         { requiredKeys: [] },
       ),
     // A random order number is rarely an order; a new buyer id always binds: weighted so that the run sees successes.

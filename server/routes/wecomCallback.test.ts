@@ -19,7 +19,7 @@ const inboxRows = () => harness.dataSource.getRepository(InboxEvent).count()
 const spooled = () => harness.wecom.spool.pendingFiles().length
 
 const addEvent = (externalUserId: string, createTime = 1795400000) =>
-  `<xml><ToUserName><![CDATA[${TEST_CREDENTIALS.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${createTime}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID><ExternalUserID><![CDATA[${externalUserId}]]></ExternalUserID></xml>`
+  `<xml><ToUserName><![CDATA[${TEST_CREDENTIALS.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${createTime}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[seller]]></UserID><ExternalUserID><![CDATA[${externalUserId}]]></ExternalUserID></xml>`
 
 function post(query: Record<string, string>, body: string, headers: Record<string, string> = {}) {
   return fetch(`${server.url}/wecom/callback?${new URLSearchParams(query)}`, { method: 'POST', body, headers: { 'content-type': 'text/xml', ...headers } })
@@ -43,22 +43,22 @@ describe(`/wecom/callback on ${testDatabaseKind}`, () => {
   })
 
   it('journals an event and answers 200 with an empty body', async () => {
-    const { query, body } = harness.simulator.buildCallback(addEvent('wmDemoCustomer001'))
+    const { query, body } = harness.simulator.buildCallback(addEvent('wmXiaomei'))
     const response = await post(query, body)
     expect(response.status).toBe(200)
     expect(await response.text()).toBe('')
     const [row] = await harness.dataSource.getRepository(InboxEvent).find()
     expect(row).toMatchObject({ status: 'pending', event: 'change_external_contact', changeType: 'add_external_contact', attempts: 0 })
-    expect(row!.plaintext).toBe(addEvent('wmDemoCustomer001'))
+    expect(row!.plaintext).toBe(addEvent('wmXiaomei'))
   })
 
   it('absorbs one event delivered four times at once: one row, one effect', async () => {
-    const { query, body } = harness.simulator.buildCallback(addEvent('wmDemoCustomer002'))
+    const { query, body } = harness.simulator.buildCallback(addEvent('wmChen'))
     const responses = await Promise.all(Array.from({ length: 4 }, () => post(query, body)))
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200])
     expect(await inboxRows()).toBe(1)
     expect(await harness.drainInbox()).toBe(1)
-    expect(await harness.dataSource.getRepository(Customer).countBy({ externalUserid: 'wmDemoCustomer002' })).toBe(1)
+    expect(await harness.dataSource.getRepository(Customer).countBy({ externalUserid: 'wmChen' })).toBe(1)
     // Redelivered after processing, it is still one row, and nothing runs again.
     expect((await post(query, body)).status).toBe(200)
     expect(await inboxRows()).toBe(1)
@@ -66,7 +66,7 @@ describe(`/wecom/callback on ${testDatabaseKind}`, () => {
   })
 
   describe('refuses bad input with a clear error, writing nothing', () => {
-    const valid = () => harness.simulator.buildCallback(addEvent('wmDemoCustomer003'))
+    const valid = () => harness.simulator.buildCallback(addEvent('wmLin'))
     const cases: [string, () => { query: Record<string, string>; body: string }, number, string][] = [
       ['a wrong signature', () => ({ ...valid(), query: { ...valid().query, msg_signature: '0'.repeat(40) } }), 401, 'callback_signature'],
       ['no signature', () => ({ ...valid(), query: { timestamp: '1', nonce: '2' } }), 401, 'callback_signature'],
@@ -103,7 +103,7 @@ describe(`/wecom/callback on ${testDatabaseKind}`, () => {
   })
 
   it('keeps an event when the database is away, and moves it into the inbox when it is back', async () => {
-    const { query, body } = harness.simulator.buildCallback(addEvent('wmDemoCustomer004'))
+    const { query, body } = harness.simulator.buildCallback(addEvent('wmTony'))
     // The inbox table going away stands in for the database going away: the insert fails.
     await harness.dataSource.query('ALTER TABLE inbox_events RENAME TO inbox_events_away')
     const response = await post(query, body)
@@ -114,12 +114,12 @@ describe(`/wecom/callback on ${testDatabaseKind}`, () => {
     expect(await harness.wecom.spool.drain((plaintext, at) => journalCallback(harness.dataSource, plaintext, at))).toBe(1)
     expect(spooled()).toBe(0)
     const [row] = await harness.dataSource.getRepository(InboxEvent).find()
-    expect(row!.plaintext).toBe(addEvent('wmDemoCustomer004'))
+    expect(row!.plaintext).toBe(addEvent('wmTony'))
   })
 
   it('the simulator’s own WeCom-side change arrives as a real callback and takes effect', async () => {
     const status = await harness.simulator.customerAddsMember({
-      userid: 'lisi',
+      userid: 'colleague',
       customer: { external_userid: 'wmNewCustomer', name: '🦄新客' },
       state: 'live-room',
       remarkMobiles: ['13900001111'],

@@ -29,8 +29,9 @@ describe(`full sync on ${testDatabaseKind}`, () => {
   it('brings an empty database to WeCom’s truth, then finds nothing to change', async () => {
     harness = await startWecomHarness()
     const first = await fullSync(harness.dataSource, harness.wecom.client, { logger: harness.logger })
-    expect(first).toMatchObject({ members: 4, resumed: false, customers: { created: 32, updated: 0, removed: 0 }, follows: { created: 37, updated: 0, removed: 0 } })
-    expect(first.tags.created).toBe(13)
+    expect(first).toMatchObject({ members: 4, resumed: false, customers: { created: 11, updated: 0, removed: 0 }, follows: { created: 12, updated: 0, removed: 0 } })
+    // Three groups and their seven tags.
+    expect(first.tags.created).toBe(10)
     expect(await count('SELECT COUNT(*) AS n FROM follow_tags')).toBe([...harness.simulator.company.followsByUser.values()].flatMap((byCustomer) => [...byCustomer.values()]).reduce((n, f) => n + f.tagIds.length, 0))
 
     const second = await fullSync(harness.dataSource, harness.wecom.client, { logger: harness.logger })
@@ -42,14 +43,14 @@ describe(`full sync on ${testDatabaseKind}`, () => {
     harness = await startWecomHarness()
     await fullSync(harness.dataSource, harness.wecom.client, { logger: harness.logger })
     // Through the API: WeCom sends no callback for these.
-    await harness.wecom.client.call('markTag', { body: { userid: 'zhangsan', external_userid: 'wmDemoCustomer001', add_tag: ['etDemoBaby'] } })
-    await harness.wecom.client.call('remark', { body: { userid: 'lisi', external_userid: 'wmDemoCustomer002', remark: 'API改的备注' } })
-    harness.simulator.company.removeFollow('zhaomin', 'wmDemoCustomer003')
+    await harness.wecom.client.call('markTag', { body: { userid: 'seller', external_userid: 'wmXiaomei', add_tag: ['etMakeup'] } })
+    await harness.wecom.client.call('remark', { body: { userid: 'colleague', external_userid: 'wmUnicorn', remark: 'API改的备注' } })
+    harness.simulator.company.removeFollow('operator', 'wmLily')
 
     const summary = await fullSync(harness.dataSource, harness.wecom.client, { logger: harness.logger })
     expect(summary.follows).toEqual({ created: 0, updated: 2, removed: 1 })
     const statuses: { status: string }[] = await harness.dataSource.query(
-      "SELECT f.status FROM follow_relations f JOIN members m ON m.id = f.member_id JOIN customers c ON c.id = f.customer_id WHERE m.userid = 'zhaomin' AND c.external_userid = 'wmDemoCustomer003'",
+      "SELECT f.status FROM follow_relations f JOIN members m ON m.id = f.member_id JOIN customers c ON c.id = f.customer_id WHERE m.userid = 'operator' AND c.external_userid = 'wmLily'",
     )
     expect(statuses).toEqual([{ status: 'deleted_by_member' }])
   })
@@ -113,10 +114,10 @@ describe(`full sync on ${testDatabaseKind}`, () => {
     }
     const sync = runScript('server/cli/sync.ts', { env })
     expect((await sync.exited).code, sync.output()).toBe(0)
-    expect(sync.output()).toMatch(/customers\s+created 32, updated 0, removed 0/)
-    expect(sync.output()).toMatch(/follows\s+created 37, updated 0, removed 0/)
+    expect(sync.output()).toMatch(/customers\s+created 11, updated 0, removed 0/)
+    expect(sync.output()).toMatch(/follows\s+created 12, updated 0, removed 0/)
 
-    harness.simulator.company.removeFollow('lisi', 'wmDemoCustomer002')
+    harness.simulator.company.removeFollow('colleague', 'wmUnicorn')
     const reconcile = runScript('server/cli/job.ts', { args: ['reconcile'], env })
     expect((await reconcile.exited).code, reconcile.output()).toBe(0)
     expect(reconcile.output()).toContain('follows +0 ~0 -1')

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, TEST_CREDENTIALS, type WecomHarness } from '../../test/wecom'
 import { createRefresher } from '../mirror/refresh'
-import { demoCompany } from '../demo/company'
 import { Customer, FollowRelation, GroupChat, InboxEvent, Member } from '../entities'
 import { createDispatcher } from '../inbox/dispatcher'
 import { createProcessorRegistry } from '../processors'
@@ -31,8 +30,8 @@ const LONG_USERID = `u${'x'.repeat(80)}`
 const codePoints = (text: string) => [...text]
 
 /**
- * The demo company plus what WeCom may send that does not fit our columns or our reading
- * of its shapes, all followed by zhangsan. Written into the simulator's state directly:
+ * The test company plus what WeCom may send that does not fit our columns or our reading
+ * of its shapes, all followed by seller. Written into the simulator's state directly:
  * WeCom's own limits are not ours to trust.
  */
 function addHostileRecords(h: WecomHarness) {
@@ -49,9 +48,9 @@ function addHostileRecords(h: WecomHarness) {
   ]
   for (const customer of customers) {
     company.customers.set(customer.external_userid, customer)
-    company.putFollow(newFollow({ userid: 'zhangsan', external_userid: customer.external_userid }, now))
+    company.putFollow(newFollow({ userid: 'seller', external_userid: customer.external_userid }, now))
   }
-  const follow = company.follow('zhangsan', 'wmAvatar')!
+  const follow = company.follow('seller', 'wmAvatar')!
   Object.assign(follow, { remark: LONG_CJK, description: '述'.repeat(2000), remark_corp_name: LONG_CJK, state: `c${'s'.repeat(200)}`, oper_userid: LONG_USERID })
 
   const group = [...company.tagGroups.values()][0]!
@@ -60,8 +59,8 @@ function addHostileRecords(h: WecomHarness) {
   company.tags.set('etNumberName', { id: 'etNumberName', group_id: group.group_id, name: 7 as unknown as string, create_time: now, order: 0 })
   follow.tagIds.push('etLongName')
 
-  company.users.get('lisi')!.name = '名'.repeat(100)
-  company.users.get('lisi')!.avatar = LONG_AVATAR
+  company.users.get('colleague')!.name = '名'.repeat(100)
+  company.users.get('colleague')!.avatar = LONG_AVATAR
   company.users.set(LONG_USERID, newUser({ userid: LONG_USERID, name: 'userid太长' }))
   company.departments.get(2)!.name = '部'.repeat(100)
 }
@@ -73,13 +72,13 @@ const fitWarnings = (lines: Record<string, unknown>[]) => lines.filter((line) =>
 
 describe(`WeCom records that do not fit, on ${testDatabaseKind}`, () => {
   it('a full sync stores what fits, skips what it cannot read, logs each kind once, and reruns cleanly', async () => {
-    harness = await startWecomHarness({ seed: demoCompany() })
+    harness = await startWecomHarness()
     addHostileRecords(harness)
     const { logger, lines } = capturingLogger()
 
     const first = await fullSync(harness.dataSource, harness.wecom.client, { logger })
-    // The 32 demo customers and the four that fit once cut.
-    expect(first.customers.created).toBe(36)
+    // The test company's 11 customers and the four that fit once cut.
+    expect(first.customers.created).toBe(15)
 
     const emoji = (await customer('wmEmoji'))!
     expect(codePoints(emoji.name)).toHaveLength(255)
@@ -103,7 +102,7 @@ describe(`WeCom records that do not fit, on ${testDatabaseKind}`, () => {
     expect(tags).toEqual([{ name: '签'.repeat(64) }])
     expect(await harness.dataSource.query("SELECT name FROM tags WHERE wecom_tag_id = 'etNumberName'")).toEqual([])
     expect(await harness.dataSource.query("SELECT name FROM tag_groups WHERE name LIKE '组%'")).toEqual([{ name: '组'.repeat(64) }])
-    expect(await harness.dataSource.getRepository(Member).findOneByOrFail({ userid: 'lisi' })).toMatchObject({ name: '名'.repeat(64), avatar: LONG_AVATAR.slice(0, 512) })
+    expect(await harness.dataSource.getRepository(Member).findOneByOrFail({ userid: 'colleague' })).toMatchObject({ name: '名'.repeat(64), avatar: LONG_AVATAR.slice(0, 512) })
     expect(await harness.dataSource.getRepository(Member).findOneBy({ userid: LONG_USERID })).toBeNull()
     expect(await harness.dataSource.query('SELECT name FROM departments WHERE id = 2')).toEqual([{ name: '部'.repeat(64) }])
 
@@ -129,18 +128,18 @@ describe(`WeCom records that do not fit, on ${testDatabaseKind}`, () => {
   })
 
   it('processors store what fits and finish the event when a record cannot be read', async () => {
-    harness = await startWecomHarness({ seed: demoCompany(), serve: true })
+    harness = await startWecomHarness({ serve: true })
     await fullSync(harness.dataSource, harness.wecom.client, { logger: harness.logger })
     const { logger, lines } = capturingLogger()
     const handle = createDispatcher(harness.dataSource, createProcessorRegistry({ dataSource: harness.dataSource, refresher: createRefresher(harness.dataSource, harness.wecom.client, logger), logger }))
 
-    expect(await harness.simulator.customerAddsMember({ userid: 'zhaomin', customer: { external_userid: 'wmEventEmoji', name: EMOJI_NAME, avatar: LONG_AVATAR, unionid: `o${'u'.repeat(80)}` } })).toBe(200)
+    expect(await harness.simulator.customerAddsMember({ userid: 'operator', customer: { external_userid: 'wmEventEmoji', name: EMOJI_NAME, avatar: LONG_AVATAR, unionid: `o${'u'.repeat(80)}` } })).toBe(200)
     Object.assign(harness.simulator.company.customers.get('wmEventEmoji')!, { type: 2, corp_name: LONG_CJK, position: LONG_CJK })
-    expect(await harness.simulator.customerAddsMember({ userid: 'zhaomin', customer: { external_userid: 'wmEventBad', name: '坏' } })).toBe(200)
+    expect(await harness.simulator.customerAddsMember({ userid: 'operator', customer: { external_userid: 'wmEventBad', name: '坏' } })).toBe(200)
     harness.simulator.company.customers.get('wmEventBad')!.name = 42 as unknown as string
     // A follow we have, now in a shape we cannot read: listed all the same, so not deleted.
-    expect(await harness.simulator.memberEditsCustomer({ userid: 'zhangsan', externalUserid: 'wmDemoCustomer001' })).toBe(200)
-    harness.simulator.company.follow('zhangsan', 'wmDemoCustomer001')!.remark = 42 as unknown as string
+    expect(await harness.simulator.memberEditsCustomer({ userid: 'seller', externalUserid: 'wmXiaomei' })).toBe(200)
+    harness.simulator.company.follow('seller', 'wmXiaomei')!.remark = 42 as unknown as string
     const chatEvent = `<xml><ToUserName><![CDATA[${TEST_CREDENTIALS.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_chat]]></Event><ChatId><![CDATA[wr${'c'.repeat(80)}]]></ChatId><ChangeType><![CDATA[create]]></ChangeType></xml>`
     await journalCallback(harness.dataSource, chatEvent)
 

@@ -65,7 +65,7 @@ describe(`WeCom client on ${testDatabaseKind}`, () => {
     await harness.wecom.client.call('listFollowUsers', { query: {} })
     invalidate()
     const answer = await harness.wecom.client.call('listFollowUsers', { query: {} })
-    expect(answer.follow_user).toContain('zhangsan')
+    expect(answer.follow_user).toContain('seller')
     expect(callsTo(harness.simulator, '/cgi-bin/gettoken')).toHaveLength(2)
   })
 
