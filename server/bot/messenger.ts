@@ -8,6 +8,13 @@ export type AppMessage = { msgtype: 'markdown'; markdown: { content: string } } 
 
 /** Robots take 20 messages a minute (wecom-protocol.md §3.9). */
 export const ROBOT_MESSAGES_PER_MINUTE = 20
+/**
+ * WeCom counts a robot's minute from when each message arrived, we from when we sent it: the
+ * 21st message, sent exactly a minute after the 1st, arrives inside that minute whenever the
+ * 1st took longer on the way (a new connection), is refused with 45009, and the robot is
+ * blocked for a minute or more.
+ */
+const ROBOT_WINDOW_MARGIN_MS = 2_000
 /** Tries per app message for transport failures, which may pass. */
 const TRIES = 3
 /** No one waits on a page for a message: a send may wait out a 45009 block twice (the outbox's lease allows for it). */
@@ -40,7 +47,7 @@ export class Messenger {
     private readonly config: Pick<WecomConfig, 'agentId' | 'robotKey'>,
     private readonly clock: Clock = systemClock,
   ) {
-    this.robotSlot = callPacer(ROBOT_MESSAGES_PER_MINUTE, 60_000, clock)
+    this.robotSlot = callPacer(ROBOT_MESSAGES_PER_MINUTE, 60_000 + ROBOT_WINDOW_MARGIN_MS, clock)
   }
 
   get hasRobot(): boolean {
