@@ -3,8 +3,12 @@ import { Messenger, type AppMessage } from '../bot/messenger'
 import type { Job } from './job'
 import { deliverAll, type Delivery } from '../outbox/outbox'
 
-/** App messages in flight at once: WeCom answers each in tens of ms; 2,000 one by one would take minutes. */
-const SEND_CONCURRENCY = 4
+/**
+ * App messages in flight at once: WeCom answers each in tens of ms, so 2,000 one by one would
+ * take minutes. Message sends do not count toward WeCom's per-API call limit, and a 45033
+ * (too many at once) is backed off by the client.
+ */
+const SEND_CONCURRENCY = 8
 
 /**
  * Every morning (DIGEST_CRON): managers' digests, salespeople's to-do cards and the team
