@@ -53,11 +53,10 @@ export function createLossAlerter({ dataSource, messenger, publicUrl, timeZone }
 
     const recipients = [...new Set([loss.member_userid, ...managers.map((m) => m.userid)])]
     const date = businessDate(at, timeZone)
-    const userids = new Map(recipients.map((userid) => [`${userid}@event${eventId}`, userid]))
-    const outcomes = await deliverAll<AppMessage>(
+    const outcomes = await deliverAll(
       dataSource,
-      [...userids.keys()].map((recipient) => ({ key: { job: 'loss-alert', businessDate: date, recipient }, message: card as AppMessage })),
-      (recorded, { recipient }) => messenger.sendApp(userids.get(recipient)!, recorded),
+      recipients.map((userid) => ({ key: { job: 'loss-alert', businessDate: date, recipient: `${userid}@event${eventId}` }, userid, message: card as AppMessage })),
+      (recorded, { userid }) => messenger.sendApp(userid, recorded),
       { owner, concurrency: recipients.length },
     )
     const failed = outcomes.filter((o) => o.outcome === 'failed')

@@ -1,5 +1,5 @@
 import { planDailyDigest, type PlannedMessage } from '../bot/digest'
-import { Messenger, type AppMessage } from '../bot/messenger'
+import { Messenger } from '../bot/messenger'
 import type { Job } from './job'
 import { deliverAll, type Delivery } from '../outbox/outbox'
 
@@ -28,15 +28,12 @@ export const dailyDigestJob: Job = {
       return { summary: `dry run: ${planned.length} messages would be sent; nothing sent`, complete: true }
     }
 
-    const userids = new Map(planned.map((p) => [p.key, p.userid]))
     const deliver = (messages: PlannedMessage[], concurrency: number) =>
-      deliverAll<AppMessage>(
+      deliverAll(
         dataSource,
-        messages.map(({ key, message }) => ({ key: { job: 'daily-digest', businessDate: date, recipient: key }, message })),
-        (recorded, { recipient }) => {
-          const userid = userids.get(recipient) ?? null
-          return userid === null ? messenger.sendRobot(recorded.msgtype === 'markdown' ? recorded.markdown.content : '') : messenger.sendApp(userid, recorded)
-        },
+        messages.map(({ key, userid, message }) => ({ key: { job: 'daily-digest', businessDate: date, recipient: key }, userid, message })),
+        (recorded, { userid }) =>
+          userid === null ? messenger.sendRobot(recorded.msgtype === 'markdown' ? recorded.markdown.content : '') : messenger.sendApp(userid, recorded),
         { owner, concurrency, signal },
       )
     // The robot's messages go in order, paced by the messenger, beside the app messages.

@@ -52,6 +52,19 @@ describe('the outbox', () => {
     expect(await database.dataSource.getRepository(OutboxMessage).countBy({ status: 'sent' })).toBe(250)
   })
 
+  it('sends a key a run repeats once, and hands send the item it came with', async () => {
+    const key = { job: 'loss-alert', businessDate: '2026-11-23', recipient: 'seller@event7' }
+    const sentTo: string[] = []
+    const deliveries = await deliverAll(
+      database.dataSource,
+      [{ key, message: 'card', userid: 'seller' }, { key, message: 'card', userid: 'seller' }],
+      async (_message, { userid }) => (sentTo.push(userid), 'sent' as const),
+      { owner: 'host-a:1:1:aa', concurrency: 2 },
+    )
+    expect(deliveries.map((d) => d.outcome)).toEqual(['sent', 'already'])
+    expect(sentTo).toEqual(['seller'])
+  })
+
   it('sends only what is pending or failed; what is sent, invalid or held by a live sender is left alone', async () => {
     const key = (recipient: string): DeliveryKey => ({ job: 'daily-digest', businessDate: '2026-11-23', recipient })
     const outbox = database.dataSource.getRepository(OutboxMessage)

@@ -20,7 +20,7 @@ export interface DeliveryKey {
  */
 const DELIVERY_LEASE_MS = 5 * 60_000
 
-/** A message and the key it goes out once under. */
+/** A message and the key it goes out once under (callers may add what their `send` needs, as the recipient). */
 export interface OutboxItem<M> {
   key: DeliveryKey
   message: M
@@ -48,13 +48,13 @@ const CLAIM_SLICE = 100
  * Every attempt sends the message as first recorded: after a crash between WeCom's answer
  * and our record, the resend is identical, and WeCom's duplicate check drops it. A key
  * already 'sent' or 'invalid' (WeCom's invaliduser: retrying cannot help) is skipped; a
- * 'failed' one is tried again by the next attempt. `send` gets the recorded message and
- * resolves 'sent' or 'invalid', or throws; `concurrency` sends run at once.
+ * 'failed' one is tried again by the next attempt. `send` gets the recorded message and its
+ * item, and resolves 'sent' or 'invalid', or throws; `concurrency` sends run at once.
  */
-export async function deliverAll<M>(
+export async function deliverAll<I extends OutboxItem<unknown>>(
   dataSource: DataSource,
-  items: readonly OutboxItem<M>[],
-  send: (recorded: M, key: DeliveryKey) => Promise<'sent' | 'invalid'>,
+  items: readonly I[],
+  send: (recorded: I['message'], item: I) => Promise<'sent' | 'invalid'>,
   { owner, concurrency = 1, signal }: { owner: string; concurrency?: number; signal?: AbortSignal },
 ): Promise<Delivery[]> {
   const deliveries: Delivery[] = []
@@ -65,9 +65,11 @@ export async function deliverAll<M>(
       continue
     }
     const claimed = await recordAndClaim(dataSource, slice, owner)
-    const sent = await mapConcurrent(slice, concurrency, async ({ key, message }, i): Promise<Delivery> => {
+    const sent = await mapConcurrent(slice, concurrency, async (item, i): Promise<Delivery> => {
       const row = claimed[i]
-      return row ? { key, ...(await sendClaimed(dataSource, row, row.payload === null ? message : (JSON.parse(row.payload) as M), send)) } : { key, outcome: 'already' }
+      if (!row) return { key: item.key, outcome: 'already' }
+      const recorded = row.payload === null ? item.message : (JSON.parse(row.payload) as I['message'])
+      return { key: item.key, ...(await sendClaimed(dataSource, row.id, () => send(recorded, item))) }
     })
     deliveries.push(...sent)
   }
@@ -88,8 +90,11 @@ export async function deliverOnce<M>(
 
 const keyText = ({ job, businessDate, recipient }: DeliveryKey) => `${job}\u0000${businessDate}\u0000${recipient}`
 
-/** Records the slice's messages (a key already there keeps its first), claims what may be sent, and returns the rows this claim won, by position. */
-async function recordAndClaim<M>(dataSource: DataSource, slice: readonly OutboxItem<M>[], owner: string): Promise<(OutboxMessage | null)[]> {
+/**
+ * Records the slice's messages (a key already there keeps its first), claims what may be
+ * sent, and returns the rows this claim won, by position: a key the slice repeats, once.
+ */
+async function recordAndClaim(dataSource: DataSource, slice: readonly OutboxItem<unknown>[], owner: string): Promise<(OutboxMessage | null)[]> {
   const outbox = dataSource.getRepository(OutboxMessage)
   const now = new Date()
   await outbox
@@ -117,18 +122,20 @@ async function recordAndClaim<M>(dataSource: DataSource, slice: readonly OutboxI
   const won = new Set((await outbox.find({ select: { id: true }, where: { id: In(ids), claimedBy: token } })).map((row) => row.id))
   return slice.map(({ key }) => {
     const row = rows.get(keyText(key))
-    return row && won.has(row.id) ? row : null
+    if (!row || !won.delete(row.id)) return null
+    return row
   })
 }
 
-async function sendClaimed<M>(dataSource: DataSource, row: OutboxMessage, recorded: M, send: (recorded: M, key: DeliveryKey) => Promise<'sent' | 'invalid'>): Promise<{ outcome: DeliveryOutcome; error?: Error }> {
+/** Sends a claimed message and records how it went. */
+async function sendClaimed(dataSource: DataSource, id: number, send: () => Promise<'sent' | 'invalid'>): Promise<{ outcome: DeliveryOutcome; error?: Error }> {
   const outbox = dataSource.getRepository(OutboxMessage)
   try {
-    const outcome = await send(recorded, { job: row.job, businessDate: row.businessDate, recipient: row.recipient })
-    await outbox.update({ id: row.id }, { status: outcome, lastError: null, sentAt: new Date(), claimedBy: null, leaseUntil: null })
+    const outcome = await send()
+    await outbox.update({ id }, { status: outcome, lastError: null, sentAt: new Date(), claimedBy: null, leaseUntil: null })
     return { outcome }
   } catch (error) {
-    await outbox.update({ id: row.id }, { status: 'failed', lastError: String((error as Error).message).slice(0, 1000), claimedBy: null, leaseUntil: null })
+    await outbox.update({ id }, { status: 'failed', lastError: String((error as Error).message).slice(0, 1000), claimedBy: null, leaseUntil: null })
     return { outcome: 'failed', error: error as Error }
   }
 }
