@@ -63,11 +63,6 @@ interface Checkpoint {
 
 const CHECKPOINT = 'full-sync'
 const zero = (): ChangeCounts => ({ created: 0, updated: 0, removed: 0 })
-const add = (into: ChangeCounts, counts: ChangeCounts) => {
-  into.created += counts.created
-  into.updated += counts.updated
-  into.removed += counts.removed
-}
 const sum = (a: ChangeCounts, b: ChangeCounts): ChangeCounts => ({ created: a.created + b.created, updated: a.updated + b.updated, removed: a.removed + b.removed })
 
 export interface FullSyncOptions {
@@ -340,8 +335,8 @@ async function writePages(dataSource: DataSource, checkpoint: Checkpoint, { memb
     await query(tx, 'UPDATE sync_checkpoints SET state = :state, updated_at = :now WHERE name = :name', { state: JSON.stringify(state), now: new Date(), name: CHECKPOINT })
     return { customers: customers.counts, follows: follows.counts }
   })
-  add(checkpoint.customers, counts.customers)
-  add(checkpoint.follows, counts.follows)
+  checkpoint.customers = sum(checkpoint.customers, counts.customers)
+  checkpoint.follows = sum(checkpoint.follows, counts.follows)
   Object.assign(checkpoint.cursors, cursors)
 }
 
