@@ -22,7 +22,8 @@ export interface OrderImportSummary {
 /**
  * What makes a CSV row (values in the header's order) a RawOrder: the position of each order
  * field in the header, the last of a repeated name as a record by name would keep it, -1 for
- * an optional column the file lacks (read as empty).
+ * an optional column the file lacks (read as empty). Written out field by field: an object
+ * filled in a loop over ORDER_FIELDS took 210–265 ms per million rows against 43–62 ms.
  */
 function rawOrderOf(header: readonly string[]): (values: readonly string[]) => RawOrder {
   const [platform, orderNo, status, paidAt, amount, items, externalUserid, unionid, phone, buyerId] = ORDER_FIELDS.map((name) => header.lastIndexOf(name))
