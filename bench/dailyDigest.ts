@@ -10,7 +10,7 @@
 import { businessDate } from '../server/time'
 import { createSimulator } from '../simulator'
 import type { Benchmark } from './support/benchmark'
-import { LARGE_COMPANY, openCompanyDatabase, STANDARD_COMPANY, type CompanyKind } from './support/companyDatabase'
+import { forgetDigestRuns, LARGE_COMPANY, openCompanyDatabase, STANDARD_COMPANY, type CompanyKind } from './support/companyDatabase'
 import { measureStolenCpu } from './support/machineCpu'
 import { runMeasured, type MeasuredRun } from './support/measuredCommand'
 
@@ -46,9 +46,8 @@ function digestBenchmark({ id, size, company: kind, budgetSeconds, budgetRssMb }
       const company = await openCompanyDatabase(process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/', scale, { teardown, progress }, kind)
       const { dataSource, counts } = company
       // The company is kept for the next run: leave it without our runs and deliveries.
-      const forget = () => dataSource.query("DELETE FROM job_deliveries WHERE job = 'daily-digest'").then(() => dataSource.query("DELETE FROM job_runs WHERE job = 'daily-digest'"))
-      await forget()
-      teardown.defer('forget the benchmark runs', () => forget().then(() => undefined))
+      await forgetDigestRuns(dataSource)
+      teardown.defer('forget the benchmark runs', () => forgetDigestRuns(dataSource))
 
       // WeCom knows every member, so every message is delivered (and counted) by the simulator.
       const members = (await dataSource.query('SELECT userid, name FROM members')) as { userid: string; name: string }[]

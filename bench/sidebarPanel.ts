@@ -16,7 +16,7 @@ import type { Panel } from '../server/api/contract'
 import { JobRun } from '../server/entities'
 import { businessDate } from '../server/time'
 import type { Benchmark } from './support/benchmark'
-import { openCompanyDatabase } from './support/companyDatabase'
+import { forgetDigestRuns, openCompanyDatabase } from './support/companyDatabase'
 import { summarizeLatencies } from './support/latencyStats'
 import { measureStolenCpu } from './support/machineCpu'
 import { createPanelFloor, type PanelRows } from './support/panelFloor'
@@ -86,10 +86,9 @@ export const sidebarPanelBenchmark: Benchmark = {
     // Started after 09:00, the server's scheduler would catch up today's digest for this company,
     // computing it beside the measured calls: the day's digest is marked done beforehand.
     const today = businessDate(new Date(), TIME_ZONE)
-    const forgetRuns = () => dataSource.query("DELETE FROM job_runs WHERE job = 'daily-digest'").then(() => dataSource.query("DELETE FROM job_deliveries WHERE job = 'daily-digest'"))
-    await forgetRuns()
+    await forgetDigestRuns(dataSource)
     await dataSource.getRepository(JobRun).insert({ job: 'daily-digest', businessDate: today, status: 'done', claimedBy: 'bench-sidebar-panel', startedAt: new Date(), finishedAt: new Date(), summary: 'marked done by the panel benchmark' })
-    teardown.defer('forget the marked digest run', () => forgetRuns().then(() => undefined))
+    teardown.defer('forget the marked digest run', () => forgetDigestRuns(dataSource))
 
     const cwd = mkdtempSync(join(tmpdir(), 'bench-panel-'))
     teardown.defer('remove the working folder', () => rmSync(cwd, { recursive: true, force: true }))

@@ -25,6 +25,15 @@ export const STANDARD_COMPANY: CompanyKind = { databasePrefix: 'scrm_bench_compa
 /** The second digest size: 10,000 members, 10M follows at scale 1 (generateLargeCompany.ts). */
 export const LARGE_COMPANY: CompanyKind = { databasePrefix: 'scrm_bench_company_10m', version: LARGE_GENERATOR_VERSION, generate: generateLargeCompany }
 
+/**
+ * Forgets the digest's runs and deliveries in a kept company: a benchmark that ran or marked
+ * the digest must leave the company as it found it, and start from none.
+ */
+export async function forgetDigestRuns(dataSource: DataSource): Promise<void> {
+  await dataSource.query("DELETE FROM job_deliveries WHERE job = 'daily-digest'")
+  await dataSource.query("DELETE FROM job_runs WHERE job = 'daily-digest'")
+}
+
 export interface CompanyDatabase {
   name: string
   url: string
