@@ -3,8 +3,8 @@
  * floor with 1M customers, 3M follows and 5M orders in MySQL. One server process; calls one
  * at a time, as members opening chats, for random (member, customer) pairs each with its
  * own session. The floor (support/panelFloor.ts) reads the same rows for the same pairs with
- * hand-written mysql2 queries in this process; each panel call is followed by the floor's
- * read of the same pair, so both meet the same machine. The warm-up checks that the floor
+ * hand-written mysql2 queries in this process; each panel call is paired with the floor's
+ * read of the same pair, the two taking turns to go first, so both meet the same machine. The warm-up checks that the floor
  * read what the panel answered. BENCH_PANEL_CALLS sets the measured calls (default 3000).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -115,19 +115,32 @@ export const sidebarPanelBenchmark: Benchmark = {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
     teardown.defer('close the HTTP agent', () => agent.destroy())
     const elapsedMs = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e6
-    /** One panel open, then the floor's read of the same pair; both timed. */
+    /**
+     * One panel open and the floor's read of the same pair, both timed. Whichever reads a pair
+     * first meets its pages outside the buffer pool (the company is larger than MariaDB's
+     * default 128 MB), and the second finds them there: measured with the floor always second,
+     * its p50 was 2.4 ms, and 4.7 ms always first. So they take turns going first.
+     */
     const call = async (i: number) => {
       const pair = pairs[i % pairs.length]!
       const token = tokens.get(pair.member_id)!
-      const started = process.hrtime.bigint()
-      const { status, body } = await get(agent, server.port, `/api/customers/${pair.external_userid}/panel`, `scrm_session=${token}`)
-      const panelMs = elapsedMs(started)
-      if (status !== 200) throw new Error(`panel call answered ${status}`)
-      const floorStarted = process.hrtime.bigint()
-      const rows = await floor.read(token, pair.external_userid)
-      const floorMs = elapsedMs(floorStarted)
-      if (!rows) throw new Error(`the floor found no visible follow for member ${pair.member_id} and ${pair.external_userid}`)
-      return { panelMs, floorMs, body, rows }
+      const openPanel = async () => {
+        const started = process.hrtime.bigint()
+        const { status, body } = await get(agent, server.port, `/api/customers/${pair.external_userid}/panel`, `scrm_session=${token}`)
+        if (status !== 200) throw new Error(`panel call answered ${status}`)
+        return { ms: elapsedMs(started), body }
+      }
+      const readFloor = async () => {
+        const started = process.hrtime.bigint()
+        const rows = await floor.read(token, pair.external_userid)
+        if (!rows) throw new Error(`the floor found no visible follow for member ${pair.member_id} and ${pair.external_userid}`)
+        return { ms: elapsedMs(started), rows }
+      }
+      const floorFirst = i % 2 === 1
+      const floorRead = floorFirst ? await readFloor() : null
+      const panel = await openPanel()
+      const { ms: floorMs, rows } = floorRead ?? (await readFloor())
+      return { panelMs: panel.ms, floorMs, body: panel.body, rows }
     }
     progress(`warm-up: ${WARMUP_CALLS} calls, each checked against the floor's rows`)
     for (let i = 0; i < WARMUP_CALLS; i++) {
@@ -175,6 +188,7 @@ export const sidebarPanelBenchmark: Benchmark = {
       notes: [
         'Latency runs from the request leaving this process to the last byte of the answer, over one keep-alive connection.',
         'Each pair has its own session, so every call also reads its session (and may refresh last_seen_at).',
+        'The panel and the floor take turns reading a pair first: the first meets pages outside the buffer pool that the second then finds in it.',
         `The floor: the session, its member and the customer's follows in one query, then the customer, the follow, its follow-ups, the tags, the recent orders with their items, the totals and the suggested scripts at once over a mysql2 pool of the server's size; no TypeORM, no HTTP, no JSON. Its rows matched the panel's on all ${WARMUP_CALLS} warm-up calls.`,
       ],
       details: { budgetP95Ms: BUDGET_P95_MS, budgetRatio: BUDGET_RATIO, scale, counts, generateSeconds, pairs: pairs.length, latencyMs: summary, floorLatencyMs: floorSummary, ratio, stolenCpuPercent: stolenPercent },
