@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm'
 import { query, rawDay, rawInstant } from '../db/sql'
-import { Customer, FollowRelation, type OrderStatus } from '../entities'
+import { jsonText } from '../db/columns'
+import type { Customer, FollowRelation, FollowStatus, OrderStatus, Stage } from '../entities'
 import type { RenderedScript, TagGroupState } from '../api/contract'
 import { orderStatusText, SPENDING_STATUSES, yuan } from '../rules/orders'
 import { renderScript } from '../scripts/render'
@@ -10,10 +11,28 @@ const RECENT_ORDERS = 5
 const FOLLOW_UPS = 20
 const SUGGESTED_SCRIPTS = 20
 
+interface ProfileRow {
+  external_userid: string
+  name: string
+  avatar: string | null
+  type: number
+  gender: number
+  corp_name: string | null
+  remark: string
+  description: string
+  remark_mobiles: string
+  state: string
+  add_way: number
+  added_at: Date | string
+  status: FollowStatus
+  stage: Stage | null
+  next_follow_up_on: Date | string | null
+}
+
 /** What the sidebar shows for (viewer, customer); server/presenters/panel.ts turns it into the API's Panel. */
 export interface CustomerPanel {
-  customer: Customer
-  follow: FollowRelation
+  customer: Pick<Customer, 'externalUserid' | 'name' | 'avatar' | 'type' | 'gender' | 'corpName'>
+  follow: Pick<FollowRelation, 'remark' | 'description' | 'remarkMobiles' | 'state' | 'addWay' | 'addedAt' | 'status' | 'stage' | 'nextFollowUpOn'>
   access: VisibleFollow
   /** The latest follow-ups, newest first. */
   followUps: { id: number; note: string; nextFollowUpOn: string | null; stage: string | null; author: string; createdAt: Date }[]
@@ -35,9 +54,15 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
   const access = await visibleFollow(manager, viewer, externalUserid)
   if (!access) return null
   // Everything else depends only on the access check: one round trip of parallel queries.
-  const [customer, follow, followUps, tags, orders, items, totals, scripts] = await Promise.all([
-    manager.findOneByOrFail(Customer, { id: access.customerId }),
-    manager.findOneByOrFail(FollowRelation, { id: access.followId }),
+  const [[profile], followUps, tags, orderItems, totals, scripts] = await Promise.all([
+    // The customer and the follow in one plain query: two entity finds cost 0.16 ms of CPU a call in building alone.
+    query<ProfileRow>(
+      manager,
+      `SELECT c.external_userid, c.name, c.avatar, c.type, c.gender, c.corp_name,
+              f.remark, f.description, f.remark_mobiles, f.state, f.add_way, f.added_at, f.status, f.stage, f.next_follow_up_on
+         FROM follow_relations f JOIN customers c ON c.id = f.customer_id WHERE f.id = :followId`,
+      { followId: access.followId },
+    ),
     query<{ id: number; note: string; next_follow_up_on: Date | string | null; stage: string | null; author: string; created_at: Date | string }>(
       manager,
       `SELECT u.id, u.note, u.next_follow_up_on, u.stage, m.name AS author, u.created_at
@@ -54,17 +79,14 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
         ORDER BY g.sort_order DESC, g.id, t.sort_order DESC, t.id`,
       { followId: access.followId },
     ),
-    query<{ id: number; platform: string; order_no: string; status: OrderStatus; amount_cents: number | string; paid_at: Date | string | null }>(
+    // The recent orders with their items, a row per item (one with null item columns for an order without).
+    query<{ id: number; platform: string; order_no: string; status: OrderStatus; amount_cents: number | string; paid_at: Date | string | null; name: string | null; quantity: number | null }>(
       manager,
-      `SELECT id, platform, order_no, status, amount_cents, paid_at FROM orders
-        WHERE customer_id = :customerId ORDER BY paid_at DESC, id DESC LIMIT ${RECENT_ORDERS}`,
-      { customerId: access.customerId },
-    ),
-    query<{ order_id: number; name: string; quantity: number }>(
-      manager,
-      `SELECT i.order_id, i.name, i.quantity FROM order_items i
-        WHERE i.order_id IN (SELECT id FROM (SELECT id FROM orders WHERE customer_id = :customerId ORDER BY paid_at DESC, id DESC LIMIT ${RECENT_ORDERS}) recent)
-        ORDER BY i.order_id, i.line_no`,
+      `SELECT o.id, o.platform, o.order_no, o.status, o.amount_cents, o.paid_at, i.name, i.quantity
+         FROM (SELECT id, platform, order_no, status, amount_cents, paid_at FROM orders
+                WHERE customer_id = :customerId ORDER BY paid_at DESC, id DESC LIMIT ${RECENT_ORDERS}) o
+         LEFT JOIN order_items i ON i.order_id = o.id
+        ORDER BY o.paid_at DESC, o.id DESC, i.line_no`,
       { customerId: access.customerId },
     ),
     query<{ count: number | string; spent: number | string | null }>(
@@ -76,6 +98,28 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
     suggestScripts(manager, viewer.id, access.followId),
   ])
 
+  // The access check just read this follow: it is gone only if deleted in between.
+  if (!profile) return null
+  const customer: CustomerPanel['customer'] = {
+    externalUserid: profile.external_userid,
+    name: profile.name,
+    avatar: profile.avatar,
+    type: Number(profile.type),
+    gender: Number(profile.gender),
+    corpName: profile.corp_name,
+  }
+  const follow: CustomerPanel['follow'] = {
+    remark: profile.remark,
+    description: profile.description,
+    remarkMobiles: jsonText.from(profile.remark_mobiles) as string[],
+    state: profile.state,
+    addWay: Number(profile.add_way),
+    addedAt: rawInstant(profile.added_at),
+    status: profile.status,
+    stage: profile.stage,
+    nextFollowUpOn: rawDay(profile.next_follow_up_on),
+  }
+
   const tagGroups: TagGroupState[] = []
   for (const row of tags) {
     let group = tagGroups.at(-1)
@@ -83,14 +127,16 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
     group.tags.push({ id: Number(row.tag_id), name: row.tag_name, marked: Number(row.marked) === 1 })
   }
 
-  const recentOrders = orders.map((order) => ({
-    platform: order.platform,
-    orderNo: order.order_no,
-    status: order.status,
-    amountCents: Number(order.amount_cents),
-    paidAt: order.paid_at === null ? null : rawInstant(order.paid_at),
-    items: items.filter((item) => Number(item.order_id) === Number(order.id)).map((item) => ({ name: item.name, quantity: Number(item.quantity) })),
-  }))
+  const recentOrders: CustomerPanel['recentOrders'] = []
+  let orderId: number | null = null
+  for (const row of orderItems) {
+    if (Number(row.id) !== orderId) {
+      orderId = Number(row.id)
+      const paidAt = row.paid_at === null ? null : rawInstant(row.paid_at)
+      recentOrders.push({ platform: row.platform, orderNo: row.order_no, status: row.status, amountCents: Number(row.amount_cents), paidAt, items: [] })
+    }
+    if (row.name !== null) recentOrders.at(-1)!.items.push({ name: row.name, quantity: Number(row.quantity) })
+  }
   const orderTotals = { count: Number(totals[0]?.count ?? 0), spentCents: Number(totals[0]?.spent ?? 0) }
   const latest = recentOrders[0]
 
