@@ -26,6 +26,9 @@ export function createDataSource(database: DatabaseConfig): DataSource {
       // mysql2 writes and reads DATETIME as UTC, whatever the process's TZ.
       timezone: 'Z',
       connectTimeout: 5_000,
+      // mysql2 captures a stack trace at every query for its errors (a sidebar panel call spent
+      // 0.08 ms in it); TypeORM's QueryFailedError carries the SQL and the caller's async stack.
+      trace: false,
       extra: { connectionLimit: 10, enableKeepAlive: true },
     })
   }
