@@ -41,13 +41,15 @@ export async function insertRows(
   upsert?: { keys: readonly string[]; update: readonly string[]; fillWhenNull?: readonly string[] },
 ): Promise<void> {
   if (rows.length === 0) return
-  // A batch's rows share their write times: each Date is turned into text once.
-  let lastDate: Date | null = null
-  let lastText = ''
+  // A batch's rows share their write times: each instant is turned into text once (a
+  // million-order import spent 1.9 s in sqlInstant when only a repeat of the same Date was caught).
+  const texts = new Map<number, string>()
   const bindable = (value: unknown) => {
     if (!(value instanceof Date)) return value
-    if (value !== lastDate) [lastDate, lastText] = [value, sqlInstant(value)]
-    return lastText
+    const time = value.getTime()
+    let text = texts.get(time)
+    if (text === undefined) texts.set(time, (text = sqlInstant(value)))
+    return text
   }
   const values = valuesList(manager, rows, bindable)
   let sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.sql}`
