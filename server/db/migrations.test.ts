@@ -140,7 +140,6 @@ describe(`migrations on ${testDatabaseKind}`, () => {
  * The sha256 of every landed migration. A landed migration is never edited: databases that
  * ran it would never see the change. A new migration gets its pin when it lands.
  */
-// 1795392600000-ProcessorSteps.ts is left out on purpose: still being written; the lead pins it as it lands.
 const LANDED_MIGRATIONS: Record<string, string> = {
   '1795392000000-InitialSchema.ts': 'ff4f26eeda184f0e29a96da0b14d2edf5a9789d8faad2b62b0c758c57b637d9d',
   '1795392100000-WecomIntegration.ts': 'a297ec8ae1326157d687a79e8de505282bc61122162020d48753c251192a98b9',
@@ -150,6 +149,7 @@ const LANDED_MIGRATIONS: Record<string, string> = {
   '1795392400000-OrderSources.ts': '91ae99a29d0464423c7de0eb43b7db10c398bae65d31400f45c50915d84bde75',
   '1795392500000-RepairEditedMigrations.ts': '359f34210cb8ec8d4516996c6bdf8593b343bdd235f0104f5fb000987cda957b',
   '1795392600000-ProcessorSteps.ts': '3eac4736724355682551d787ff5d5fb7a78d6d4d43269caa6d03a53e75e4a698',
+  '1795392700000-OrderItemsKeyedByLine.ts': '45c05fd24bbf0a99ec2fc7afe4cb6defcfec9e973f4012a8b5cf0e77071d7a7c',
 }
 
 /** The files server/db/migrations.ts imports, in its order. */
@@ -276,6 +276,42 @@ describe(`a database migrated before Bot and OrderSources were edited, on ${test
       await runner.release()
     }
     expect(await shapeOf(dataSource, 'orders')).toEqual(before)
+  })
+})
+
+describe(`order items keyed by line, on ${testDatabaseKind}`, () => {
+  it('keeps the items a database had, in line order, still deleted with their order', async () => {
+    const database = await createTestDatabase()
+    const before = createDataSource(database.config).setOptions({ migrations: migrations.filter((m) => new m().name !== 'OrderItemsKeyedByLine1795392700000') })
+    await before.initialize()
+    cleanups.push(async () => {
+      if (before.isInitialized) await before.destroy()
+      await database.drop()
+    })
+    await migrate(before)
+    const then = '2026-11-20 01:00:00.000'
+    for (const orderNo of ['A1', 'A2']) {
+      await before.query(`INSERT INTO orders (platform, order_no, status, amount_cents, source, items_digest, created_at, updated_at) VALUES ('tmall', '${orderNo}', 'paid', 100, 'csv', '', '${then}', '${then}')`)
+    }
+    const [first, second] = (await before.query("SELECT id FROM orders ORDER BY order_no")) as { id: number }[]
+    await before.query(`INSERT INTO order_items (order_id, line_no, name, quantity) VALUES (${second!.id}, 1, '面膜', 3), (${first!.id}, 2, '精华', 1), (${first!.id}, 1, '防晒霜', 2)`)
+    await before.destroy()
+
+    const { dataSource, cleanup } = await openAndMigrate(database)
+    cleanups.push(cleanup)
+    const fresh = await migratedDatabase()
+    cleanups.push(fresh.cleanup)
+    expect(await shapeOf(dataSource, 'order_items')).toEqual(await shapeOf(fresh.dataSource, 'order_items'))
+    const items = (rows: Record<string, unknown>[]) => rows.map((row) => [Number(row.order_id), Number(row.line_no), row.name, Number(row.quantity)])
+    expect(items(await dataSource.query('SELECT order_id, line_no, name, quantity FROM order_items ORDER BY order_id, line_no'))).toEqual([
+      [first!.id, 1, '防晒霜', 2],
+      [first!.id, 2, '精华', 1],
+      [second!.id, 1, '面膜', 3],
+    ])
+    // A line repeated is refused; deleting the order deletes its items.
+    await expect(dataSource.query(`INSERT INTO order_items (order_id, line_no, name, quantity) VALUES (${first!.id}, 1, '重复', 1)`)).rejects.toThrow()
+    await dataSource.query(`DELETE FROM orders WHERE id = ${first!.id}`)
+    expect(items(await dataSource.query('SELECT order_id, line_no, name, quantity FROM order_items'))).toEqual([[second!.id, 1, '面膜', 3]])
   })
 })
 

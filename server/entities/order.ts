@@ -31,9 +31,8 @@ export class Order {
 
 @Entity('order_items')
 export class OrderItem {
-  @PrimaryGeneratedColumn({ type: 'integer' }) id!: number
-  @Column({ type: 'integer' }) orderId!: number
-  @Column({ type: 'integer' }) lineNo!: number
+  @PrimaryColumn({ type: 'integer' }) orderId!: number
+  @PrimaryColumn({ type: 'integer' }) lineNo!: number
   @Column({ type: 'varchar', length: 255 }) name!: string
   @Column({ type: 'integer' }) quantity!: number
 }
