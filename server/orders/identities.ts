@@ -177,12 +177,39 @@ async function boundCustomers(manager: EntityManager, keys: { kind: string; plat
 }
 
 /**
- * The customer of each order, by SPEC §3.4's precedence: external_userid, else unionid, else
- * a buyer id bound on that platform, else a phone. Two queries for a batch of an import.
+ * Customers one import has found by external_userid, so that its later orders for them need
+ * no lookup: a shop's file names its repeat buyers again and again. Only customers found are
+ * kept: an id found stays right (customers are neither deleted nor re-keyed; were one deleted
+ * meanwhile, its order's insert would fail on the foreign key, not go astray), while one not
+ * found may be synced in meanwhile. At most `capacity` of them, the first found.
  */
-export async function matchCustomers(manager: EntityManager, orders: OrderInput[]): Promise<(number | null)[]> {
+export class KnownCustomers {
+  private readonly ids = new Map<string, number>()
+  constructor(private readonly capacity = 200_000) {}
+
+  get(externalUserid: string): number | undefined {
+    return this.ids.get(externalUserid)
+  }
+
+  remember(found: Map<string, number>): void {
+    for (const [externalUserid, id] of found) {
+      if (this.ids.size >= this.capacity) return
+      this.ids.set(externalUserid, id)
+    }
+  }
+}
+
+/**
+ * The customer of each order, by SPEC §3.4's precedence: external_userid, else unionid, else
+ * a buyer id bound on that platform, else a phone. Two queries for a batch of an import, the
+ * first only for customers `known` does not hold.
+ */
+export async function matchCustomers(manager: EntityManager, orders: OrderInput[], known = new KnownCustomers(0)): Promise<(number | null)[]> {
   const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))]
-  const byExternal = await customersByExternalUserid(manager, distinct(orders.map((o) => o.externalUserid)))
+  const unknown = distinct(orders.map((o) => o.externalUserid)).filter((externalUserid) => known.get(externalUserid) === undefined)
+  const found = await customersByExternalUserid(manager, unknown)
+  known.remember(found)
+  const byExternal = { get: (externalUserid: string) => found.get(externalUserid) ?? known.get(externalUserid) }
   const identities = await boundCustomers(manager, [
     ...distinct(orders.map((o) => o.unionid)).map((value) => ({ kind: 'unionid', platform: '', value })),
     ...orders.filter((o) => o.buyerId !== null).map((o) => ({ kind: 'buyer_id', platform: o.platform, value: o.buyerId! })),

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto'
 import type { EntityManager } from 'typeorm'
 import { insertRows, query, rawInstant } from '../db/sql'
-import { bindIdentities, matchCustomers, waitsOf, type IdentityBinding } from './identities'
+import { bindIdentities, matchCustomers, waitsOf, type IdentityBinding, type KnownCustomers } from './identities'
 import type { OrderInput } from './orderInput'
 
 export interface SavedOrder {
@@ -37,12 +37,13 @@ function batchTime(requested: Date): Date {
  * wins. A buyer id seen on a matched order becomes a binding, which may match orders that
  * were waiting for it. With `statedAt` (a webhook request's time), an order we keep in a
  * version stated later is left alone: a retried or replayed older request cannot set it
- * back. Call inside a transaction.
+ * back. `known` carries the customers an import found in its earlier batches. Call inside a
+ * transaction.
  */
 export async function saveOrders(
   manager: EntityManager,
   batch: OrderInput[],
-  { source, now: requestedNow = new Date(), statedAt }: { source: string; now?: Date; statedAt?: Date },
+  { source, now: requestedNow = new Date(), statedAt, known }: { source: string; now?: Date; statedAt?: Date; known?: KnownCustomers },
 ): Promise<SavedOrder[]> {
   const now = batchTime(requestedNow)
   const deduplicated = lastOfEachOrder(batch)
@@ -57,7 +58,7 @@ export async function saveOrders(
     for (const o of deduplicated) if (newer.has(orderKey(o.platform, o.orderNo))) stale.push({ orderNo: o.orderNo, result: 'stale', customerId: newer.get(orderKey(o.platform, o.orderNo))! })
     if (orders.length === 0) return stale
   }
-  const matched = await matchCustomers(manager, orders)
+  const matched = await matchCustomers(manager, orders, known)
   const digests = orders.map((o) => itemsDigest(o.items))
   await insertRows(
     manager,
