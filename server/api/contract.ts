@@ -1,6 +1,6 @@
 /**
- * The JSON the sidebar API answers with: the one definition both the server (which builds
- * it) and the sidebar (which reads it) use. Types only, no imports, so either side can load it.
+ * The JSON the sidebar and console APIs answer with: the one definition both the server (which builds
+ * it) and the pages (which read it) use. Types only, no imports, so any side can load it.
  */
 
 /** A customer's stage in the follow-up funnel (SPEC §4.4). */
@@ -136,4 +136,60 @@ export type BindingRequest = { kind: 'order_no'; platform: string | null; value:
 export interface BindingResult {
   /** Orders that now belong to the customer because of this binding. */
   matched: number
+}
+
+/**
+ * The console (SPEC §3.5, §4.6), under /api/console/. Operators see everything; managers
+ * their own reports; anyone else gets 403 `no_console_access` from every console call.
+ */
+export type ConsoleRole = 'operator' | 'manager'
+
+/** GET /api/console/me: who is signed in and what the console shows them. */
+export interface ConsoleMe {
+  member: { userid: string; name: string }
+  role: ConsoleRole
+  /** The teams this member may pick on 团队: a manager only their own; an operator every manager's. */
+  teams: { managerUserid: string; managerName: string; members: number }[]
+}
+
+/** One report's row on 团队: the digest's figures for the same business date (SPEC §4.4). */
+export interface TeamMemberRow {
+  userid: string
+  name: string
+  /** 客户: live follows. */
+  customers: number
+  /** 逾期 */
+  overdue: number
+  /** 今日到期 */
+  dueToday: number
+  /** 新客未跟进 */
+  newUnfollowed: number
+  /** 昨日流失 */
+  lostYesterday: number
+  /** 近7天跟进: follow-ups the member wrote in the last 7 business days, today included. */
+  followUpsLast7Days: number
+}
+
+/** GET /api/console/team?manager=<userid>|all ('all' for operators only): the team's figures as of `date`. */
+export interface TeamReport {
+  /** The business date the figures are for (today in SCRM_TIMEZONE). */
+  date: string
+  /** The manager whose reports these are, or null for the whole company. */
+  manager: { userid: string; name: string } | null
+  members: TeamMemberRow[]
+}
+
+/** GET /api/console/team/members/:userid/customers: a report's customers, most overdue first. */
+export interface TeamMemberCustomers {
+  member: { userid: string; name: string }
+  customers: {
+    externalUserid: string
+    name: string
+    remark: string
+    stage: Stage | null
+    nextFollowUpOn: string | null
+    addedAt: string
+    lastFollowedUpAt: string | null
+    overdue: boolean
+  }[]
 }
