@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   oauth_state: 403,
   oauth_code: 401,
   not_a_member: 403,
+  // The console: a member who is neither an operator nor a manager.
+  no_console_access: 403,
   // The sidebar's actions on a customer.
   tag_deleted: 410,
   wecom_refused: 502,
@@ -65,3 +67,22 @@ export const SIDEBAR_ERROR_IDS = [
 ] as const satisfies readonly ErrorId[]
 
 export type SidebarErrorId = (typeof SIDEBAR_ERROR_IDS)[number]
+
+/** The ids the console can meet: sign-in, the session, and the /api/console/ endpoints. Its messages cover these. */
+export const CONSOLE_ERROR_IDS = [
+  'bad_request',
+  'validation_failed',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'payload_too_large',
+  'internal_error',
+  'csrf',
+  'oauth_state',
+  'oauth_code',
+  'not_a_member',
+  'no_console_access',
+  'wecom_refused',
+] as const satisfies readonly ErrorId[]
+
+export type ConsoleErrorId = (typeof CONSOLE_ERROR_IDS)[number]
