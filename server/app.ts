@@ -10,6 +10,7 @@ import { securityHeaders } from './http/securityHeaders'
 import type { Logger } from './logger'
 import { createRefresher } from './mirror/refresh'
 import { authRoutes } from './auth/signInRoutes'
+import { consoleRoutes } from './routes/console'
 import { customerRoutes } from './routes/customers'
 import { healthRoutes } from './routes/health'
 import { orderWebhookRoutes } from './routes/orderWebhook'
@@ -62,6 +63,8 @@ export function createApp({ config, dataSource, logger, wecom, demo }: AppContex
     app.use(auth.routes()).use(auth.allowedMethods())
     const customers = customerRoutes({ config, dataSource, wecom })
     app.use(customers.routes()).use(customers.allowedMethods())
+    const consoleApi = consoleRoutes({ config, dataSource })
+    app.use(consoleApi.routes()).use(consoleApi.allowedMethods())
   }
 
   for (const middleware of demo?.middleware ?? []) app.use(middleware)

@@ -35,14 +35,20 @@ export function businessDayWindow(date: string, timeZone: string, now: Date) {
 }
 
 /**
- * Every member's figures in two set-based queries, whatever the number of customers: one
+ * Every member's figures (or those of `memberIds`) in two set-based queries, whatever the number of customers: one
  * pass over follow_relations for the counts, one ranking for the most overdue names. Dates
  * are compared as business dates and instants computed here, so MySQL and SQLite agree and
  * neither database's time zone matters.
  */
-export async function followUpStats(manager: EntityManager, { date, timeZone, now = new Date() }: { date: string; timeZone: string; now?: Date }): Promise<Map<number, MemberFollowUps>> {
+export async function followUpStats(
+  manager: EntityManager,
+  { date, timeZone, now = new Date(), memberIds }: { date: string; timeZone: string; now?: Date; memberIds?: readonly number[] },
+): Promise<Map<number, MemberFollowUps>> {
+  if (memberIds?.length === 0) return new Map()
   const window = businessDayWindow(date, timeZone, now)
-  const parameters = { ...followUpRuleParameters(date, window.asOf), yesterdayStart: window.yesterdayStart, todayStart: window.start, left: MEMBER_STATUS.left }
+  const parameters = { ...followUpRuleParameters(date, window.asOf), yesterdayStart: window.yesterdayStart, todayStart: window.start, left: MEMBER_STATUS.left, memberIds }
+  // One team's figures (the console's) read only its members' follows, through the member_id indexes.
+  const ofMembers = memberIds ? 'f.member_id IN (:...memberIds)' : null
   const [counts, names] = await Promise.all([
     query<{ member_id: number; userid: string; name: string; live: number | string; overdue: number | string; due_today: number | string; new_unfollowed: number | string; lost_yesterday: number | string }>(
       manager,
@@ -54,7 +60,7 @@ export async function followUpStats(manager: EntityManager, { date, timeZone, no
                       SUM(CASE WHEN ${NEW_UNFOLLOWED_SQL} THEN 1 ELSE 0 END) AS new_unfollowed,
                       SUM(CASE WHEN f.status = 'deleted_by_customer' AND f.status_changed_at >= :yesterdayStart
                                 AND f.status_changed_at < :todayStart THEN 1 ELSE 0 END) AS lost_yesterday
-                 FROM follow_relations f GROUP BY f.member_id) t
+                 FROM follow_relations f ${ofMembers ? `WHERE ${ofMembers}` : ''} GROUP BY f.member_id) t
          JOIN members m ON m.id = t.member_id
         WHERE m.status <> :left`,
       parameters,
@@ -65,7 +71,7 @@ export async function followUpStats(manager: EntityManager, { date, timeZone, no
       `SELECT r.member_id, CASE WHEN f.remark <> '' THEN f.remark ELSE c.name END AS name
          FROM (SELECT f.id, f.member_id,
                       ROW_NUMBER() OVER (PARTITION BY f.member_id ORDER BY COALESCE(f.next_follow_up_on, f.added_at), f.id) AS position
-                 FROM follow_relations f WHERE ${FOLLOW_UP_OVERDUE_SQL}) r
+                 FROM follow_relations f WHERE ${FOLLOW_UP_OVERDUE_SQL} ${ofMembers ? `AND ${ofMembers}` : ''}) r
          JOIN follow_relations f ON f.id = r.id
          JOIN customers c ON c.id = f.customer_id
         WHERE r.position <= ${MOST_OVERDUE_NAMES}

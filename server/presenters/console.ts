@@ -1,0 +1,42 @@
+import type { ConsoleMe, TeamMemberCustomers, TeamReport } from '../api/contract'
+import type { ConsoleViewer, MemberCustomerList } from '../console/team'
+
+/** GET /api/console/me. */
+export function presentConsoleMe(viewer: ConsoleViewer, teams: ConsoleMe['teams']): ConsoleMe {
+  return { member: { userid: viewer.userid, name: viewer.name }, role: viewer.role, teams: teams.map((t) => ({ managerUserid: t.managerUserid, managerName: t.managerName, members: t.members })) }
+}
+
+/** GET /api/console/team: the figures, field by field. */
+export function presentTeamReport(report: TeamReport): TeamReport {
+  return {
+    date: report.date,
+    manager: report.manager && { userid: report.manager.userid, name: report.manager.name },
+    members: report.members.map((m) => ({
+      userid: m.userid,
+      name: m.name,
+      customers: m.customers,
+      overdue: m.overdue,
+      dueToday: m.dueToday,
+      newUnfollowed: m.newUnfollowed,
+      lostYesterday: m.lostYesterday,
+      followUpsLast7Days: m.followUpsLast7Days,
+    })),
+  }
+}
+
+/** GET /api/console/team/members/:userid/customers. */
+export function presentMemberCustomers(list: MemberCustomerList): TeamMemberCustomers {
+  return {
+    member: { userid: list.member.userid, name: list.member.name },
+    customers: list.customers.map((c) => ({
+      externalUserid: c.externalUserid,
+      name: c.name,
+      remark: c.remark,
+      stage: c.stage,
+      nextFollowUpOn: c.nextFollowUpOn,
+      addedAt: c.addedAt.toISOString(),
+      lastFollowedUpAt: c.lastFollowedUpAt?.toISOString() ?? null,
+      overdue: c.overdue,
+    })),
+  }
+}

@@ -1,0 +1,59 @@
+import Router from '@koa/router'
+import type { DataSource } from 'typeorm'
+import { z } from 'zod'
+import type { Config } from '../../config'
+import { requireSession, type SessionState } from '../auth/requireSession'
+import { consoleRoleOf, memberCustomers, requestedTeam, teamReport, visibleTeams, type ConsoleViewer } from '../console/team'
+import { AppError, forbidden, notFound } from '../errors'
+import { parseParams } from '../http/params'
+import { presentConsoleMe, presentMemberCustomers, presentTeamReport } from '../presenters/console'
+
+export interface ConsoleState extends SessionState {
+  viewer: ConsoleViewer
+}
+
+/** A WeCom userid in a path or query: printable ASCII without spaces, at most 64 characters (its column). */
+const userid = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be a WeCom userid')
+const memberPath = z.object({ userid })
+const teamQuery = z.object({ manager: userid.optional() })
+
+/**
+ * The console's API (SPEC §3.5): behind a session, then behind a console role. Operators
+ * (ADMIN_USERIDS) may call everything; managers what concerns their own reports; anyone else
+ * gets 403 no_console_access from every call.
+ */
+export function consoleRoutes({ config, dataSource }: { config: Config; dataSource: DataSource }): Router<ConsoleState> {
+  const router = new Router<ConsoleState>({ prefix: '/api/console' })
+  router.use(requireSession(dataSource))
+  router.use(async function requireConsoleRole(ctx, next) {
+    const { member } = ctx.state
+    const role = await consoleRoleOf(dataSource.manager, member, config.adminUserIds)
+    if (!role) throw new AppError('no_console_access', 'The console is for operators and managers')
+    ctx.state.viewer = { id: member.id, userid: member.userid, name: member.name, role }
+    await next()
+  })
+
+  router.get('/me', async (ctx) => {
+    ctx.body = presentConsoleMe(ctx.state.viewer, await visibleTeams(dataSource.manager, ctx.state.viewer))
+  })
+
+  // A manager's own team by default; operators name any manager, or 'all' for the company.
+  router.get('/team', async (ctx) => {
+    const parsed = teamQuery.safeParse(ctx.query)
+    if (!parsed.success) throw new AppError('bad_request', 'manager must be a userid or all')
+    const { viewer } = ctx.state
+    const requested = parsed.data.manager ?? (viewer.role === 'operator' ? 'all' : viewer.userid)
+    const team = await requestedTeam(dataSource.manager, viewer, requested)
+    if (!team) throw forbidden('Only your own team')
+    ctx.body = presentTeamReport(await teamReport(dataSource.manager, team, { timeZone: config.timezone }))
+  })
+
+  router.get('/team/members/:userid/customers', async (ctx) => {
+    const { userid: member } = parseParams(ctx, memberPath)
+    const list = await memberCustomers(dataSource.manager, ctx.state.viewer, member, { timeZone: config.timezone })
+    if (!list) throw notFound('No such member in your team')
+    ctx.body = presentMemberCustomers(list)
+  })
+
+  return router
+}
