@@ -195,6 +195,7 @@ function serverEnvironment(database: BenchDatabase, wecomUrl: string): Record<st
     WECOM_AES_KEY: CREDENTIALS.aesKey,
     WECOM_API_BASE: wecomUrl,
     WECOM_OAUTH_BASE: wecomUrl,
+    WECOM_LOGIN_BASE: wecomUrl,
     SESSION_SECRET: 'bench-session-secret-not-for-production',
     LOG_LEVEL: 'warn',
   }

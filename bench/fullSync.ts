@@ -60,7 +60,7 @@ export const fullSyncBenchmark: Benchmark = {
     await dataSource.initialize()
     teardown.defer('close the database', () => dataSource.destroy())
     await migrate(dataSource)
-    const client = new WecomClient({ ...CREDENTIALS, apiBase: listening.url, oauthBase: listening.url, robotKey: null }, dataSource, {
+    const client = new WecomClient({ ...CREDENTIALS, apiBase: listening.url, oauthBase: listening.url, loginBase: listening.url, robotKey: null }, dataSource, {
       logger: createLogger('warn'),
     })
 

@@ -48,12 +48,18 @@ describe('configuration', () => {
     expect(config.publicUrl).toBe('http://localhost:8080')
   })
 
+  it('points web login at WeCom unless WECOM_LOGIN_BASE says otherwise', () => {
+    expect(parseConfig(production).wecom!.loginBase).toBe('https://login.work.weixin.qq.com')
+    expect(parseConfig({ ...production, WECOM_LOGIN_BASE: 'http://login-proxy:9000/' }).wecom!.loginBase).toBe('http://login-proxy:9000')
+  })
+
   it.each([
     ['DATABASE_URL', 'postgres://localhost/db', 'must be mysql://'],
     ['DATABASE_URL', 'sqlite:', 'must be mysql://'],
     ['PORT', 'eighty', 'must be a port number'],
     ['PORT', '70000', 'must be a port number'],
     ['PUBLIC_URL', 'ftp://example.com', 'http:// or https://'],
+    ['WECOM_LOGIN_BASE', 'login.work.weixin.qq.com', 'http:// or https://'],
     ['SCRM_TIMEZONE', 'Mars/Olympus', 'IANA time zone'],
     ['DIGEST_CRON', 'every morning', 'cron'],
     ['DIGEST_CRON', '30 0 9 * * *', 'five-field'],

@@ -21,6 +21,8 @@ export interface WecomConfig {
   aesKey: string
   apiBase: string
   oauthBase: string
+  /** Web login base (`/wwlogin/sso/login`), for the console opened in a PC browser. */
+  loginBase: string
   robotKey: string | null
 }
 
@@ -129,6 +131,7 @@ const schema = z.object({
     .optional(),
   WECOM_API_BASE: httpUrl.default('https://qyapi.weixin.qq.com'),
   WECOM_OAUTH_BASE: httpUrl.default('https://open.weixin.qq.com'),
+  WECOM_LOGIN_BASE: httpUrl.default('https://login.work.weixin.qq.com'),
   WECOM_ROBOT_KEY: optional,
   ADMIN_USERIDS: z
     .string()
@@ -217,6 +220,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
           aesKey: v.WECOM_AES_KEY!,
           apiBase: v.WECOM_API_BASE,
           oauthBase: v.WECOM_OAUTH_BASE,
+          loginBase: v.WECOM_LOGIN_BASE,
           robotKey: v.WECOM_ROBOT_KEY ?? null,
         },
     adminUserIds: v.ADMIN_USERIDS,

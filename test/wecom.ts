@@ -80,7 +80,7 @@ export async function startWecomHarness({
   const simulator = createSimulator({ ...TEST_CREDENTIALS, followUserPageSize: 2, robotKeys: robotKey ? [robotKey] : [], now: clock?.now })
   simulator.seed(seed)
   const listening = await simulator.listen(0)
-  const wecomConfig: WecomConfig = { ...TEST_CREDENTIALS, apiBase: listening.url, oauthBase: listening.url, robotKey }
+  const wecomConfig: WecomConfig = { ...TEST_CREDENTIALS, apiBase: listening.url, oauthBase: listening.url, loginBase: listening.url, robotKey }
   const logger = createLogger('silent')
   const wecom = createWecomRuntime(wecomConfig, database.dataSource, {
     logger,
@@ -121,6 +121,7 @@ export async function startWecomHarness({
       WECOM_AES_KEY: TEST_CREDENTIALS.aesKey,
       WECOM_API_BASE: listening.url,
       WECOM_OAUTH_BASE: listening.url,
+      WECOM_LOGIN_BASE: listening.url,
       ...(robotKey ? { WECOM_ROBOT_KEY: robotKey } : {}),
       SESSION_SECRET: 'test-session-secret-0123456789abcdef',
       LOG_LEVEL: 'warn',

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Session } from '../entities'
 import { parseConfig } from '../../config'
-import { errorBody, serveApp } from '../../test/app'
+import { errorBody, freePort, serveApp } from '../../test/app'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, type WecomHarness } from '../../test/wecom'
 import { Browser } from '../../test/browserSession'
+import type { RunningServer } from '../server'
 
 let harness: WecomHarness
 let base: string
@@ -181,5 +182,86 @@ describe(`JS-SDK signatures on ${testDatabaseKind}`, () => {
     expect(wrongToken.status).toBe(403)
     const elsewhere = await sign(browser, { url: 'https://evil.example/sidebar/', kind: 'agent' }, csrfToken)
     expect(elsewhere.status).toBe(400)
+  })
+})
+
+const CHROME_DESKTOP = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36'
+const WECOM_WINDOWS_CLIENT =
+  'Mozilla/5.0 (Windows NT 10.0; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/53.0.2785.116 Safari/537.36 MicroMessenger/7.0.20.1781(0x6700143B) WindowsWechat(0x63010200) wxwork/4.1.22 (MicroMessenger/6.2) WeChat/2.0.4'
+
+describe(`the console's web login in a PC browser on ${testDatabaseKind}`, () => {
+  let server: RunningServer
+  let simulatorUrl: string
+  beforeEach(async () => {
+    // Our server with WECOM_LOGIN_BASE pointed at the harness's simulator, as with the other bases.
+    simulatorUrl = harness.wecomConfig.apiBase
+    const port = await freePort()
+    const config = parseConfig({ PORT: String(port), PUBLIC_URL: `http://localhost:${port}` })
+    const wecom = { ...harness.wecom, config: { ...harness.wecomConfig, loginBase: simulatorUrl } }
+    server = await serveApp(harness.dataSource, { wecom, config })
+  })
+  afterEach(() => server.stop())
+
+  const start = (browser: Browser, returnTo: string, userAgent: string) =>
+    browser.fetch(`${server.url}/api/auth/start?return=${encodeURIComponent(returnTo)}`, { headers: { 'user-agent': userAgent } })
+  const signIn = (browser: Browser, page: URL) =>
+    browser.fetch(`${server.url}/api/auth/session`, {
+      method: 'POST',
+      body: JSON.stringify({ code: page.searchParams.get('code'), state: page.searchParams.get('state') }),
+      headers: { 'content-type': 'application/json' },
+    })
+
+  it('sends the console in a desktop browser to web login, with every parameter in order', async () => {
+    const browser = new Browser(harness)
+    const response = await start(browser, '/console/', CHROME_DESKTOP)
+    expect(response.status).toBe(302)
+    const location = response.headers.get('location')!
+    const login = new URL(location)
+    expect(`${login.origin}${login.pathname}`).toBe(`${simulatorUrl}/wwlogin/sso/login`)
+    expect([...login.searchParams]).toEqual([
+      ['login_type', 'CorpApp'],
+      ['appid', harness.wecomConfig.corpId],
+      ['agentid', '1000002'],
+      ['redirect_uri', `${server.url}/console/`],
+      ['state', browser.cookies.get('scrm_oauth_state')],
+    ])
+    expect(location).toContain(`redirect_uri=${encodeURIComponent(`${server.url}/console/`)}&`)
+    expect(login.hash).toBe('')
+    expect(response.headers.get('vary')).toMatch(/user-agent/i)
+  })
+
+  it('keeps OAuth inside the WeCom client, and for the sidebar in any browser', async () => {
+    for (const [returnTo, userAgent] of [
+      ['/console/', WECOM_WINDOWS_CLIENT],
+      ['/console/', 'Mozilla/5.0 WXWork/4.1.22'],
+      ['/sidebar/', CHROME_DESKTOP],
+      ['/sidebar/', WECOM_WINDOWS_CLIENT],
+    ] as const) {
+      const response = await start(new Browser(harness), returnTo, userAgent)
+      const authorize = new URL(response.headers.get('location')!)
+      expect(`${authorize.origin}${authorize.pathname}`, `${returnTo} in ${userAgent}`).toBe(`${simulatorUrl}/connect/oauth2/authorize`)
+      expect(authorize.searchParams.get('redirect_uri')).toBe(`${server.url}${returnTo}`)
+      expect(authorize.hash).toBe('#wechat_redirect')
+    }
+  })
+
+  it('signs a member in end to end through the simulated web login, once per code', async () => {
+    const browser = new Browser(harness)
+    const started = await start(browser, '/console/?page=team', CHROME_DESKTOP)
+    harness.simulator.setOauthUser('seller')
+    const login = await browser.fetch(started.headers.get('location')!, { headers: { 'user-agent': CHROME_DESKTOP } })
+    expect(login.status).toBe(302)
+    const page = new URL(login.headers.get('location')!)
+    expect(`${page.origin}${page.pathname}`).toBe(`${server.url}/console/`)
+    expect(page.searchParams.get('page')).toBe('team')
+
+    const signedIn = await signIn(browser, page)
+    expect(signedIn.status).toBe(200)
+    expect(((await signedIn.json()) as { member: { userid: string } }).member.userid).toBe('seller')
+    expect(((await (await browser.fetch(`${server.url}/api/session`)).json()) as { member: { userid: string } }).member.userid).toBe('seller')
+
+    await start(browser, '/console/', CHROME_DESKTOP)
+    const replay = await signIn(browser, new URL(`?code=${page.searchParams.get('code')}&state=${browser.cookies.get('scrm_oauth_state')}`, page))
+    expect([replay.status, (await errorBody(replay)).id]).toEqual([401, 'oauth_code'])
   })
 })

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import Router from '@koa/router'
 import type { DataSource } from 'typeorm'
 import { z } from 'zod'
-import type { Config } from '../../config'
+import type { Config, WecomConfig } from '../../config'
 import { createSession, endSession, sameSecret, SESSION_ABSOLUTE_MS } from './sessions'
 import type { Refresher } from '../mirror/refresh'
 import { Member, MEMBER_STATUS } from '../entities'
@@ -14,7 +14,7 @@ import { WecomCode } from '../wecom/apiTypes'
 import type { SessionInfo } from '../api/contract'
 import { presentSession, presentSignature } from '../presenters/session'
 import { signPageUrl } from '../wecom/jssdk'
-import { authorizeUrl } from '../wecom/oauth'
+import { authorizeUrl, isWecomClient, webLoginUrl } from '../wecom/oauth'
 import type { WecomRuntime } from '../wecom/runtime'
 
 const STATE_COOKIE = 'scrm_oauth_state'
@@ -30,8 +30,9 @@ export interface AuthRouteOptions {
 }
 
 /**
- * Sign-in through WeCom OAuth (SPEC §3.3). The `state` is bound to the visitor by a signed
- * cookie, so a code obtained by someone else cannot sign this browser in (login CSRF).
+ * Sign-in through WeCom OAuth (SPEC §3.3), or its web login for the console in a PC browser
+ * (§3.5); both hand back a code for `auth/getuserinfo`. The `state` is bound to the visitor
+ * by a signed cookie, so a code obtained by someone else cannot sign this browser in (login CSRF).
  */
 export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOptions): Router<SessionState> {
   const router = new Router<SessionState>({ prefix: '/api' })
@@ -44,7 +45,9 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
     const state = randomBytes(16).toString('hex')
     ctx.cookies.secure = secure
     ctx.cookies.set(STATE_COOKIE, state, { signed: true, httpOnly: true, sameSite: 'lax', secure, maxAge: STATE_TTL_MS, path: '/api/auth' })
-    ctx.redirect(authorizeUrl(wecom.config, `${config.publicUrl}${returnTo}`, state))
+    // The target depends on the browser: a cache in between must not serve one to the other.
+    ctx.vary('User-Agent')
+    ctx.redirect(signInUrl(wecom.config, { returnTo, redirectUri: `${config.publicUrl}${returnTo}`, userAgent: ctx.get('user-agent'), state }))
   })
 
   const pageUrl = z.url({ protocol: /^https?$/ }).max(2048)
@@ -125,4 +128,13 @@ export function authRoutes({ config, dataSource, wecom, refresh }: AuthRouteOpti
     presentSession(member, { csrfToken, isOperator: config.adminUserIds.includes(member.userid), wecom: wecom.config, signatures })
 
   return router
+}
+
+/**
+ * Where a sign-in goes: the console outside the WeCom client to web login, since OAuth
+ * works only inside the client; every other page (the sidebar always) to OAuth.
+ */
+function signInUrl(wecomConfig: WecomConfig, { returnTo, redirectUri, userAgent, state }: { returnTo: string; redirectUri: string; userAgent: string; state: string }): string {
+  const consoleInBrowser = returnTo.startsWith('/console/') && !isWecomClient(userAgent)
+  return consoleInBrowser ? webLoginUrl(wecomConfig, redirectUri, state) : authorizeUrl(wecomConfig, redirectUri, state)
 }

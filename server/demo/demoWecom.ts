@@ -152,5 +152,7 @@ async function ownSimulator(config: Config, paths: DemoStatePaths, lock: DemoSta
 }
 
 function demoWecomConfig(config: Config, credentials: DemoCredentials, apiBase: string): WecomConfig {
-  return { corpId: DEMO_CORP_ID, agentId: DEMO_AGENT_ID, ...credentials, apiBase, oauthBase: `${config.publicUrl}${SIMULATOR_PATH}`, robotKey: DEMO_ROBOT_KEY }
+  // Browsers reach the simulator's authorize and web login pages through the main server.
+  const browserBase = `${config.publicUrl}${SIMULATOR_PATH}`
+  return { corpId: DEMO_CORP_ID, agentId: DEMO_AGENT_ID, ...credentials, apiBase, oauthBase: browserBase, loginBase: browserBase, robotKey: DEMO_ROBOT_KEY }
 }

@@ -4,6 +4,7 @@ import type { ApiRequest, EndpointTable } from './apiRequest'
 import { refuse } from './errors'
 import { answerPage } from '../html'
 import type { SimCompany } from './state'
+import { MEMBER_PICKED_PARAM, webLoginPickerPage } from './webLoginPage'
 
 /** OAuth codes are single-use and valid for 5 minutes (wecom-protocol.md §3.3). */
 const CODE_TTL_MS = 5 * 60 * 1000
@@ -22,7 +23,14 @@ export interface OauthSettings {
   agentId: number
 }
 
-/** The OAuth2 authorize page and the code exchange (auth/getuserinfo). */
+/** Where a sign-in sends the browser back to, and what it logs in with. */
+interface SignInReturn {
+  redirectUri: string
+  state: string
+  scope: string
+}
+
+/** The OAuth2 authorize page, the web login page, and the code exchange (auth/getuserinfo) they share. */
 export class OauthServer {
   /** Who is logged in to the simulated WeCom client, unless the browser's cookie says otherwise. */
   loggedInUser: string | null = null
@@ -44,14 +52,23 @@ export class OauthServer {
     if (!userid) {
       return answerPage(ctx, 400, 'No one is logged in to the simulated WeCom client: call setOauthUser() or pick a member on the demo page.')
     }
-    if (!this.company.users.has(userid)) return answerPage(ctx, 400, `${userid} is not a member of this company.`)
+    this.signIn(ctx, userid, { redirectUri: query.redirect_uri ?? '', state: query.state ?? '', scope: query.scope ?? 'snsapi_base' })
+  }
 
-    const code = randomBytes(32).toString('hex')
-    this.codes.set(code, { userid, scope: query.scope ?? 'snsapi_base', issuedAt: this.now() })
-    const target = new URL(query.redirect_uri ?? '')
-    target.searchParams.set('code', code)
-    target.searchParams.set('state', query.state ?? '')
-    ctx.redirect(target.toString())
+  /**
+   * GET /wwlogin/sso/login (wecom-protocol.md §3.16): validates like WeCom; the member logged in
+   * to the simulated client signs in at once, as its quick login does, and anyone else picks a
+   * member on the page, as a QR scan would name one. Then 302 to redirect_uri with code and state.
+   */
+  webLogin(ctx: Context): void {
+    const query = firstValues(ctx.query)
+    const problem = this.validateWebLogin(query)
+    if (problem) return answerPage(ctx, 400, problem)
+
+    const userid = query[MEMBER_PICKED_PARAM] || this.userFor(ctx)
+    if (!userid) return webLoginPickerPage(ctx, query, [...this.company.users.values()])
+    // Web login grants no user_ticket: its code is as plain as snsapi_base's.
+    this.signIn(ctx, userid, { redirectUri: query.redirect_uri ?? '', state: query.state ?? '', scope: 'snsapi_base' })
   }
 
   endpoints(): EndpointTable {
@@ -77,6 +94,17 @@ export class OauthServer {
     return issued
   }
 
+  /** Issues a single-use code for a member and sends the browser back with it. */
+  private signIn(ctx: Context, userid: string, { redirectUri, state, scope }: SignInReturn): void {
+    if (!this.company.users.has(userid)) return answerPage(ctx, 400, `${userid} is not a member of this company.`)
+    const code = randomBytes(32).toString('hex')
+    this.codes.set(code, { userid, scope, issuedAt: this.now() })
+    const target = new URL(redirectUri)
+    target.searchParams.set('code', code)
+    target.searchParams.set('state', state)
+    ctx.redirect(target.toString())
+  }
+
   private validateAuthorize(query: Record<string, string>): string | undefined {
     if (query.appid !== this.settings.corpId) return `appid ${query.appid ?? '(missing)'} is not this company's CorpID.`
     if (query.response_type !== 'code') return 'response_type must be code.'
@@ -84,9 +112,15 @@ export class OauthServer {
     if (query.scope === 'snsapi_privateinfo' && query.agentid !== String(this.settings.agentId)) {
       return 'snsapi_privateinfo needs this app\'s agentid.'
     }
-    if (query.state !== undefined && !/^[a-zA-Z0-9]{0,128}$/.test(query.state)) return 'state must be at most 128 letters or digits.'
-    if (!query.redirect_uri || !URL.canParse(query.redirect_uri)) return 'redirect_uri must be an absolute URL.'
-    return undefined
+    return validateReturn(query)
+  }
+
+  private validateWebLogin(query: Record<string, string>): string | undefined {
+    // ServiceApp is for third-party suites, which the simulator does not serve.
+    if (query.login_type !== 'CorpApp') return 'login_type must be CorpApp for a self-built app.'
+    if (query.appid !== this.settings.corpId) return `appid ${query.appid ?? '(missing)'} is not this company's CorpID.`
+    if (query.agentid !== String(this.settings.agentId)) return `agentid ${query.agentid || '(missing)'} is not this app's AgentID (CorpApp needs it).`
+    return validateReturn(query)
   }
 
   /** Who the authorize step logs in as: the member named by the demo page's cookie, else loggedInUser. */
@@ -95,6 +129,13 @@ export class OauthServer {
     if (cookie) return safeDecode(cookie)
     return this.loggedInUser
   }
+}
+
+/** The checks both sign-in pages make of where they send the browser back. */
+function validateReturn(query: Record<string, string>): string | undefined {
+  if (query.state !== undefined && !/^[a-zA-Z0-9]{0,128}$/.test(query.state)) return 'state must be at most 128 letters or digits.'
+  if (!query.redirect_uri || !URL.canParse(query.redirect_uri)) return 'redirect_uri must be an absolute URL.'
+  return undefined
 }
 
 function safeDecode(value: string): string {

@@ -218,6 +218,72 @@ describe('oauth', () => {
   })
 })
 
+describe('web login', () => {
+  const webLoginQuery = (overrides: Record<string, string> = {}) =>
+    new URLSearchParams({ login_type: 'CorpApp', appid: CORP_ID, agentid: String(AGENT_ID), redirect_uri: 'https://scrm.example/console/?x=1', state: 'abc123', ...overrides })
+  const webLogin = (base: string, query: URLSearchParams, init: RequestInit = {}) => fetch(`${base}/wwlogin/sso/login?${query}`, { redirect: 'manual', ...init })
+  const codeOf = (response: Response) => new URL(response.headers.get('location') ?? '').searchParams.get('code') ?? ''
+
+  it('signs the logged-in member in with a single-use code that getuserinfo exchanges, as OAuth does', async () => {
+    const { simulator, base, clock } = await start()
+    simulator.setOauthUser('zhangsan')
+    const redirect = await webLogin(base, webLoginQuery())
+    expect(redirect.status).toBe(302)
+    const location = new URL(redirect.headers.get('location') ?? '')
+    expect(location.origin + location.pathname).toBe('https://scrm.example/console/')
+    expect(location.searchParams.get('x')).toBe('1')
+    expect(location.searchParams.get('state')).toBe('abc123')
+
+    const api = await client(base)
+    const code = location.searchParams.get('code') ?? ''
+    expect(await api.get('/cgi-bin/auth/getuserinfo', { code })).toEqual({ errcode: 0, errmsg: 'ok', userid: 'zhangsan' })
+    expect((await api.get('/cgi-bin/auth/getuserinfo', { code })).errcode).toBe(40029)
+
+    const asLisi = await webLogin(base, webLoginQuery(), { headers: { cookie: 'wecom_sim_user=lisi' } })
+    expect(await api.get('/cgi-bin/auth/getuserinfo', { code: codeOf(asLisi) })).toMatchObject({ userid: 'lisi' })
+
+    const late = codeOf(await webLogin(base, webLoginQuery()))
+    clock.ms += 5 * 60 * 1000 + 1
+    expect((await api.get('/cgi-bin/auth/getuserinfo', { code: late })).errcode).toBe(40029)
+    expect(simulator.calls.filter((call) => call.path === '/wwlogin/sso/login')).toHaveLength(3)
+  })
+
+  it('lets the visitor pick a member when no one is logged in to the client, carrying the link along', async () => {
+    const { base } = await start()
+    const page = await webLogin(base, webLoginQuery({ redirect_uri: 'https://scrm.example/console/?a="b"' }))
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/text\/html/)
+    const html = await page.text()
+    expect(html).toContain('<option value="lisi">李四（lisi）</option>')
+    expect(html).toContain('<input type="hidden" name="redirect_uri" value="https://scrm.example/console/?a=&#34;b&#34;">')
+    expect(html).toMatch(/<form method="get" action="\/wwlogin\/sso\/login">/)
+    expect(html).toMatch(/<button type="submit">登录<\/button>/)
+
+    // What submitting the form asks for: the link's parameters and the member picked.
+    const picked = await webLogin(base, webLoginQuery({ sim_userid: 'lisi' }))
+    expect(picked.status).toBe(302)
+    expect(await (await client(base)).get('/cgi-bin/auth/getuserinfo', { code: codeOf(picked) })).toMatchObject({ userid: 'lisi' })
+    const stranger = await webLogin(base, webLoginQuery({ sim_userid: 'ghost' }))
+    expect([stranger.status, await stranger.text()]).toEqual([400, expect.stringContaining('ghost is not a member')])
+  })
+
+  it.each([
+    ['a third-party login_type', { login_type: 'ServiceApp' }, 'login_type must be CorpApp'],
+    ['another CorpID', { appid: 'wwsomeoneelse' }, 'is not this company&#39;s CorpID'],
+    ['another app', { agentid: '1000003' }, 'agentid 1000003 is not this app&#39;s AgentID'],
+    ['no agentid', { agentid: '' }, 'agentid (missing) is not this app&#39;s AgentID'],
+    ['a relative redirect_uri', { redirect_uri: '/console/' }, 'redirect_uri must be an absolute URL'],
+    ['a state with symbols', { state: 'a<b' }, 'state must be'],
+  ])('refuses %s, even for a logged-in member, without issuing a code', async (_, overrides, message) => {
+    const { simulator, base } = await start()
+    simulator.setOauthUser('zhangsan')
+    const response = await webLogin(base, webLoginQuery(overrides))
+    expect(response.status).toBe(400)
+    expect(response.headers.get('location')).toBeNull()
+    expect(await response.text()).toContain(message)
+  })
+})
+
 describe('customers', () => {
   it('pages batch/get_by_user through cursors, every relation exactly once', async () => {
     const { base } = await start({}, buildCompany({ customers: 8 }))

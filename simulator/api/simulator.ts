@@ -36,7 +36,7 @@ export interface SimulatorOptions {
 }
 
 export interface ListeningSimulator {
-  /** The base URL: use it as WECOM_API_BASE and WECOM_OAUTH_BASE. */
+  /** The base URL: use it as WECOM_API_BASE, WECOM_OAUTH_BASE and WECOM_LOGIN_BASE. */
   url: string
   close(): Promise<void>
 }
@@ -67,7 +67,7 @@ export interface Simulator {
    * Changes made directly on `company` do not call it.
    */
   onChange: (() => void) | undefined
-  /** Who "is logged in to the WeCom client" for /connect/oauth2/authorize. */
+  /** Who "is logged in to the WeCom client" for /connect/oauth2/authorize and /wwlogin/sso/login. */
   setOauthUser(userid: string | null): void
   /** Who the authorize step would log in as for this request's browser (its cookie, else setOauthUser's). */
   oauthUserFor(ctx: Koa.Context): string | null
@@ -107,6 +107,7 @@ export interface Simulator {
 }
 
 const OAUTH_AUTHORIZE_PATH = '/connect/oauth2/authorize'
+const WEB_LOGIN_PATH = '/wwlogin/sso/login'
 const DEFAULT_FOLLOW_USER_PAGE_SIZE = 500
 
 export function createSimulator(options: SimulatorOptions): Simulator {
@@ -174,12 +175,18 @@ class WecomSimulator implements Simulator {
   middleware(): Koa.Middleware {
     const { basePath, oauth, dispatcher, calls, now } = this
     const changed = () => this.changed()
+    // The pages a browser is sent to, beside the API under /cgi-bin.
+    const browserPages = new Map<string, (ctx: Koa.Context) => void>([
+      [OAUTH_AUTHORIZE_PATH, (ctx) => oauth.authorize(ctx)],
+      [WEB_LOGIN_PATH, (ctx) => oauth.webLogin(ctx)],
+    ])
     return async function wecomSimulator(ctx, next) {
       const path = pathUnderBase(ctx.path, basePath)
       if (path === undefined) return next()
-      if (path === OAUTH_AUTHORIZE_PATH && ctx.method === 'GET') {
+      const page = ctx.method === 'GET' ? browserPages.get(path) : undefined
+      if (page) {
         calls.push({ method: ctx.method, path, query: firstValues(ctx.query), body: undefined, at: now() })
-        return oauth.authorize(ctx)
+        return page(ctx)
       }
       if (!path.startsWith('/cgi-bin/')) return next()
       // Every write in the subset we speak is a POST (messages, tags).
