@@ -22,7 +22,7 @@ export class TeamFigureIndexes1795392800000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.createIndex('follow_relations', FOLLOW_FIGURES_INDEX)
-    await q.dropIndex('follow_relations', OLD_FOLLOW_INDEX.name)
+    await q.dropIndex('follow_relations', OLD_FOLLOW_INDEX)
     await q.createIndex('follow_ups', FOLLOW_UPS_BY_AUTHOR_INDEX)
   }
 
@@ -30,8 +30,8 @@ export class TeamFigureIndexes1795392800000 implements MigrationInterface {
     // MySQL let the new index serve the foreign key on author_member_id and dropped the one it
     // had made for it: the key needs an index of its own again before this one can go.
     await q.createIndex('follow_ups', AUTHOR_INDEX)
-    await q.dropIndex('follow_ups', FOLLOW_UPS_BY_AUTHOR_INDEX.name)
+    await q.dropIndex('follow_ups', FOLLOW_UPS_BY_AUTHOR_INDEX)
     await q.createIndex('follow_relations', OLD_FOLLOW_INDEX)
-    await q.dropIndex('follow_relations', FOLLOW_FIGURES_INDEX.name)
+    await q.dropIndex('follow_relations', FOLLOW_FIGURES_INDEX)
   }
 }

@@ -150,7 +150,7 @@ const LANDED_MIGRATIONS: Record<string, string> = {
   '1795392500000-RepairEditedMigrations.ts': '359f34210cb8ec8d4516996c6bdf8593b343bdd235f0104f5fb000987cda957b',
   '1795392600000-ProcessorSteps.ts': '3eac4736724355682551d787ff5d5fb7a78d6d4d43269caa6d03a53e75e4a698',
   '1795392700000-OrderItemsKeyedByLine.ts': '45c05fd24bbf0a99ec2fc7afe4cb6defcfec9e973f4012a8b5cf0e77071d7a7c',
-  '1795392800000-TeamFigureIndexes.ts': '506b3f30fe18ea4166216efcc53743ee6d4cbffbbda1cdb5703b2310a3b4068f',
+  '1795392800000-TeamFigureIndexes.ts': 'a7af0fe935a915b32cf9cb9d500f3b22e7d8fa45866b3db466a14db709044c41',
 }
 
 /** The files server/db/migrations.ts imports, in its order. */
