@@ -16,7 +16,7 @@ import { healthRoutes } from './routes/health'
 import { orderWebhookRoutes } from './routes/orderWebhook'
 import { wecomCallbackRoutes } from './routes/wecomCallback'
 import type { WecomRuntime } from './wecom/runtime'
-import { SIDEBAR_DIST } from './sidebarAssets'
+import { PAGES } from './pageAssets'
 
 export interface AppContext {
   config: Config
@@ -32,7 +32,7 @@ export interface AppContext {
 export interface DemoMount {
   /** Where the simulator's page is: the landing page points there. */
   simulatorPath: string
-  /** Mounted after our routes and before the built sidebar, which they may serve differently. */
+  /** Mounted after our routes and before the built pages, which they may serve differently. */
   middleware: Koa.Middleware[]
 }
 
@@ -69,11 +69,13 @@ export function createApp({ config, dataSource, logger, wecom, demo }: AppContex
 
   for (const middleware of demo?.middleware ?? []) app.use(middleware)
 
-  app.use(async function redirectSidebarRoot(ctx, next) {
-    if (ctx.path === '/sidebar') return ctx.redirect(`/sidebar/${ctx.search}`)
+  // The built pages, /sidebar/ and /console/: their assets load relative to the trailing slash.
+  const pagePaths = new Set(PAGES.map(({ name }) => `/${name}`))
+  app.use(async function redirectPageRoot(ctx, next) {
+    if (pagePaths.has(ctx.path)) return ctx.redirect(`${ctx.path}/${ctx.search}`)
     await next()
   })
-  app.use(mount('/sidebar', serve(SIDEBAR_DIST, { index: 'index.html', setHeaders: cacheHashedAssets })))
+  for (const { name, dist } of PAGES) app.use(mount(`/${name}`, serve(dist, { index: 'index.html', setHeaders: cacheHashedAssets })))
 
   return app
 }

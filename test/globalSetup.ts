@@ -1,11 +1,11 @@
 import { createConnection } from 'mysql2/promise'
 import { createLogger } from '../server/logger'
-import { ensureSidebarBuilt } from '../server/sidebarAssets'
+import { ensurePagesBuilt } from '../server/pageAssets'
 import { prepareMigratedTemplate } from './database'
 
 /**
  * Checks the databases the run needs, migrates one template of each for migratedDatabase()
- * to copy, and builds the sidebar once for every test. Returns what drops the templates.
+ * to copy, and builds the sidebar and the console once for every test. Returns what drops the templates.
  */
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   // vitest loads this module afresh for each project; the work is the same for all.
@@ -30,7 +30,7 @@ async function prepare(): Promise<() => Promise<void>> {
   }
   const [dropTemplates] = await Promise.all([
     Promise.all([prepareMigratedTemplate('sqlite'), ...(mysqlUrl ? [prepareMigratedTemplate('mysql')] : [])]),
-    ensureSidebarBuilt(createLogger('warn')),
+    ensurePagesBuilt(createLogger('warn')),
   ])
   return async () => {
     for (const drop of dropTemplates) await drop()

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { ConfigError, describeDatabase, loadConfig } from '../../config'
 import { createLogger } from '../logger'
 import { startServer } from '../server'
-import { ensureSidebarBuilt } from '../sidebarAssets'
+import { ensurePagesBuilt } from '../pageAssets'
 
 let config
 try {
@@ -16,7 +16,7 @@ try {
 
 const logger = createLogger(config.logLevel)
 try {
-  await ensureSidebarBuilt(logger)
+  await ensurePagesBuilt(logger)
   const server = await startServer(config, logger)
   const base = config.port === 0 ? server.url : config.publicUrl
   const address = server.http.address() as AddressInfo
@@ -29,6 +29,7 @@ try {
       `  listening ${listening}${config.host === '0.0.0.0' ? ' (every interface; set HOST=127.0.0.1 for this machine only)' : ''}`,
       `  database  ${describeDatabase(config.database)}`,
       `  sidebar   ${base}/sidebar/`,
+      `  console   ${base}/console/`,
       `  health    ${base}/healthz  ${base}/readyz  ${base}/metrics`,
       server.simulatorPath ? `  WeCom     ${base}${server.simulatorPath}/  (the simulator: make WeCom-side changes, read what the bot sent)` : '',
       config.demo ? '  Set WECOM_CORP_ID and friends (see .env.example) to connect a real WeCom.' : '',

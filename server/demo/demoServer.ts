@@ -6,7 +6,7 @@ import type { Config, WecomConfig } from '../../config'
 import { DEV_BRIDGE_PATH, demoConsole } from '../../simulator'
 import type { DemoMount } from '../app'
 import type { Logger } from '../logger'
-import { SIDEBAR_DIST } from '../sidebarAssets'
+import { SIDEBAR_DIST } from '../pageAssets'
 import type { WecomClient } from '../wecom/client'
 import { SIMULATOR_PATH, startDemoWecom, syncDemoCompany } from './demoWecom'
 

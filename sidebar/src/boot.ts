@@ -1,4 +1,5 @@
 import * as ww from '@wecom/jssdk'
+import { signInReturn } from '../../server/api/client'
 import { api, configureApi } from './api'
 import { messages } from './messages'
 import type { SessionInfo, Signature } from './types'
@@ -68,14 +69,10 @@ function demoMemberChosen(): Promise<boolean> {
  * Either call also brings the page's JS-SDK signatures. Null while redirecting to sign in.
  */
 async function session(): Promise<SessionInfo | Notice | null> {
-  const url = new URL(location.href)
-  const code = url.searchParams.get('code')
-  const state = url.searchParams.get('state')
-  if (code && state) {
-    url.searchParams.delete('code')
-    url.searchParams.delete('state')
-    history.replaceState(history.state, '', url)
-    return api<SessionInfo>('/api/auth/session', { method: 'POST', body: { code, state, url: pageUrl() } })
+  const back = signInReturn(location.href)
+  if (back) {
+    history.replaceState(history.state, '', back.cleanUrl)
+    return api<SessionInfo>('/api/auth/session', { method: 'POST', body: { code: back.code, state: back.state, url: pageUrl() } })
   }
   const response = await fetch(`/api/session?url=${encodeURIComponent(pageUrl())}`, { credentials: 'same-origin' })
   if (response.status === 401) {
