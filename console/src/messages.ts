@@ -15,7 +15,13 @@ export const messages = {
   // One entry per page of SPEC §3.5, added with the issue that builds it.
   pages: {
     team: '团队',
+    scripts: '话术库',
+    tags: '标签',
+    system: '系统',
   },
+  // 话术库: its texts here
+  // 标签: its texts here
+  // 系统: its texts here
   team: {
     title: '团队',
     picker: '查看团队',

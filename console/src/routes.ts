@@ -1,34 +1,44 @@
+import type { Component } from 'vue'
 import { messages } from './messages'
 import type { ConsoleRole } from './types'
 
+export interface ConsolePage {
+  id: string
+  label: string
+  /** Managers see 团队 only; operators every page. */
+  managers: boolean
+  /** The page's component, loaded when first opened; it gets `me` and `path` (the address after `#/<id>/`). */
+  component?: () => Promise<Component>
+}
+
 /**
  * The console's pages (SPEC §3.5), in the navigation's order. Each arrives with the issue
- * that builds it: one line here and its component in App.vue. Operators see every page.
+ * that builds it: one entry here, its component under pages/, its texts in messages.ts.
+ * 团队 is App.vue's own (it keeps the picked team while a member's customers are open).
  */
-export const PAGES = [{ id: 'team', label: messages.pages.team, hash: '#/team', managers: true }] as const
-
-export type PageId = (typeof PAGES)[number]['id']
+export const PAGES: ConsolePage[] = [
+  { id: 'team', label: messages.pages.team, managers: true },
+  // 话术库: its entry here
+  // 标签: its entry here
+  // 系统: its entry here
+]
 
 export const pagesFor = (role: ConsoleRole) => PAGES.filter((page) => role === 'operator' || page.managers)
 
-/** What a `#/…` address names. */
-export type Route = { page: 'team' } | { page: 'memberCustomers'; userid: string } | { page: 'unknown' }
+export const pageHash = (id: string) => `#/${id}`
+
+/** What a `#/…` address names: a page and the rest of the path, e.g. `#/team/members/seller` → team, ['members', 'seller']; null: no page of ours. */
+export type Route = { page: string; path: string[] } | null
 
 /** The first page for an address without a route: none, or WeCom's `#wechat_redirect` after sign-in. */
 export function parseRoute(hash: string): Route {
-  if (!hash.startsWith('#/') || hash === '#/' || hash === '#/team') return { page: 'team' }
-  const member = /^#\/team\/members\/([^/]+)$/.exec(hash)
-  if (member) {
-    try {
-      return { page: 'memberCustomers', userid: decodeURIComponent(member[1]!) }
-    } catch {
-      return { page: 'unknown' }
-    }
+  if (!hash.startsWith('#/') || hash === '#/') return { page: 'team', path: [] }
+  try {
+    const [id, ...path] = hash.slice(2).split('/').map(decodeURIComponent)
+    return PAGES.some((page) => page.id === id) ? { page: id!, path } : null
+  } catch {
+    return null
   }
-  return { page: 'unknown' }
 }
 
 export const memberCustomersHash = (userid: string) => `#/team/members/${encodeURIComponent(userid)}`
-
-/** Which navigation entry a route belongs to: a member's customers are part of 团队. */
-export const pageOf = (route: Route): PageId | null => (route.page === 'unknown' ? null : 'team')

@@ -193,3 +193,9 @@ export interface TeamMemberCustomers {
     overdue: boolean
   }[]
 }
+
+// 话术库 (/api/console/scripts …): its types here
+
+// 标签 (/api/console/tags …): its types here
+
+// 系统 (/api/console/system …, /api/console/activity): its types here

@@ -22,6 +22,9 @@ export const ERROR_STATUS = {
   not_a_member: 403,
   // The console: a member who is neither an operator nor a manager.
   no_console_access: 403,
+  // 话术库: its ids here
+  // 标签: its ids here
+  // 系统: its ids here
   // The sidebar's actions on a customer.
   tag_deleted: 410,
   wecom_refused: 502,
@@ -83,6 +86,9 @@ export const CONSOLE_ERROR_IDS = [
   'not_a_member',
   'no_console_access',
   'wecom_refused',
+  // 话术库: its ids here
+  // 标签: its ids here
+  // 系统: its ids here
 ] as const satisfies readonly ErrorId[]
 
 export type ConsoleErrorId = (typeof CONSOLE_ERROR_IDS)[number]

@@ -1,4 +1,5 @@
 import Router from '@koa/router'
+import type { Middleware } from 'koa'
 import type { DataSource } from 'typeorm'
 import { z } from 'zod'
 import type { Config } from '../../config'
@@ -10,6 +11,20 @@ import { presentConsoleMe, presentMemberCustomers, presentTeamReport } from '../
 
 export interface ConsoleState extends SessionState {
   viewer: ConsoleViewer
+}
+
+/** The console's page routers, each a Router<ConsoleState> without a prefix of its own, mounted behind the role check below. */
+type PageRoutes = (options: { config: Config; dataSource: DataSource }) => Router<ConsoleState>
+const PAGE_ROUTES: PageRoutes[] = [
+  // 话术库: its routes here
+  // 标签: its routes here
+  // 系统: its routes here
+]
+
+/** For the routes of operators' pages (话术库, 标签, 系统 …): managers get 403 forbidden. */
+export const requireOperator: Middleware<ConsoleState> = async (ctx, next) => {
+  if (ctx.state.viewer.role !== 'operator') throw forbidden('Only operators may do this')
+  await next()
 }
 
 /** A WeCom userid in a path or query: printable ASCII without spaces, at most 64 characters (its column). */
@@ -55,5 +70,9 @@ export function consoleRoutes({ config, dataSource }: { config: Config; dataSour
     ctx.body = presentMemberCustomers(list)
   })
 
+  for (const pageRoutes of PAGE_ROUTES) {
+    const page = pageRoutes({ config, dataSource })
+    router.use(page.routes(), page.allowedMethods())
+  }
   return router
 }
