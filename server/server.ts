@@ -37,8 +37,8 @@ export interface RunningServer {
 }
 
 /** Opens the database, applies pending migrations under the lock, and serves HTTP, the inbox worker and the job scheduler. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const dataSource = createDataSource(config.database)
+export async function startServer(configured: Config, logger: Logger): Promise<RunningServer> {
+  const dataSource = createDataSource(configured.database)
   await dataSource.initialize()
   const closers: (() => Promise<void>)[] = []
   try {
@@ -46,8 +46,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     if (applied.length > 0) logger.info({ applied }, 'migrations applied')
 
     // Loaded only in demo mode: a production start never runs demo or simulator code.
-    const demo = config.demo ? await (await import('./demo/demoServer')).startDemoServer(config) : null
+    const demo = configured.demo ? await (await import('./demo/demoServer')).startDemoServer(configured) : null
     if (demo) closers.push(demo.close)
+    // A demo run without ADMIN_USERIDS has the demo company's operator, so that the console opens for someone.
+    const config = demo && configured.adminUserIds.length === 0 ? { ...configured, adminUserIds: demo.operators } : configured
     const wecom = createWecomRuntime(config.wecom ?? demo!.wecom, dataSource, { logger, spoolDir: SPOOL_DIR })
     const refresher = createRefresher(dataSource, wecom.client, logger)
     const worker = startInboxWorker({

@@ -14,6 +14,8 @@ import type { SeedCompany } from '../../simulator'
 export const DEMO_CORP_ID = 'wwdemo0000000001'
 export const DEMO_AGENT_ID = 1000002
 export const DEMO_MANAGER = 'wanglei'
+/** The demo's operator (ADMIN_USERIDS, unless the demo run sets its own): runs the console, follows no customer. */
+export const DEMO_OPERATOR = 'chenjing'
 export const DEMO_MEMBERS = ['zhangsan', 'lisi', 'zhaomin']
 
 const DAY = 86_400
@@ -46,6 +48,7 @@ export function demoCompany(now = Date.now()): SeedCompany {
       { id: 2, name: '销售一部', parentid: 1, order: 2 },
     ],
     users: [
+      { userid: DEMO_OPERATOR, name: '陈静', department: [1], is_leader_in_dept: [0], main_department: 1, position: '运营', customerContact: false },
       { userid: DEMO_MANAGER, name: '王磊', department: [2], is_leader_in_dept: [1], main_department: 2, position: '销售主管', customerContact: true },
       { userid: 'zhangsan', name: '张三', department: [2], is_leader_in_dept: [0], main_department: 2, position: '导购', customerContact: true },
       { userid: 'lisi', name: '李四', department: [2], is_leader_in_dept: [0], main_department: 2, position: '销售', customerContact: true },

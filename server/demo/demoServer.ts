@@ -8,6 +8,7 @@ import type { DemoMount } from '../app'
 import type { Logger } from '../logger'
 import { SIDEBAR_DIST } from '../pageAssets'
 import type { WecomClient } from '../wecom/client'
+import { DEMO_MANAGER, DEMO_OPERATOR } from './company'
 import { SIMULATOR_PATH, startDemoWecom, syncDemoCompany } from './demoWecom'
 
 /**
@@ -17,6 +18,8 @@ import { SIMULATOR_PATH, startDemoWecom, syncDemoCompany } from './demoWecom'
 export interface DemoServer {
   /** The demo app's WeCom: the simulator on its own loopback port. */
   wecom: WecomConfig
+  /** The demo company's operators, for a run that names none in ADMIN_USERIDS. */
+  operators: string[]
   /** What the app mounts for browsers: the simulator's OAuth, its console, and the sidebar with the stand-in WeCom host. */
   mount: DemoMount
   /** Once our server listens at `serverUrl`: the simulator calls back there, and the demo company is synced into our database. */
@@ -30,9 +33,21 @@ export async function startDemoServer(config: Config): Promise<DemoServer> {
   const { simulator } = demo
   return {
     wecom: demo.wecom,
+    operators: [DEMO_OPERATOR],
     mount: {
       simulatorPath: SIMULATOR_PATH,
-      middleware: [simulator.middleware(), demoConsole(simulator), sidebarWithDevBridge(`${SIMULATOR_PATH}${DEV_BRIDGE_PATH}`)],
+      middleware: [
+        simulator.middleware(),
+        demoConsole(simulator, {
+          // A fresh sign-in: a console already open in this browser as someone else switches member.
+          consoleUrl: `/api/auth/start?return=${encodeURIComponent('/console/')}`,
+          consoleShortcuts: [
+            { userid: DEMO_OPERATOR, label: '以运营身份打开后台（陈静）' },
+            { userid: DEMO_MANAGER, label: '以主管身份打开后台（王磊）' },
+          ],
+        }),
+        sidebarWithDevBridge(`${SIMULATOR_PATH}${DEV_BRIDGE_PATH}`),
+      ],
     },
     async connect(serverUrl, dataSource, client, logger) {
       simulator.callbackUrl = `${serverUrl}/wecom/callback`

@@ -25,6 +25,8 @@ interface ActionInput {
   form: FormFields
   simulator: Simulator
   ctx: Context
+  /** Where opening the console goes (demoConsole's `consoleUrl`). */
+  consoleUrl: string
 }
 
 type DemoAction = (input: ActionInput) => Promise<Flash> | Flash
@@ -152,6 +154,13 @@ export const DEMO_ACTIONS: Record<string, DemoAction> = {
     const customer = linked === undefined ? undefined : simulator.company.customers.get(safeDecode(linked))
     if (customer) ctx.cookies.set(DEV_CHAT_COOKIE, encodeURIComponent(`single_chat_tools|${customer.external_userid}`), cookie)
     return { kind: 'ok', text: '', location: url }
+  },
+
+  // The console opened in this browser as the member: web login (and OAuth) recognise them by the same cookie.
+  'open-console': ({ form, simulator, ctx, consoleUrl }) => {
+    const member = requireMember(simulator.company, form)
+    ctx.cookies.set(OAUTH_USER_COOKIE, encodeURIComponent(member.userid), { path: '/', sameSite: 'lax', httpOnly: true, secure: ctx.secure, overwrite: true })
+    return { kind: 'ok', text: '', location: consoleUrl }
   },
 
   'oauth-user': ({ form, simulator, ctx }) => {

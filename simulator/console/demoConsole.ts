@@ -4,7 +4,7 @@ import { answerPage } from '../html'
 import { DEV_BRIDGE_PATH, devBridgeScript, readDevChat } from './devBridge'
 import { DEMO_ACTION_PREFIX, DEMO_ACTIONS, type Flash } from './demoActions'
 import { FormProblem, isForeignOrigin, readForm, UnreadableForm } from './demoForm'
-import { renderDemoPage } from './demoPage'
+import { renderDemoPage, type ConsoleShortcut } from './demoPage'
 import { DEMO_PAGE_SCRIPT, DEMO_PAGE_SCRIPT_PATH } from './demoPageScript'
 import { firstValues } from '../api/oauth'
 import type { Simulator } from '../api/simulator'
@@ -23,7 +23,10 @@ const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inlin
  * change through the simulator's methods) and redirects (303) back with the outcome in the
  * query; it also serves the stand-in JS bridge. Every other path goes to next().
  */
-export function demoConsole(simulator: Simulator): Middleware {
+export function demoConsole(
+  simulator: Simulator,
+  { consoleShortcuts = [], consoleUrl = '/console/' }: { consoleShortcuts?: readonly ConsoleShortcut[]; consoleUrl?: string } = {},
+): Middleware {
   const { basePath } = simulator
   return async function serveDemoConsole(ctx, next) {
     const path = pathUnderBase(ctx.path, basePath)
@@ -62,6 +65,7 @@ export function demoConsole(simulator: Simulator): Middleware {
       appMessages,
       robotMessages,
       oauthUser: simulator.oauthUserFor(ctx),
+      consoleShortcuts,
       flash: readFlash(firstValues(ctx.query)),
     })
   }
@@ -72,7 +76,7 @@ export function demoConsole(simulator: Simulator): Middleware {
     if (!action) return answerPage(ctx, 404, `没有这个操作：${name}`)
     let flash: Flash
     try {
-      flash = await action({ form: await readForm(ctx), simulator, ctx })
+      flash = await action({ form: await readForm(ctx), simulator, ctx, consoleUrl })
     } catch (error) {
       if (error instanceof UnreadableForm) return answerPage(ctx, error.status, error.message)
       // The visitor should read why, on the page, whatever went wrong: never a bare 500.

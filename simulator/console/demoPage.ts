@@ -13,6 +13,12 @@ import type { SimCompany, SimCustomer, SimFollow, SimUser, SimUserStatus } from 
  */
 
 /** Everything the page shows; nothing secret is passed in, so nothing secret can leak out. */
+export interface ConsoleShortcut {
+  userid: string
+  /** The button's text, e.g. 以运营身份打开后台（陈静）. */
+  label: string
+}
+
 export interface DemoPageView {
   basePath: string
   corpId: string
@@ -23,6 +29,8 @@ export interface DemoPageView {
   robotMessages: readonly RobotMessageRecord[]
   /** Who the OAuth authorize step logs in as for this browser (cookie, else the simulator's default). */
   oauthUser: string | null
+  /** Members the page offers to open the console as, in one click (the demo names its operator and manager). */
+  consoleShortcuts: readonly ConsoleShortcut[]
   flash: Flash | undefined
 }
 
@@ -75,7 +83,7 @@ function renderOverview({ corpId, agentId, callbackUrl }: DemoPageView): string 
 </section>`
 }
 
-function renderOauthSection({ basePath, company, oauthUser }: DemoPageView): string {
+function renderOauthSection({ basePath, company, oauthUser, consoleShortcuts }: DemoPageView): string {
   const chosen = oauthUser === null ? undefined : company.users.get(oauthUser)
   const current =
     oauthUser === null
@@ -99,6 +107,19 @@ ${actionForm(
   '在侧边栏中打开',
   { followFilter: true },
 )}
+${actionForm(
+  basePath,
+  'open-console',
+  '打开客户管理后台',
+  `<p class="hint">以所选成员的身份登录后台（电脑浏览器里走企业微信网页登录）。</p><label>成员 <select name="userid" required>${memberOptions(company)}</select></label>`,
+  '在后台中打开',
+)}
+${consoleShortcuts
+  .map(
+    (shortcut) =>
+      `<form method="post" action="${escapeHtml(`${basePath}${DEMO_ACTION_PREFIX}open-console`)}"><input type="hidden" name="userid" value="${escapeHtml(shortcut.userid)}"><button type="submit">${escapeHtml(shortcut.label)}</button></form>`,
+  )
+  .join('')}
 </section>`
 }
 

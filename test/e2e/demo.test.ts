@@ -63,6 +63,22 @@ describe.runIf(enabled)('the demo in a plain browser', () => {
     expect(new URL(page.url()).pathname).toBe('/sidebar/')
   })
 
+  it("opens the console in one click as the demo's operator and as its manager, through WeCom's web login", async () => {
+    const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage()
+    await page.goto(`${url}/wecom-sim/`)
+    await page.getByRole('button', { name: '以运营身份打开后台（陈静）' }).click()
+    await expect.poll(() => page.getByText('当前登录：陈静（chenjing）').count(), { timeout: 20_000 }).toBe(1)
+    expect(new URL(page.url()).pathname).toBe('/console/')
+    await expect.poll(() => page.getByRole('table').getByRole('row').count()).toBeGreaterThan(1)
+
+    await page.goto(`${url}/wecom-sim/`)
+    await page.getByRole('button', { name: '以主管身份打开后台（王磊）' }).click()
+    await expect.poll(() => page.getByText('当前登录：王磊（wanglei）').count(), { timeout: 20_000 }).toBe(1)
+    // 王磊 leads 销售一部: a header row and one row for each of 张三, 李四 and 赵敏.
+    await expect.poll(() => page.getByRole('table').getByRole('row').count()).toBe(4)
+    expect(await page.getByRole('table').textContent()).toContain('张三')
+  })
+
   it('shows the loss alert as a card whose button opens the customer in the sidebar as its recipient', async () => {
     const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage()
     await page.goto(`${url}/wecom-sim/`)
