@@ -63,7 +63,7 @@ export function createApp({ config, dataSource, logger, wecom, demo }: AppContex
     app.use(auth.routes()).use(auth.allowedMethods())
     const customers = customerRoutes({ config, dataSource, wecom })
     app.use(customers.routes()).use(customers.allowedMethods())
-    const consoleApi = consoleRoutes({ config, dataSource })
+    const consoleApi = consoleRoutes({ config, dataSource, wecom, logger })
     app.use(consoleApi.routes()).use(consoleApi.allowedMethods())
   }
 

@@ -18,9 +18,10 @@ export interface ConsolePage {
  */
 export const PAGES: ConsolePage[] = [
   { id: 'team', label: messages.pages.team, managers: true },
-  // 话术库: its entry here
-  // 标签: its entry here
-  // 系统: its entry here
+  { id: 'scripts', label: messages.pages.scripts, managers: false, component: () => import('./pages/ScriptsPage.vue') },
+  { id: 'tags', label: messages.pages.tags, managers: false, component: () => import('./pages/TagsPage.vue') },
+  { id: 'sources', label: messages.pages.sources, managers: false, component: () => import('./pages/SourcesPage.vue') },
+  { id: 'system', label: messages.pages.system, managers: false, component: () => import('./pages/SystemPage.vue') },
 ]
 
 export const pagesFor = (role: ConsoleRole) => PAGES.filter((page) => role === 'operator' || page.managers)

@@ -194,8 +194,220 @@ export interface TeamMemberCustomers {
   }[]
 }
 
-// 话术库 (/api/console/scripts …): its types here
+/** A script on 话术库 (SPEC §3.5, §4.6): its category, text, targeting tags and the team's sends. */
+export interface ConsoleScript {
+  id: number
+  category: { id: number; name: string }
+  title: string
+  content: string
+  /** Tag names: the script is suggested first to customers having any of them. */
+  tags: string[]
+  /** Sends by the whole team (发送次数). */
+  sendCount: number
+  updatedAt: string
+}
 
-// 标签 (/api/console/tags …): its types here
+/** GET /api/console/scripts?q=<text>&category=<id>: the scripts matching (title or content), newest change first. */
+export interface ScriptLibrary {
+  scripts: ConsoleScript[]
+  /** How many match; at most `limit` are listed. */
+  total: number
+  limit: number
+  /** Every category that holds a script, by name, with how many it holds (the filter's choices). */
+  categories: { id: number; name: string; scripts: number }[]
+  /** The variables a script's content may use (SPEC §4.3), by name. */
+  variables: string[]
+}
 
-// 系统 (/api/console/system …, /api/console/activity): its types here
+/** The longest category, title, content and tag name a script may have (their columns; content in UTF-16 units, the rest in characters). */
+export const SCRIPT_LIMITS = { category: 64, title: 128, content: 4000, tag: 64 } as const
+
+/** POST /api/console/scripts, PUT /api/console/scripts/:id: the category is made when new. */
+export interface ScriptInput {
+  category: string
+  title: string
+  content: string
+  tags: string[]
+}
+
+/** Why an imported line did not become a script (SPEC §3.4), for the page to say in its words. */
+export type ScriptRowProblem =
+  | { kind: 'empty'; field: 'category' | 'title' | 'content' }
+  | { kind: 'too_long'; field: 'category' | 'title' | 'content' | 'tag'; max: number }
+  | { kind: 'unknown_variables'; names: string[] }
+  | { kind: 'duplicate'; firstLine: number }
+  | { kind: 'field_count' }
+
+/** POST /api/console/scripts/import ({ csv }: the file's text): what the import did, line by line for the rejected. */
+export interface ScriptImportResult {
+  created: number
+  updated: number
+  unchanged: number
+  /** The importer's words (English, as `npm run import` prints them) beside the problem. */
+  rejected: { line: number; reason: string; problem: ScriptRowProblem }[]
+}
+
+// 标签 (/api/console/tags …): corp tag groups and tags, written to WeCom first and mirrored (SPEC §4.6).
+
+/** WeCom's limit on a corp tag or tag group name, in characters (wecom-protocol.md §3.6). */
+export const CORP_TAG_NAME_MAX = 30
+/** At most this many tags in one 新建标签组 (one a line). */
+export const NEW_TAG_GROUP_MAX_TAGS = 100
+
+export interface ConsoleTag {
+  id: number
+  name: string
+}
+
+/** A tag group and its tags, in WeCom's order. `managed`: 客户价值, kept by the segments job: shown, never changed here. */
+export interface ConsoleTagGroup {
+  id: number
+  name: string
+  managed: boolean
+  tags: ConsoleTag[]
+}
+
+/** GET /api/console/tags: every group, in WeCom's order. */
+export interface ConsoleTagList {
+  groups: ConsoleTagGroup[]
+}
+
+/** POST /api/console/tags/groups (201 ConsoleTagGroup): a new group with its tags, in this order. */
+export interface NewTagGroupRequest {
+  name: string
+  tags: string[]
+}
+
+/**
+ * PATCH /api/console/tags/groups/:id and PATCH /api/console/tags/:id (rename), POST
+ * /api/console/tags/groups/:id/tags (a new tag at the end): each answers the group as it is now.
+ */
+export interface TagNameRequest {
+  name: string
+}
+
+/** DELETE /api/console/tags/:id (DELETE …/tags/groups/:id answers 204): WeCom deletes a group left without tags, and so do we. */
+export interface TagDeletion {
+  groupDeleted: boolean
+}
+
+// 系统 (/api/console/system …, /api/console/activity), operators only.
+
+/** GET /api/console/system/inbox: the inbox's figures now. */
+export interface InboxFigures {
+  /** Events by status; pending includes those waiting for a retry. */
+  counts: { pending: number; done: number; ignored: number; dead: number }
+  /** Pending events that failed at least once and wait for their retry. */
+  retrying: number
+  /** Age of the oldest pending event in seconds (0 when none is pending), and when it arrived. */
+  lagSeconds: number
+  oldestPendingAt: string | null
+  /**
+   * Failures by processor (the registry's names; 'inbox' for a failure outside any processor),
+   * read from the errors of the events still retrying and of the dead letters: an event whose
+   * steps failed in two processors counts for both. Processors without failures are left out.
+   */
+  failures: { processor: string; retrying: number; dead: number }[]
+}
+
+/** A dead letter: an event that failed every attempt. */
+export interface DeadLetter {
+  id: number
+  event: string
+  changeType: string
+  attempts: number
+  /** The last error, naming the processors that failed (cut at 2,000 characters). */
+  error: string
+  processors: string[]
+  receivedAt: string
+  failedAt: string | null
+}
+
+/** GET /api/console/system/dead-letters?before=<id>: newest first, 50 a page. */
+export interface DeadLetterPage {
+  deadLetters: DeadLetter[]
+  /** Pass as `before` for the next page; null on the last. */
+  nextBefore: number | null
+}
+
+/** POST /api/console/system/dead-letters/:id/replay and /api/console/system/dead-letters/replay: how many went back to the queue (0: nothing was dead, nothing changed). */
+export interface ReplayResult {
+  replayed: number
+}
+
+export type SyncStage = 'members' | 'tags' | 'customers' | 'removals'
+
+/** A full sync started from the console. */
+export interface SyncRunView {
+  id: number
+  status: 'running' | 'done' | 'failed'
+  startedAt: string
+  finishedAt: string | null
+  startedBy: { userid: string; name: string } | null
+  /** The latest progress per stage reached so far (members and customers run side by side). */
+  progress: Partial<Record<SyncStage, { done: number; total: number }>>
+  /** Once done: what it changed. */
+  summary: {
+    members: number
+    tags: { created: number; updated: number; removed: number }
+    customers: { created: number; updated: number; removed: number }
+    follows: { created: number; updated: number; removed: number }
+    resumed: boolean
+    seconds: number
+  } | null
+  /** Once failed: why. */
+  error: string | null
+}
+
+/** GET /api/console/system/syncs: the sync running now, if any, and the last ten, newest first. */
+export interface SyncOverview {
+  running: SyncRunView | null
+  recent: SyncRunView[]
+}
+
+/** POST /api/console/system/syncs (立即同步): 202 started, or 200 with the sync already running. */
+export interface SyncStartResult {
+  started: boolean
+  sync: SyncRunView
+}
+
+/** GET /api/console/activity?member=<userid>&action=<action>&before=<id>: newest first, 50 a page. */
+export interface ActivityEntry {
+  id: number
+  at: string
+  /** Who did it; null when the actor is gone or it was not a member. */
+  actor: { userid: string; name: string } | null
+  action: string
+  customer: { externalUserid: string; name: string } | null
+  detail: Record<string, unknown>
+}
+
+export interface ActivityPage {
+  entries: ActivityEntry[]
+  nextBefore: number | null
+}
+
+// 订单来源 (/api/console/sources …)
+
+/** A shop system allowed to post orders (SPEC §4.5), as the console lists it: never its secret. */
+export interface ConsoleOrderSource {
+  name: string
+  platform: string
+  /** Where it posts: `$PUBLIC_URL/api/integrations/orders/<name>`. */
+  webhookUrl: string
+  createdAt: string
+  rotatedAt: string | null
+  /** When its last order arrived; null before the first. */
+  lastOrderAt: string | null
+}
+
+/** GET /api/console/sources. */
+export interface ConsoleOrderSources {
+  sources: ConsoleOrderSource[]
+}
+
+/** POST /api/console/sources and …/:name/secret: the secret, shown this once. */
+export interface OrderSourceSecret {
+  source: ConsoleOrderSource
+  secret: string
+}

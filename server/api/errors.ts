@@ -22,9 +22,15 @@ export const ERROR_STATUS = {
   not_a_member: 403,
   // The console: a member who is neither an operator nor a manager.
   no_console_access: 403,
-  // 话术库: its ids here
-  // 标签: its ids here
-  // 系统: its ids here
+  // 话术库: a script that is gone, a second script of the same category and title, an unknown variable, a file that is not the scripts CSV.
+  script_not_found: 404,
+  script_exists: 409,
+  script_variable: 400,
+  csv_header: 400,
+  csv_syntax: 400,
+  // 标签: the managed group 客户价值 is the segments job's; a name its group (or the company's groups) has already.
+  tag_group_managed: 409,
+  tag_name_taken: 409,
   // The sidebar's actions on a customer.
   tag_deleted: 410,
   wecom_refused: 502,
@@ -86,9 +92,14 @@ export const CONSOLE_ERROR_IDS = [
   'not_a_member',
   'no_console_access',
   'wecom_refused',
-  // 话术库: its ids here
-  // 标签: its ids here
-  // 系统: its ids here
+  'script_not_found',
+  'script_exists',
+  'script_variable',
+  'csv_header',
+  'csv_syntax',
+  // 标签
+  'tag_group_managed',
+  'tag_name_taken',
 ] as const satisfies readonly ErrorId[]
 
 export type ConsoleErrorId = (typeof CONSOLE_ERROR_IDS)[number]

@@ -151,6 +151,8 @@ const LANDED_MIGRATIONS: Record<string, string> = {
   '1795392600000-ProcessorSteps.ts': '3eac4736724355682551d787ff5d5fb7a78d6d4d43269caa6d03a53e75e4a698',
   '1795392700000-OrderItemsKeyedByLine.ts': '45c05fd24bbf0a99ec2fc7afe4cb6defcfec9e973f4012a8b5cf0e77071d7a7c',
   '1795392800000-TeamFigureIndexes.ts': 'a7af0fe935a915b32cf9cb9d500f3b22e7d8fa45866b3db466a14db709044c41',
+  '1795392900000-OrderSourceLastOrder.ts': '16cb9d547890f86066346bcf5691ad04cf5faef9a4f130437ea0ef6d6cc813f0',
+  '1795392950000-SyncRuns.ts': '5d50f779d52c5c8d0645ed41ea05c3299a4c989bef9e6a50ed28768e9c1d1d16',
 }
 
 /** The files server/db/migrations.ts imports, in its order. */

@@ -12,6 +12,7 @@ import { FollowTag, Tag, TagGroup } from './tag'
 import { WecomCredential } from './wecomCredential'
 import { GroupChat, SyncCheckpoint } from './wecomState'
 import { Session } from './session'
+import { SyncRun } from './syncRun'
 
 export * from './customer'
 export * from './followUp'
@@ -26,6 +27,7 @@ export * from './tag'
 export * from './wecomCredential'
 export * from './wecomState'
 export * from './session'
+export * from './syncRun'
 
 export const entities = [
   Department, Member, MemberDepartment, ManagerLink, ManagerOverride,
@@ -37,6 +39,6 @@ export const entities = [
   InboxEvent, ProcessorStep,
   JobRun, OutboxMessage,
   WecomCredential,
-  GroupChat, SyncCheckpoint,
+  GroupChat, SyncCheckpoint, SyncRun,
   Session,
 ]

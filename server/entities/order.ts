@@ -46,6 +46,8 @@ export class OrderSource {
   @Column({ type: 'varchar', length: 64 }) secret!: string
   @Column({ type: 'datetime', precision: 3 }) createdAt!: Date
   @Column({ type: 'datetime', precision: 3, nullable: true }) rotatedAt!: Date | null
+  /** When its last order arrived through the webhook; null before the first. */
+  @Column({ type: 'datetime', precision: 3, nullable: true }) lastOrderAt!: Date | null
 }
 
 export const WAIT_KINDS = ['external_userid', 'unionid', 'phone', 'buyer_id'] as const

@@ -5,13 +5,16 @@ import { badRequest, payloadTooLarge, validationFailed } from '../errors'
 
 const JSON_LIMIT = 64 * 1024
 
-/** Reads a JSON body (64 KB at most) and validates it; a bad one is a clear 4xx, never a 500. */
-export async function parseBody<S extends z.ZodType>(ctx: Context, schema: S): Promise<z.infer<S>> {
+/**
+ * Reads a JSON body (64 KB at most, unless `limit` says more: an uploaded file's text) and
+ * validates it; a bad one is a clear 4xx, never a 500.
+ */
+export async function parseBody<S extends z.ZodType>(ctx: Context, schema: S, { limit = JSON_LIMIT }: { limit?: number } = {}): Promise<z.infer<S>> {
   let text: string
   try {
-    text = await getRawBody(ctx.req, { limit: JSON_LIMIT, encoding: 'utf8', length: ctx.get('content-length') || undefined })
+    text = await getRawBody(ctx.req, { limit, encoding: 'utf8', length: ctx.get('content-length') || undefined })
   } catch (error) {
-    if ((error as { type?: string }).type === 'entity.too.large') throw payloadTooLarge('A request body is at most 64 KB')
+    if ((error as { type?: string }).type === 'entity.too.large') throw payloadTooLarge(`A request body is at most ${Math.floor(limit / 1024)} KB`)
     throw badRequest('The request body could not be read')
   }
   let json: unknown

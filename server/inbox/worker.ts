@@ -232,9 +232,13 @@ export function startInboxWorker(options: InboxWorkerOptions) {
 
 export type InboxWorker = ReturnType<typeof startInboxWorker>
 
-/** Puts dead letters (all, or the given ids) back in the queue, as new. */
-export async function replayDeadLetters(dataSource: DataSource, ids?: number[]): Promise<number> {
-  const update = dataSource
+/**
+ * Puts dead letters (all, or the given ids) back in the queue, as new. Only dead letters: a
+ * replayed event (pending again, or done since) and a live one are left as they are, so
+ * replaying twice changes nothing more. Pass a transaction to replay with other writes.
+ */
+export async function replayDeadLetters(db: DataSource | EntityManager, ids?: number[]): Promise<number> {
+  const update = db
     .createQueryBuilder()
     .update(InboxEvent)
     .set({ status: 'pending', attempts: 0, nextAttemptAt: new Date(), processedAt: null })

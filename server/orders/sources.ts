@@ -18,6 +18,7 @@ export interface SourceSummary {
   platform: string
   createdAt: Date
   rotatedAt: Date | null
+  lastOrderAt: Date | null
 }
 
 /** 32 random bytes, base64url: 43 characters, safe in a shell, a URL or an env file. */
@@ -29,7 +30,7 @@ export async function createSource(manager: EntityManager, { name, platform }: {
   if (!PLATFORM.test(platform)) throw new SourceError(`"${platform}" is not a platform: 1–32 characters without spaces, as in the orders CSV (e.g. tmall)`)
   const secret = newSecret()
   // The unique name decides, so two commands adding the same name at once cannot both win.
-  await manager.createQueryBuilder().insert().into(OrderSource).updateEntity(false).values({ name, platform, secret, createdAt: now, rotatedAt: null }).orIgnore().execute()
+  await manager.createQueryBuilder().insert().into(OrderSource).updateEntity(false).values({ name, platform, secret, createdAt: now, rotatedAt: null, lastOrderAt: null }).orIgnore().execute()
   const stored = await manager.findOneBy(OrderSource, { name })
   if (stored?.secret !== secret) throw new SourceError(`A source named "${name}" already exists; rotate its secret or pick another name`)
   return secret
@@ -52,7 +53,12 @@ export async function removeSource(manager: EntityManager, name: string): Promis
 /** Every source, without its secret. */
 export async function listSources(manager: EntityManager): Promise<SourceSummary[]> {
   const sources = await manager.find(OrderSource, { order: { name: 'ASC' } })
-  return sources.map(({ name, platform, createdAt, rotatedAt }) => ({ name, platform, createdAt, rotatedAt }))
+  return sources.map(({ name, platform, createdAt, rotatedAt, lastOrderAt }) => ({ name, platform, createdAt, rotatedAt, lastOrderAt }))
+}
+
+/** Notes that a source's request brought orders (the console shows when its last did); in the request's transaction. */
+export async function noteOrdersReceived(manager: EntityManager, source: { id: number }, now = new Date()): Promise<void> {
+  await manager.update(OrderSource, { id: source.id }, { lastOrderAt: now })
 }
 
 /** The source a webhook request names, secret included, or null. */

@@ -1,4 +1,5 @@
-import type { ConsoleMe, TeamMemberCustomers, TeamReport } from '../api/contract'
+import type { ConsoleMe, ConsoleOrderSource, TeamMemberCustomers, TeamReport } from '../api/contract'
+import type { SourceSummary } from '../orders/sources'
 import type { ConsoleViewer, MemberCustomerList } from '../console/team'
 
 /** GET /api/console/me. */
@@ -38,5 +39,17 @@ export function presentMemberCustomers(list: MemberCustomerList): TeamMemberCust
       lastFollowedUpAt: c.lastFollowedUpAt?.toISOString() ?? null,
       overdue: c.overdue,
     })),
+  }
+}
+
+/** An order source as 订单来源 lists it, with the URL its shop system posts to; never its secret. */
+export function presentOrderSource(source: SourceSummary, publicUrl: string): ConsoleOrderSource {
+  return {
+    name: source.name,
+    platform: source.platform,
+    webhookUrl: `${publicUrl.replace(/\/$/, '')}/api/integrations/orders/${source.name}`,
+    createdAt: source.createdAt.toISOString(),
+    rotatedAt: source.rotatedAt?.toISOString() ?? null,
+    lastOrderAt: source.lastOrderAt?.toISOString() ?? null,
   }
 }

@@ -1,31 +1,24 @@
 import Router from '@koa/router'
-import type { Middleware } from 'koa'
-import type { DataSource } from 'typeorm'
 import { z } from 'zod'
-import type { Config } from '../../config'
-import { requireSession, type SessionState } from '../auth/requireSession'
-import { consoleRoleOf, memberCustomers, requestedTeam, teamReport, visibleTeams, type ConsoleViewer } from '../console/team'
+import { requireSession } from '../auth/requireSession'
+import { consoleRoleOf, memberCustomers, requestedTeam, teamReport, visibleTeams } from '../console/team'
 import { AppError, forbidden, notFound } from '../errors'
 import { parseParams } from '../http/params'
 import { presentConsoleMe, presentMemberCustomers, presentTeamReport } from '../presenters/console'
-
-export interface ConsoleState extends SessionState {
-  viewer: ConsoleViewer
-}
+import type { ConsoleRouteOptions, ConsoleState } from './consolePage'
+import { consoleScriptsRoutes } from './consoleScripts'
+import { consoleSourceRoutes } from './consoleSources'
+import { consoleSystemRoutes } from './consoleSystem'
+import { consoleTagRoutes } from './consoleTags'
 
 /** The console's page routers, each a Router<ConsoleState> without a prefix of its own, mounted behind the role check below. */
-type PageRoutes = (options: { config: Config; dataSource: DataSource }) => Router<ConsoleState>
+type PageRoutes = (options: ConsoleRouteOptions) => Router<ConsoleState>
 const PAGE_ROUTES: PageRoutes[] = [
-  // 话术库: its routes here
-  // 标签: its routes here
-  // 系统: its routes here
+  consoleScriptsRoutes,
+  consoleTagRoutes,
+  consoleSystemRoutes,
+  consoleSourceRoutes,
 ]
-
-/** For the routes of operators' pages (话术库, 标签, 系统 …): managers get 403 forbidden. */
-export const requireOperator: Middleware<ConsoleState> = async (ctx, next) => {
-  if (ctx.state.viewer.role !== 'operator') throw forbidden('Only operators may do this')
-  await next()
-}
 
 /** A WeCom userid in a path or query: printable ASCII without spaces, at most 64 characters (its column). */
 const userid = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be a WeCom userid')
@@ -37,7 +30,8 @@ const teamQuery = z.object({ manager: userid.optional() })
  * (ADMIN_USERIDS) may call everything; managers what concerns their own reports; anyone else
  * gets 403 no_console_access from every call.
  */
-export function consoleRoutes({ config, dataSource }: { config: Config; dataSource: DataSource }): Router<ConsoleState> {
+export function consoleRoutes(options: ConsoleRouteOptions): Router<ConsoleState> {
+  const { config, dataSource } = options
   const router = new Router<ConsoleState>({ prefix: '/api/console' })
   router.use(requireSession(dataSource))
   router.use(async function requireConsoleRole(ctx, next) {
@@ -71,7 +65,7 @@ export function consoleRoutes({ config, dataSource }: { config: Config; dataSour
   })
 
   for (const pageRoutes of PAGE_ROUTES) {
-    const page = pageRoutes({ config, dataSource })
+    const page = pageRoutes(options)
     router.use(page.routes(), page.allowedMethods())
   }
   return router

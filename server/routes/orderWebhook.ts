@@ -49,7 +49,7 @@ import { badRequest, notFound, payloadTooLarge, unauthorized, validationFailed }
 import type { Logger } from '../logger'
 import { OrderRejected, parseOrder, type OrderInput } from '../orders/orderInput'
 import { saveOrders, type SavedOrder } from '../orders/saveOrders'
-import { findSource, SignatureRejected, SOURCE_NAME, verifySignedRequest } from '../orders/sources'
+import { findSource, noteOrdersReceived, SignatureRejected, SOURCE_NAME, verifySignedRequest } from '../orders/sources'
 import { parseParams } from '../http/params'
 
 export const ORDER_WEBHOOK_BODY_LIMIT = 1024 * 1024
@@ -174,7 +174,14 @@ export function orderWebhookRoutes({ dataSource, timeZone, logger }: { dataSourc
     })
     const valid = checked.flatMap((check) => ('order' in check ? [check.order] : []))
     const statedAt = new Date(Number(ctx.get('x-scrm-timestamp')) * 1000)
-    const saved = valid.length === 0 ? [] : await upsertTransaction(dataSource, (tx) => saveOrders(tx, valid, { source: `webhook:${source.name}`, statedAt }))
+    const saved =
+      valid.length === 0
+        ? []
+        : await upsertTransaction(dataSource, async (tx) => {
+            const orders = await saveOrders(tx, valid, { source: `webhook:${source.name}`, statedAt })
+            await noteOrdersReceived(tx, source)
+            return orders
+          })
     const results = presentResults(orders, checked, saved)
 
     logger.info({ source: source.name, orders: orders.length, saved: valid.length, rejected: orders.length - valid.length }, 'webhook orders received')

@@ -55,11 +55,11 @@ describe(`importing scripts on ${testDatabaseKind}`, () => {
     const summary = await importScripts(dataSource, csv(file))
     expect(summary.created).toBe(3)
     expect(summary.rejected).toEqual([
-      { line: 2, reason: 'category is empty' },
-      { line: 5, reason: 'content is empty' },
-      { line: 6, reason: expect.stringContaining('unknown variable {{优惠码}}') },
-      { line: 7, reason: '2 fields where the header has 4' },
-      { line: 9, reason: 'same category and title as line 8' },
+      { line: 2, reason: 'category is empty', problem: { kind: 'empty', field: 'category' } },
+      { line: 5, reason: 'content is empty', problem: { kind: 'empty', field: 'content' } },
+      { line: 6, reason: expect.stringContaining('unknown variable {{优惠码}}'), problem: { kind: 'unknown_variables', names: ['优惠码'] } },
+      { line: 7, reason: '2 fields where the header has 4', problem: { kind: 'field_count' } },
+      { line: 9, reason: 'same category and title as line 8', problem: { kind: 'duplicate', firstLine: 8 } },
     ])
     expect((await scripts()).map((s) => s.title)).toEqual(['多行\n标题', '好的', '另一条'])
   })

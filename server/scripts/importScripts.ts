@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
-import { In, type DataSource } from 'typeorm'
+import { In, type DataSource, type EntityManager } from 'typeorm'
+import { SCRIPT_LIMITS, type ScriptRowProblem } from '../api/contract'
 import { Script, ScriptCategory, ScriptTagTarget } from '../entities'
 import { csvRecords } from '../imports/csvRecords'
 import { SCRIPT_VARIABLES } from './render'
@@ -8,49 +9,80 @@ export interface ImportSummary {
   created: number
   updated: number
   unchanged: number
-  rejected: { line: number; reason: string }[]
+  rejected: { line: number; reason: string; problem: ScriptRowProblem }[]
 }
 
-interface ScriptRow {
-  line: number
+/** A script as a CSV line or the console's form gives it, trimmed. */
+export interface ScriptFields {
   category: string
   title: string
   content: string
   tags: string[]
 }
 
+interface ScriptRow extends ScriptFields {
+  line: number
+}
+
+/** What a batch wrote, for a caller that records it in the same transaction (the console's activity log). */
+export type BatchRecorder = (tx: EntityManager, written: { created: number; updated: number }) => Promise<void>
+
+/** The columns of SPEC §3.4. */
+export const SCRIPT_COLUMNS = { required: ['category', 'title', 'content'], optional: ['tags'] }
+
 const BATCH = 200
 // The name is trimmed afterwards: `\s*` on both sides of a lazy `[^{}]*?` backtracks in cubic time on "{{" and 4,000 spaces.
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g
 
-/** Why a row cannot become a script, or null when it can. */
-function problemWith(row: ScriptRow): string | null {
-  if (!row.category) return 'category is empty'
-  if (!row.title) return 'title is empty'
-  if (!row.content) return 'content is empty'
-  if ([...row.category].length > 64) return 'category is longer than 64 characters'
-  if ([...row.title].length > 128) return 'title is longer than 128 characters'
-  if (row.content.length > 4000) return 'content is longer than 4000 characters'
+/** Why a script (a CSV row, or the console's form) cannot be stored, or null when it can: one rule for both. */
+export function scriptProblem(row: ScriptFields): ScriptRowProblem | null {
+  if (!row.category) return { kind: 'empty', field: 'category' }
+  if (!row.title) return { kind: 'empty', field: 'title' }
+  if (!row.content) return { kind: 'empty', field: 'content' }
+  if ([...row.category].length > SCRIPT_LIMITS.category) return { kind: 'too_long', field: 'category', max: SCRIPT_LIMITS.category }
+  if ([...row.title].length > SCRIPT_LIMITS.title) return { kind: 'too_long', field: 'title', max: SCRIPT_LIMITS.title }
+  if (row.content.length > SCRIPT_LIMITS.content) return { kind: 'too_long', field: 'content', max: SCRIPT_LIMITS.content }
   const unknown = [...row.content.matchAll(PLACEHOLDER)].map((m) => m[1]!.trim()).filter((name) => !(SCRIPT_VARIABLES as readonly string[]).includes(name))
-  if (unknown.length > 0) return `unknown variable ${unknown.map((name) => `{{${name}}}`).join(', ')} (known: ${SCRIPT_VARIABLES.join(', ')})`
-  if (row.tags.some((tag) => [...tag].length > 64)) return 'a tag name is longer than 64 characters'
+  if (unknown.length > 0) return { kind: 'unknown_variables', names: unknown }
+  if (row.tags.some((tag) => [...tag].length > SCRIPT_LIMITS.tag)) return { kind: 'too_long', field: 'tag', max: SCRIPT_LIMITS.tag }
   return null
+}
+
+/** A problem in the words `npm run import` prints. */
+export function problemText(problem: ScriptRowProblem): string {
+  switch (problem.kind) {
+    case 'empty':
+      return `${problem.field} is empty`
+    case 'too_long':
+      return problem.field === 'tag' ? `a tag name is longer than ${problem.max} characters` : `${problem.field} is longer than ${problem.max} characters`
+    case 'unknown_variables':
+      return `unknown variable ${problem.names.map((name) => `{{${name}}}`).join(', ')} (known: ${SCRIPT_VARIABLES.join(', ')})`
+    case 'duplicate':
+      return `same category and title as line ${problem.firstLine}`
+    case 'field_count':
+      return 'the number of fields differs from the header'
+  }
 }
 
 /**
  * `npm run import -- scripts` (SPEC §3.4): columns category,title,content[,tags], tags
  * `|`-separated. Re-importing updates by (category, title) and is otherwise a no-op.
  */
-export async function importScripts(dataSource: DataSource, input: Readable, onProgress: (rows: number) => void = () => {}): Promise<ImportSummary> {
+export async function importScripts(
+  dataSource: DataSource,
+  input: Readable,
+  onProgress: (rows: number) => void = () => {},
+  recordBatch?: BatchRecorder,
+): Promise<ImportSummary> {
   const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0, rejected: [] }
   const firstLineOf = new Map<string, number>()
   let batch: ScriptRow[] = []
   let rows = 0
 
-  for await (const record of csvRecords(input, { required: ['category', 'title', 'content'], optional: ['tags'] })) {
+  for await (const record of csvRecords(input, SCRIPT_COLUMNS)) {
     rows++
     if (!record.fields) {
-      summary.rejected.push({ line: record.line, reason: record.reason })
+      summary.rejected.push({ line: record.line, reason: record.reason, problem: { kind: 'field_count' } })
       continue
     }
     const row: ScriptRow = {
@@ -60,29 +92,29 @@ export async function importScripts(dataSource: DataSource, input: Readable, onP
       content: record.fields.content!.trim(),
       tags: [...new Set((record.fields.tags ?? '').split('|').map((tag) => tag.trim()).filter(Boolean))],
     }
-    const problem = problemWith(row)
-    const key = `${row.category}\u0000${row.title}`
-    const earlier = firstLineOf.get(key)
-    if (problem) summary.rejected.push({ line: row.line, reason: problem })
-    else if (earlier !== undefined) summary.rejected.push({ line: row.line, reason: `same category and title as line ${earlier}` })
+    const problem: ScriptRowProblem | null = scriptProblem(row) ?? (firstLineOf.has(key(row)) ? { kind: 'duplicate', firstLine: firstLineOf.get(key(row))! } : null)
+    if (problem) summary.rejected.push({ line: row.line, reason: problemText(problem), problem })
     else {
-      firstLineOf.set(key, row.line)
+      firstLineOf.set(key(row), row.line)
       batch.push(row)
     }
     if (batch.length >= BATCH) {
-      await writeBatch(dataSource, batch, summary)
+      await writeBatch(dataSource, batch, summary, recordBatch)
       batch = []
     }
     if (rows % 100 === 0) onProgress(rows)
   }
-  await writeBatch(dataSource, batch, summary)
+  await writeBatch(dataSource, batch, summary, recordBatch)
   onProgress(rows)
   return summary
 }
 
-async function writeBatch(dataSource: DataSource, rows: ScriptRow[], summary: ImportSummary): Promise<void> {
+const key = (row: ScriptRow) => `${row.category}\u0000${row.title}`
+
+async function writeBatch(dataSource: DataSource, rows: ScriptRow[], summary: ImportSummary, recordBatch?: BatchRecorder): Promise<void> {
   if (rows.length === 0) return
   const now = new Date()
+  const before = { created: summary.created, updated: summary.updated }
   await dataSource.transaction(async (tx) => {
     const categories = [...new Set(rows.map((row) => row.category))]
     await tx.createQueryBuilder().insert().updateEntity(false).into(ScriptCategory).values(categories.map((name) => ({ name, sortOrder: 0, createdAt: now }))).orIgnore().execute()
@@ -118,5 +150,7 @@ async function writeBatch(dataSource: DataSource, rows: ScriptRow[], summary: Im
       }
       if (row.tags.length > 0) await tx.insert(ScriptTagTarget, row.tags.map((tagName) => ({ scriptId, tagName })))
     }
+    const written = { created: summary.created - before.created, updated: summary.updated - before.updated }
+    if (recordBatch && written.created + written.updated > 0) await recordBatch(tx, written)
   })
 }

@@ -1,8 +1,8 @@
-import axe from 'axe-core'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { addDays, businessDate } from '../../server/time'
-import { browserAvailable, launchChromium, WECOM_USER_AGENT } from '../browser'
+import { browserAvailable, launchChromium } from '../browser'
+import { openConsole as openBrowserConsole, seriousViolations } from '../consoleBrowser'
 import { testDatabaseKind } from '../database'
 import { setNextFollowUp } from '../factories'
 import { startWecomHarness, type WecomHarness } from '../wecom'
@@ -32,17 +32,7 @@ const MANAGER_TEAM = [
   ['陈浩', '5', '3', '1'],
 ]
 
-/**
- * The console as member `userid` opens it from the WeCom client (a user agent with `wxwork`,
- * so sign-in takes WeCom OAuth, which the simulator answers as `userid`).
- */
-async function openConsole(userid: string, { path = '/console/', width = 1280 } = {}): Promise<Page> {
-  harness.simulator.setOauthUser(userid)
-  const context = await browser.newContext({ userAgent: WECOM_USER_AGENT, locale: 'zh-CN', viewport: { width, height: 800 } })
-  const page = await context.newPage()
-  await page.goto(`${harness.server!.url}${path}`)
-  return page
-}
+const openConsole = (userid: string, options: { path?: string; width?: number } = {}) => openBrowserConsole(harness, browser, userid, options)
 
 /** The 团队 table as the reader sees it: the first four cells of each row (name, 客户, 逾期, 今日到期). */
 async function readTeam(page: Page): Promise<string[][]> {
@@ -52,21 +42,11 @@ async function readTeam(page: Page): Promise<string[][]> {
 
 const columnHeaders = (page: Page) => page.getByRole('table').getByRole('columnheader').allTextContents()
 
-/** Every serious or critical axe-core violation on the page as it is now. */
-async function seriousViolations(page: Page): Promise<{ id: string; impact: string; nodes: string[] }[]> {
-  // Evaluated through the DevTools protocol, which the page's CSP (script-src 'self') does not govern.
-  await page.evaluate(axe.source)
-  const results = (await page.evaluate('axe.run(document)')) as axe.AxeResults
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => ({ id: violation.id, impact: violation.impact!, nodes: violation.nodes.map((node) => node.html) }))
-}
-
 describe.runIf(enabled)(`the console in Chromium on ${testDatabaseKind}`, () => {
   it('signs an operator in through OAuth and shows 周琳’s team, then the whole company', async () => {
     const page = await openConsole('operator', { path: '/console' })
     const navigation = page.getByRole('navigation')
-    await expect.poll(() => navigation.getByRole('link').allTextContents(), { timeout: 15_000 }).toEqual(['团队'])
+    await expect.poll(() => navigation.getByRole('link').allTextContents(), { timeout: 15_000 }).toEqual(['团队', '话术库', '标签', '订单来源', '系统'])
     expect(await navigation.getByRole('link', { name: '团队' }).getAttribute('aria-current')).toBe('page')
     const url = new URL(page.url())
     expect(url.pathname).toBe('/console/')
