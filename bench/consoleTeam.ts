@@ -5,39 +5,21 @@
  * of 50 others (manager_links rows it removes afterwards). One server process, calls one at a
  * time as a manager reloading the page.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { request, Agent } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { Agent } from 'node:http'
 import { createSession } from '../server/auth/sessions'
 import type { TeamReport } from '../server/api/contract'
-import { JobRun } from '../server/entities'
-import { businessDate } from '../server/time'
 import type { Benchmark } from './support/benchmark'
-import { forgetDigestRuns, openCompanyDatabase } from './support/companyDatabase'
+import { openCompanyDatabase } from './support/companyDatabase'
+import { get, startCompanyServer } from './support/companyServer'
 import { summarizeLatencies } from './support/latencyStats'
 import { measureStolenCpu } from './support/machineCpu'
-import { startServerProcess } from './support/serverProcess'
 
 const BUDGET_P95_MS = 200
 const TEAM_SIZE = 50
 const WARMUP_CALLS = 20
 const MEASURED_CALLS = Number(process.env.BENCH_CONSOLE_CALLS ?? 200)
-const TIME_ZONE = 'Asia/Shanghai'
 /** The link source that marks the benchmark's own rows. */
 const BENCH_SOURCE = 'bench'
-
-function get(agent: Agent, port: number, path: string, cookie: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, headers: { cookie } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 export const consoleTeamBenchmark: Benchmark = {
   id: 'console-team',
@@ -68,31 +50,7 @@ export const consoleTeamBenchmark: Benchmark = {
     teardown.defer('delete the benchmark sessions', () => dataSource.query('DELETE FROM sessions').then(() => undefined))
     const { token } = await createSession(dataSource, boss.id)
 
-    // As in the panel benchmark: the day's digest marked done, so the scheduler does not compute it beside the calls.
-    await forgetDigestRuns(dataSource)
-    await dataSource.getRepository(JobRun).insert({ job: 'daily-digest', businessDate: businessDate(new Date(), TIME_ZONE), status: 'done', claimedBy: 'bench-console-team', startedAt: new Date(), finishedAt: new Date(), summary: 'marked done by the console benchmark' })
-    teardown.defer('forget the marked digest run', () => forgetDigestRuns(dataSource))
-
-    const cwd = mkdtempSync(join(tmpdir(), 'bench-console-'))
-    teardown.defer('remove the working folder', () => rmSync(cwd, { recursive: true, force: true }))
-    const server = await startServerProcess({
-      cwd,
-      startTimeoutMs: 120_000,
-      env: {
-        PORT: '0',
-        DATABASE_URL: company.url,
-        WECOM_CORP_ID: 'wwbenchconsole01',
-        WECOM_AGENT_ID: '1000002',
-        WECOM_SECRET: 'unused',
-        WECOM_TOKEN: 'BenchToken',
-        WECOM_AES_KEY: 'BenchmarkEncodingAESKey0123456789abcdefghij',
-        WECOM_API_BASE: 'http://127.0.0.1:9',
-        SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
-        SCRM_TIMEZONE: TIME_ZONE,
-        LOG_LEVEL: 'warn',
-      },
-    })
-    teardown.defer('stop the server', () => server.stop(12_000).then(() => undefined))
+    const server = await startCompanyServer(company, { benchmark: 'console-team', teardown })
 
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
     teardown.defer('close the HTTP agent', () => agent.destroy())
@@ -100,8 +58,8 @@ export const consoleTeamBenchmark: Benchmark = {
       const started = process.hrtime.bigint()
       const { status, body } = await get(agent, server.port, `/api/console/team?manager=${encodeURIComponent(boss.userid)}`, `scrm_session=${token}`)
       const ms = Number(process.hrtime.bigint() - started) / 1e6
-      if (status !== 200) throw new Error(`the team call answered ${status}: ${body.slice(0, 200)}`)
-      return { ms, report: JSON.parse(body) as TeamReport }
+      if (status !== 200) throw new Error(`the team call answered ${status}: ${body.toString().slice(0, 200)}`)
+      return { ms, report: JSON.parse(body.toString()) as TeamReport }
     }
     progress(`warm-up: ${WARMUP_CALLS} calls`)
     let rows = 0

@@ -7,41 +7,23 @@
  * read of the same pair, the two taking turns to go first, so both meet the same machine. The warm-up checks that the floor
  * read what the panel answered. BENCH_PANEL_CALLS sets the measured calls (default 3000).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { request, Agent } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { Agent } from 'node:http'
 import { createSession } from '../server/auth/sessions'
 import type { Panel } from '../server/api/contract'
-import { JobRun } from '../server/entities'
-import { businessDate } from '../server/time'
 import type { Benchmark } from './support/benchmark'
-import { forgetDigestRuns, openCompanyDatabase } from './support/companyDatabase'
+import { openCompanyDatabase } from './support/companyDatabase'
+import { get, startCompanyServer } from './support/companyServer'
 import { summarizeLatencies } from './support/latencyStats'
 import { measureStolenCpu } from './support/machineCpu'
 import { createPanelFloor, type PanelRows } from './support/panelFloor'
-import { startServerProcess } from './support/serverProcess'
 import { formatRatio } from './support/table'
 
 const BUDGET_P95_MS = 10
 /** The panel call's p95 may be this many times the floor's. */
 const BUDGET_RATIO = 1.5
 const WARMUP_CALLS = 300
-const TIME_ZONE = 'Asia/Shanghai'
 const MEASURED_CALLS = Number(process.env.BENCH_PANEL_CALLS ?? 3_000)
 const PAIRS = 1_000
-
-function get(agent: Agent, port: number, path: string, cookie: string): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, headers: { cookie } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 /** Where the floor's rows differ from the panel's answer for the same pair; empty when they agree. */
 function differences(panel: Panel, rows: PanelRows): string[] {
@@ -83,34 +65,7 @@ export const sidebarPanelBenchmark: Benchmark = {
     const floor = createPanelFloor(company.url)
     teardown.defer('close the floor pool', () => floor.close())
 
-    // Started after 09:00, the server's scheduler would catch up today's digest for this company,
-    // computing it beside the measured calls: the day's digest is marked done beforehand.
-    const today = businessDate(new Date(), TIME_ZONE)
-    await forgetDigestRuns(dataSource)
-    await dataSource.getRepository(JobRun).insert({ job: 'daily-digest', businessDate: today, status: 'done', claimedBy: 'bench-sidebar-panel', startedAt: new Date(), finishedAt: new Date(), summary: 'marked done by the panel benchmark' })
-    teardown.defer('forget the marked digest run', () => forgetDigestRuns(dataSource))
-
-    const cwd = mkdtempSync(join(tmpdir(), 'bench-panel-'))
-    teardown.defer('remove the working folder', () => rmSync(cwd, { recursive: true, force: true }))
-    const server = await startServerProcess({
-      cwd,
-      startTimeoutMs: 120_000,
-      env: {
-        PORT: '0',
-        DATABASE_URL: company.url,
-        WECOM_CORP_ID: 'wwbenchpanel0001',
-        WECOM_AGENT_ID: '1000002',
-        WECOM_SECRET: 'unused',
-        WECOM_TOKEN: 'BenchToken',
-        WECOM_AES_KEY: 'BenchmarkEncodingAESKey0123456789abcdefghij',
-        // The panel call never reaches WeCom; nothing listens here.
-        WECOM_API_BASE: 'http://127.0.0.1:9',
-        SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
-        SCRM_TIMEZONE: TIME_ZONE,
-        LOG_LEVEL: 'warn',
-      },
-    })
-    teardown.defer('stop the server', () => server.stop(12_000).then(() => undefined))
+    const server = await startCompanyServer(company, { benchmark: 'sidebar-panel', teardown })
 
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
     teardown.defer('close the HTTP agent', () => agent.destroy())
