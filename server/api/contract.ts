@@ -411,3 +411,18 @@ export interface OrderSourceSecret {
   source: ConsoleOrderSource
   secret: string
 }
+
+// Manager overrides (/api/console/managers …)
+
+/** A member and whom they report to; `overridden`: the console decided it, not WeCom. */
+export interface ConsoleMemberManagers {
+  userid: string
+  name: string
+  managers: { userid: string; name: string }[]
+  overridden: boolean
+}
+
+/** GET /api/console/managers: every member still in the company. PUT …/:userid `{ managers: userid[] }` answers the member's new row. */
+export interface ConsoleManagerList {
+  members: ConsoleMemberManagers[]
+}

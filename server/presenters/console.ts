@@ -1,4 +1,5 @@
-import type { ConsoleMe, ConsoleOrderSource, TeamMemberCustomers, TeamReport } from '../api/contract'
+import type { ConsoleMe, ConsoleMemberManagers, ConsoleOrderSource, TeamMemberCustomers, TeamReport } from '../api/contract'
+import type { MemberManagers } from '../console/managers'
 import type { SourceSummary } from '../orders/sources'
 import type { ConsoleViewer, MemberCustomerList } from '../console/team'
 
@@ -52,4 +53,9 @@ export function presentOrderSource(source: SourceSummary, publicUrl: string): Co
     rotatedAt: source.rotatedAt?.toISOString() ?? null,
     lastOrderAt: source.lastOrderAt?.toISOString() ?? null,
   }
+}
+
+/** A member's managers, as the manager overrides show them. */
+export function presentMemberManagers(row: MemberManagers): ConsoleMemberManagers {
+  return { userid: row.userid, name: row.name, managers: row.managers.map((m) => ({ userid: m.userid, name: m.name })), overridden: row.overridden }
 }

@@ -6,6 +6,7 @@ import { AppError, forbidden, notFound } from '../errors'
 import { parseParams } from '../http/params'
 import { presentConsoleMe, presentMemberCustomers, presentTeamReport } from '../presenters/console'
 import type { ConsoleRouteOptions, ConsoleState } from './consolePage'
+import { consoleManagerRoutes } from './consoleManagers'
 import { consoleScriptsRoutes } from './consoleScripts'
 import { consoleSourceRoutes } from './consoleSources'
 import { consoleSystemRoutes } from './consoleSystem'
@@ -18,6 +19,7 @@ const PAGE_ROUTES: PageRoutes[] = [
   consoleTagRoutes,
   consoleSystemRoutes,
   consoleSourceRoutes,
+  consoleManagerRoutes,
 ]
 
 /** A WeCom userid in a path or query: printable ASCII without spaces, at most 64 characters (its column). */
