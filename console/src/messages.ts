@@ -215,6 +215,17 @@ export const messages = {
       more: '加载更多',
     },
   },
+  managers: {
+    title: '调整主管',
+    intro: '成员的主管默认来自企业微信（直属上级，没有时为部门负责人）。在这里指定后，以这里为准；选“按企业微信设置”可以恢复。',
+    member: '成员',
+    newManager: '主管',
+    fromWecom: '按企业微信设置',
+    nobody: '无',
+    current: (names: string, overridden: boolean) => `现在的主管：${names}（${overridden ? '后台指定' : '来自企业微信'}）`,
+    save: '保存主管',
+    saved: (name: string) => `已保存${name}的主管。`,
+  },
   team: {
     title: '团队',
     picker: '查看团队',

@@ -117,6 +117,26 @@ describe.runIf(enabled)(`the console in Chromium on ${testDatabaseKind}`, () => 
     expect(await page.getByRole('link', { name: '陈浩', exact: true }).isVisible()).toBe(true)
   })
 
+  it('lets an operator move a member to another manager, and back to WeCom’s, the team following at once', async () => {
+    const page = await openConsole('operator')
+    await expect.poll(() => readTeam(page), { timeout: 15_000 }).toEqual(MANAGER_TEAM)
+    const overrides = page.getByRole('region', { name: '调整主管' })
+    await overrides.getByLabel('成员').selectOption('seller')
+    expect(await overrides.getByText('现在的主管：周琳（来自企业微信）').count()).toBe(1)
+    await overrides.getByLabel('主管').selectOption('colleague')
+    await overrides.getByRole('button', { name: '保存主管' }).click()
+    await expect.poll(() => overrides.getByRole('status').textContent()).toBe('已保存陈浩的主管。')
+    expect(await overrides.getByText('现在的主管：刘怡（后台指定）').count()).toBe(1)
+    // 周琳's team, still on show, no longer lists 陈浩.
+    await expect.poll(() => readTeam(page)).toEqual(MANAGER_TEAM.filter(([name]) => name !== '陈浩'))
+    expect(await seriousViolations(page)).toEqual([])
+
+    await overrides.getByLabel('主管').selectOption('')
+    await overrides.getByRole('button', { name: '保存主管' }).click()
+    await expect.poll(() => overrides.getByText('现在的主管：周琳（来自企业微信）').count()).toBe(1)
+    await expect.poll(() => readTeam(page)).toEqual(MANAGER_TEAM)
+  })
+
   it('has no serious or critical axe-core violations on 团队 and a report’s customers, wide and narrow', async () => {
     for (const width of [1280, 400]) {
       const page = await openConsole('operator', { width })
