@@ -9,6 +9,7 @@ import { SEGMENT_GROUP } from '../jobs/segments'
 import type { Logger } from '../logger'
 import { wecomShapes } from '../mirror/mirrorInput'
 import { createRefresher } from '../mirror/refresh'
+import { upsertCorpTag, upsertCorpTagGroup } from '../mirror/tags'
 import type { Endpoints } from '../wecom/apiTypes'
 import type { WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
@@ -101,8 +102,6 @@ function readAddAnswer(answer: Endpoints['addCorpTag']['response']) {
   return { ...group.data, tag: tags.map((tag) => tag.data!) }
 }
 
-const fromSeconds = (seconds: number | undefined, fallback: Date) => (seconds ? new Date(seconds * 1000) : fallback)
-
 /**
  * Mirrors what add_corp_tag answered: the group and the tags it names, upserted by WeCom's
  * ids (a name WeCom already had answers with the existing tag). An answer we cannot read is
@@ -122,25 +121,9 @@ async function mirrorAddAnswer(context: TagChangeContext, answer: Endpoints['add
     return group
   }
   return upsertTransaction(dataSource, async (tx) => {
-    await tx
-      .createQueryBuilder()
-      .insert()
-      .updateEntity(false)
-      .into(TagGroup)
-      .values({ wecomGroupId: read.group_id, name: read.group_name, sortOrder: read.order ?? 0, strategyId: null, createdAt: fromSeconds(read.create_time, now), updatedAt: now })
-      .orUpdate(['name', 'sort_order', 'updated_at'], ['wecom_group_id'])
-      .execute()
+    await upsertCorpTagGroup(tx, { ...read, wecomGroupId: read.group_id, name: read.group_name }, now)
     const { id: groupId } = await tx.findOneByOrFail(TagGroup, { wecomGroupId: read.group_id })
-    for (const tag of read.tag) {
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .updateEntity(false)
-        .into(Tag)
-        .values({ wecomTagId: tag.id, groupId, name: tag.name, sortOrder: tag.order ?? 0, createdAt: fromSeconds(tag.create_time, now), updatedAt: now })
-        .orUpdate(['group_id', 'name', 'sort_order', 'updated_at'], ['wecom_tag_id'])
-        .execute()
-    }
+    for (const tag of read.tag) await upsertCorpTag(tx, groupId, { ...tag, wecomTagId: tag.id }, now)
     const group = await groupOf(tx, groupId)
     await recordActivity(tx, { actorMemberId, action: activity.action, detail: activity.detail(group) }, now)
     return group

@@ -12,6 +12,30 @@ export interface MirrorCounts {
 
 const fromSeconds = (seconds: number | undefined, fallback: Date) => (seconds ? new Date(seconds * 1000) : fallback)
 
+/** A corp-tag group as WeCom describes it, upserted by its WeCom id (the mirror's and the console's one way to write it). */
+export async function upsertCorpTagGroup(tx: EntityManager, group: { wecomGroupId: string; name: string; order?: number; create_time?: number }, now: Date): Promise<void> {
+  await tx
+    .createQueryBuilder()
+    .insert()
+    .updateEntity(false)
+    .into(TagGroup)
+    .values({ wecomGroupId: group.wecomGroupId, name: group.name, sortOrder: group.order ?? 0, updatedAt: now, strategyId: null, createdAt: fromSeconds(group.create_time, now) })
+    .orUpdate(['name', 'sort_order', 'updated_at'], ['wecom_group_id'])
+    .execute()
+}
+
+/** A corp tag as WeCom describes it, in our group `groupId`, upserted by its WeCom id. */
+export async function upsertCorpTag(tx: EntityManager, groupId: number, tag: { wecomTagId: string; name: string; order?: number; create_time?: number }, now: Date): Promise<void> {
+  await tx
+    .createQueryBuilder()
+    .insert()
+    .updateEntity(false)
+    .into(Tag)
+    .values({ wecomTagId: tag.wecomTagId, groupId, name: tag.name, sortOrder: tag.order ?? 0, updatedAt: now, createdAt: fromSeconds(tag.create_time, now) })
+    .orUpdate(['group_id', 'name', 'sort_order', 'updated_at'], ['wecom_tag_id'])
+    .execute()
+}
+
 /**
  * Makes our corp tags exactly WeCom's (`get_corp_tag_list` without filters): groups and
  * tags upserted by WeCom id, the ones WeCom no longer has removed with their links. A group
@@ -46,14 +70,7 @@ export async function mirrorCorpTags(manager: EntityManager, groups: CorpTagGrou
       const values = { name: group.name, sortOrder: group.order ?? 0, updatedAt: now }
       if (!known) counts.created++
       else if (known.name !== values.name || known.sortOrder !== values.sortOrder) counts.updated++
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .updateEntity(false)
-        .into(TagGroup)
-        .values({ wecomGroupId: group.wecomGroupId, ...values, strategyId: null, createdAt: fromSeconds(group.create_time, now) })
-        .orUpdate(['name', 'sort_order', 'updated_at'], ['wecom_group_id'])
-        .execute()
+      await upsertCorpTagGroup(tx, group, now)
     }
     const groupIds = new Map((await tx.find(TagGroup, { select: { id: true, wecomGroupId: true } })).map((g) => [g.wecomGroupId, g.id]))
 
@@ -62,14 +79,7 @@ export async function mirrorCorpTags(manager: EntityManager, groups: CorpTagGrou
       const values = { groupId: groupIds.get(group.wecomGroupId)!, name: tag.name, sortOrder: tag.order ?? 0, updatedAt: now }
       if (!known) counts.created++
       else if (known.name !== values.name || known.sortOrder !== values.sortOrder || known.groupId !== values.groupId) counts.updated++
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .updateEntity(false)
-        .into(Tag)
-        .values({ wecomTagId: tag.wecomTagId, ...values, createdAt: fromSeconds(tag.create_time, now) })
-        .orUpdate(['group_id', 'name', 'sort_order', 'updated_at'], ['wecom_tag_id'])
-        .execute()
+      await upsertCorpTag(tx, values.groupId, tag, now)
     }
 
     const keptGroupIds = new Set([...unreadable.groups].map((id) => id && groupIds.get(id)))
