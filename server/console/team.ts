@@ -17,7 +17,8 @@ export interface ConsoleViewer {
 /** A team on 团队: a manager's reports, or (manager null) every member of the company. */
 export interface Team {
   manager: { id: number; userid: string; name: string } | null
-  memberIds: number[]
+  /** Null: every member still in the company, read as such (a company's ids would make an IN list past SQLite's bound-variable limit). */
+  memberIds: number[] | null
 }
 
 /** A report's customer list as read; server/presenters/console.ts makes it the API's TeamMemberCustomers. */
@@ -55,7 +56,7 @@ async function managerTeams(manager: EntityManager, onlyManagerId?: number) {
       ORDER BY b.userid, l.member_id`,
     { left: MEMBER_STATUS.left, onlyManagerId },
   )
-  const teams = new Map<number, Team & { manager: NonNullable<Team['manager']> }>()
+  const teams = new Map<number, { manager: NonNullable<Team['manager']>; memberIds: number[] }>()
   for (const row of rows) {
     const id = Number(row.manager_id)
     const team = teams.get(id) ?? { manager: { id, userid: row.userid, name: row.name }, memberIds: [] }
@@ -77,9 +78,7 @@ export async function visibleTeams(manager: EntityManager, viewer: ConsoleViewer
  */
 export async function requestedTeam(manager: EntityManager, viewer: ConsoleViewer, requested: string): Promise<Team | null> {
   if (requested === 'all') {
-    if (viewer.role !== 'operator') return null
-    const members = await query<{ id: number }>(manager, 'SELECT id FROM members WHERE status <> :left ORDER BY userid', { left: MEMBER_STATUS.left })
-    return { manager: null, memberIds: members.map((m) => Number(m.id)) }
+    return viewer.role === 'operator' ? { manager: null, memberIds: null } : null
   }
   if (viewer.role !== 'operator' && requested !== viewer.userid) return null
   const [boss] = await query<{ id: number }>(manager, 'SELECT id FROM members WHERE userid = :userid AND status <> :left', { userid: requested, left: MEMBER_STATUS.left })
@@ -97,16 +96,19 @@ export async function teamReport(manager: EntityManager, team: Team, { timeZone,
   const date = businessDate(now, timeZone)
   const since = startOfBusinessDay(addDays(date, 1 - FOLLOW_UP_DAYS), timeZone)
   const ids = team.memberIds
+  if (ids?.length === 0) return { date, manager: team.manager && { userid: team.manager.userid, name: team.manager.name }, members: [] }
   const [stats, members, written] = await Promise.all([
-    followUpStats(manager, { date, timeZone, now, memberIds: ids }),
-    ids.length === 0 ? [] : query<{ id: number; userid: string; name: string }>(manager, 'SELECT id, userid, name FROM members WHERE id IN (:...ids) ORDER BY userid', { ids }),
-    ids.length === 0
-      ? []
-      : query<{ author_member_id: number; n: number | string }>(
-          manager,
-          'SELECT author_member_id, COUNT(*) AS n FROM follow_ups WHERE author_member_id IN (:...ids) AND created_at >= :since GROUP BY author_member_id',
-          { ids, since },
-        ),
+    followUpStats(manager, { date, timeZone, now, ...(ids ? { memberIds: ids } : {}) }),
+    query<{ id: number; userid: string; name: string }>(
+      manager,
+      `SELECT id, userid, name FROM members WHERE ${ids ? 'id IN (:...ids)' : 'status <> :left'} ORDER BY userid`,
+      { ids, left: MEMBER_STATUS.left },
+    ),
+    query<{ author_member_id: number; n: number | string }>(
+      manager,
+      `SELECT author_member_id, COUNT(*) AS n FROM follow_ups WHERE ${ids ? 'author_member_id IN (:...ids) AND ' : ''}created_at >= :since GROUP BY author_member_id`,
+      { ids, since },
+    ),
   ])
   const writtenBy = new Map(written.map((row) => [Number(row.author_member_id), Number(row.n)]))
   return {
