@@ -3,6 +3,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import type Koa from 'koa'
 import type { DataSource } from 'typeorm'
+import { expect } from 'vitest'
 import { parseConfig, type Config } from '../config'
 import { createApp } from '../server/app'
 import { createLogger, type Logger } from '../server/logger'
@@ -43,6 +44,12 @@ export interface ErrorBody {
 /** The `{ error: { id, message } }` body of a refused request. */
 export async function errorBody(response: Response): Promise<ErrorBody['error']> {
   return ((await response.json()) as ErrorBody).error
+}
+
+/** The JSON body of an answer expected to have `status` (its body shows in the failure when not). */
+export async function jsonBody<T>(response: Response, status = 200): Promise<T> {
+  expect(response.status, await response.clone().text()).toBe(status)
+  return (await response.json()) as T
 }
 
 /** A port free right now, so that a server's PUBLIC_URL can name it before it starts. */

@@ -3,7 +3,7 @@ import type { ConsoleMe, TeamMemberCustomers, TeamReport } from '../api/contract
 import { followUpStats } from '../bot/followUpStats'
 import { ManagerLink, Member } from '../entities'
 import { businessDate } from '../time'
-import { errorBody } from '../../test/app'
+import { errorBody, jsonBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, type WecomHarness } from '../../test/wecom'
@@ -19,10 +19,6 @@ afterEach(() => harness.cleanup())
 // The test company (test/company.ts): manager manages seller, colleague and operator; the
 // harness's server makes operator an operator; seller manages nobody.
 const as = async (userid: string) => (await signedIn(harness, userid)).api
-const json = async <T>(response: Response): Promise<T> => {
-  expect(response.status, await response.clone().text()).toBe(200)
-  return (await response.json()) as T
-}
 
 /** Makes colleague a second manager, of seller alone (as a console override would). */
 async function colleagueManagesSeller() {
@@ -49,13 +45,13 @@ describe(`the console API on ${testDatabaseKind}`, () => {
 
   it('tells an operator and a manager their role and the teams they may open', async () => {
     await colleagueManagesSeller()
-    const operator = await json<ConsoleMe>(await (await as('operator'))('/api/console/me'))
+    const operator = await jsonBody<ConsoleMe>(await (await as('operator'))('/api/console/me'))
     expect(operator.role).toBe('operator')
     expect(operator.teams).toEqual([
       { managerUserid: 'colleague', managerName: '刘怡', members: 1 },
       { managerUserid: 'manager', managerName: '周琳', members: 3 },
     ])
-    const manager = await json<ConsoleMe>(await (await as('manager'))('/api/console/me'))
+    const manager = await jsonBody<ConsoleMe>(await (await as('manager'))('/api/console/me'))
     expect(manager).toMatchObject({ member: { userid: 'manager', name: '周琳' }, role: 'manager', teams: [{ managerUserid: 'manager', members: 3 }] })
   })
 
@@ -64,7 +60,7 @@ describe(`the console API on ${testDatabaseKind}`, () => {
     const written = await seller.api('/api/customers/wmChen/follow-ups', { method: 'POST', body: JSON.stringify({ note: '回访了' }) })
     expect(written.status).toBe(201)
 
-    const report = await json<TeamReport>(await (await as('manager'))('/api/console/team'))
+    const report = await jsonBody<TeamReport>(await (await as('manager'))('/api/console/team'))
     const now = new Date()
     expect(report.date).toBe(businessDate(now, TZ))
     expect(report.manager).toEqual({ userid: 'manager', name: '周琳' })
@@ -87,13 +83,13 @@ describe(`the console API on ${testDatabaseKind}`, () => {
       expect(response.status, path).toBe(403)
       expect((await errorBody(response)).id).toBe('forbidden')
     }
-    const own = await json<TeamReport>(await colleague('/api/console/team'))
+    const own = await jsonBody<TeamReport>(await colleague('/api/console/team'))
     expect(own.members.map((m) => m.userid)).toEqual(['seller'])
 
     const operator = await as('operator')
-    const theirs = await json<TeamReport>(await operator('/api/console/team?manager=colleague'))
+    const theirs = await jsonBody<TeamReport>(await operator('/api/console/team?manager=colleague'))
     expect(theirs.members.map((m) => m.userid)).toEqual(['seller'])
-    const company = await json<TeamReport>(await operator('/api/console/team?manager=all'))
+    const company = await jsonBody<TeamReport>(await operator('/api/console/team?manager=all'))
     expect(company.manager).toBeNull()
     expect(company.members.map((m) => m.userid)).toEqual(['colleague', 'manager', 'operator', 'seller'])
     expect((await operator('/api/console/team?manager=%20bad')).status).toBe(400)
@@ -102,7 +98,7 @@ describe(`the console API on ${testDatabaseKind}`, () => {
   it("lists a report's customers for their manager, the overdue first, and nobody else's", async () => {
     await colleagueManagesSeller()
     const manager = await as('manager')
-    const list = await json<TeamMemberCustomers>(await manager('/api/console/team/members/seller/customers'))
+    const list = await jsonBody<TeamMemberCustomers>(await manager('/api/console/team/members/seller/customers'))
     expect(list.member).toEqual({ userid: 'seller', name: '陈浩' })
     expect(list.customers.map((c) => c.externalUserid).sort()).toEqual(['wmBold', 'wmChen', 'wmLin', 'wmTony', 'wmXiaomei'])
     // Every one was added days ago and never followed up: all overdue, the longest waiting first.
@@ -118,6 +114,6 @@ describe(`the console API on ${testDatabaseKind}`, () => {
     }
     expect((await manager('/api/console/team/members/manager/customers')).status).toBe(404)
     const operator = await as('operator')
-    expect((await json<TeamMemberCustomers>(await operator('/api/console/team/members/manager/customers'))).customers.map((c) => c.externalUserid)).toEqual(['wmSun'])
+    expect((await jsonBody<TeamMemberCustomers>(await operator('/api/console/team/members/manager/customers'))).customers.map((c) => c.externalUserid)).toEqual(['wmSun'])
   })
 })

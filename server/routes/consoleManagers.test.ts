@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConsoleManagerList, ConsoleMe, ConsoleMemberManagers, TeamReport } from '../api/contract'
 import { ActivityLog, ManagerLink, ManagerOverride } from '../entities'
-import { errorBody } from '../../test/app'
+import { errorBody, jsonBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, type WecomHarness } from '../../test/wecom'
@@ -13,10 +13,6 @@ beforeEach(async () => {
 afterEach(() => harness.cleanup())
 
 const as = async (userid: string) => (await signedIn(harness, userid)).api
-const json = async <T>(response: Response): Promise<T> => {
-  expect(response.status, await response.clone().text()).toBe(200)
-  return (await response.json()) as T
-}
 const put = (managers: unknown) => ({ method: 'PUT', body: JSON.stringify({ managers }) })
 const links = async () => (await harness.dataSource.getRepository(ManagerLink).find()).map((l) => `${l.memberId}>${l.managerId}:${l.source}`).sort()
 
@@ -25,18 +21,18 @@ const links = async () => (await harness.dataSource.getRepository(ManagerLink).f
 describe(`manager overrides on ${testDatabaseKind}`, () => {
   it("lists whom each member reports to, and moves a member to another manager until given back to WeCom's", async () => {
     const operator = await as('operator')
-    const before = await json<ConsoleManagerList>(await operator('/api/console/managers'))
+    const before = await jsonBody<ConsoleManagerList>(await operator('/api/console/managers'))
     expect(before.members.find((m) => m.userid === 'seller')).toEqual({ userid: 'seller', name: '陈浩', managers: [{ userid: 'manager', name: '周琳' }], overridden: false })
 
-    const moved = await json<ConsoleMemberManagers>(await operator('/api/console/managers/seller', put(['colleague'])))
+    const moved = await jsonBody<ConsoleMemberManagers>(await operator('/api/console/managers/seller', put(['colleague'])))
     expect(moved).toEqual({ userid: 'seller', name: '陈浩', managers: [{ userid: 'colleague', name: '刘怡' }], overridden: true })
     // Every reader of manager_links follows at once: 周琳's team loses 陈浩, 刘怡 becomes a manager.
-    const team = await json<TeamReport>(await (await as('manager'))('/api/console/team'))
+    const team = await jsonBody<TeamReport>(await (await as('manager'))('/api/console/team'))
     expect(team.members.map((m) => m.userid)).toEqual(['colleague', 'operator'])
-    const colleague = await json<ConsoleMe>(await (await as('colleague'))('/api/console/me'))
+    const colleague = await jsonBody<ConsoleMe>(await (await as('colleague'))('/api/console/me'))
     expect(colleague).toMatchObject({ role: 'manager', teams: [{ managerUserid: 'colleague', members: 1 }] })
 
-    const back = await json<ConsoleMemberManagers>(await operator('/api/console/managers/seller', put([])))
+    const back = await jsonBody<ConsoleMemberManagers>(await operator('/api/console/managers/seller', put([])))
     expect(back).toEqual({ userid: 'seller', name: '陈浩', managers: [{ userid: 'manager', name: '周琳' }], overridden: false })
     expect(await harness.dataSource.getRepository(ManagerOverride).count()).toBe(0)
 

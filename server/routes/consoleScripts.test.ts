@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConsoleScript, ScriptImportResult, ScriptInput, ScriptLibrary } from '../api/contract'
 import { ActivityLog, Script, ScriptCategory, ScriptMemberUsage, ScriptTagTarget } from '../entities'
-import { errorBody } from '../../test/app'
+import { errorBody, jsonBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { buildScriptLibrary } from '../../test/company'
 import { testDatabaseKind } from '../../test/database'
@@ -16,12 +16,8 @@ afterEach(() => harness.cleanup())
 
 type Api = Awaited<ReturnType<typeof signedIn>>['api']
 const as = async (userid: string) => (await signedIn(harness, userid)).api
-async function json<T>(response: Response, status = 200): Promise<T> {
-  expect(response.status, await response.clone().text()).toBe(status)
-  return (await response.json()) as T
-}
 const send = (api: Api, path: string, method: string, body: unknown) => api(path, { method, body: JSON.stringify(body) })
-const library = async (api: Api, query = '') => json<ScriptLibrary>(await api(`/api/console/scripts${query}`))
+const library = async (api: Api, query = '') => jsonBody<ScriptLibrary>(await api(`/api/console/scripts${query}`))
 const idOf = async (title: string) => (await harness.dataSource.getRepository(Script).findOneByOrFail({ title })).id
 const activity = async (action: string) =>
   (await harness.dataSource.getRepository(ActivityLog).find({ where: { action }, order: { id: 'ASC' } })).map((row) => ({ actor: row.actorMemberId, detail: JSON.parse(row.detail) as Record<string, unknown> }))
@@ -110,19 +106,19 @@ describe(`the 话术库 API on ${testDatabaseKind}`, () => {
 
   it('creates a script in a new category, edits it into another, deletes it, and logs each change with its actor', async () => {
     const api = await as('operator')
-    const created = await json<ConsoleScript>(await send(api, '/api/console/scripts', 'POST', NEW_SCRIPT), 201)
+    const created = await jsonBody<ConsoleScript>(await send(api, '/api/console/scripts', 'POST', NEW_SCRIPT), 201)
     expect(created).toMatchObject({ category: { name: '复购提醒' }, title: '回购提醒', content: NEW_SCRIPT.content, tags: expect.arrayContaining(['护肤', '重要客户']), sendCount: 0 })
     expect(created.tags).toHaveLength(2)
     expect((await library(api)).scripts[0]).toEqual(created)
     expect((await library(api)).categories.map((c) => c.name)).toContain('复购提醒')
 
-    const edited = await json<ConsoleScript>(await send(api, `/api/console/scripts/${created.id}`, 'PUT', { category: '开场问候', title: '回购提醒（新）', content: '{{客户称呼}}，好久不见！', tags: ['潜在客户'] }))
+    const edited = await jsonBody<ConsoleScript>(await send(api, `/api/console/scripts/${created.id}`, 'PUT', { category: '开场问候', title: '回购提醒（新）', content: '{{客户称呼}}，好久不见！', tags: ['潜在客户'] }))
     expect(edited).toMatchObject({ id: created.id, category: { name: '开场问候' }, title: '回购提醒（新）', content: '{{客户称呼}}，好久不见！', tags: ['潜在客户'] })
     expect((await harness.dataSource.getRepository(ScriptTagTarget).findBy({ scriptId: created.id })).map((t) => t.tagName)).toEqual(['潜在客户'])
     // Its old category holds nothing now: it is no longer offered.
     expect((await library(api)).categories.map((c) => c.name)).not.toContain('复购提醒')
     // The same fields again: nothing to change, nothing logged.
-    await json<ConsoleScript>(await send(api, `/api/console/scripts/${created.id}`, 'PUT', { category: '开场问候', title: '回购提醒（新）', content: '{{客户称呼}}，好久不见！', tags: ['潜在客户'] }))
+    await jsonBody<ConsoleScript>(await send(api, `/api/console/scripts/${created.id}`, 'PUT', { category: '开场问候', title: '回购提醒（新）', content: '{{客户称呼}}，好久不见！', tags: ['潜在客户'] }))
 
     const deleted = await api(`/api/console/scripts/${created.id}`, { method: 'DELETE' })
     expect(deleted.status).toBe(204)
@@ -192,7 +188,7 @@ describe(`the 话术库 API on ${testDatabaseKind}`, () => {
       '节日,太短', // 6
       '节日,中秋问候,又一行,', // 7
     ].join('\n')
-    const result = await json<ScriptImportResult>(await send(api, '/api/console/scripts/import', 'POST', { csv }))
+    const result = await jsonBody<ScriptImportResult>(await send(api, '/api/console/scripts/import', 'POST', { csv }))
     expect(result).toMatchObject({ created: 1, updated: 1, unchanged: 0 })
     expect(result.rejected).toEqual([
       { line: 4, reason: 'title is empty', problem: { kind: 'empty', field: 'title' } },
@@ -205,7 +201,7 @@ describe(`the 话术库 API on ${testDatabaseKind}`, () => {
     expect((await library(api, `?q=${encodeURIComponent('欢迎光临')}`)).scripts.map((s) => s.title)).toEqual(['新客欢迎'])
     expect(await activity('scripts_imported')).toEqual([{ actor: await operatorId(), detail: { created: 1, updated: 1 } }])
 
-    const again = await json<ScriptImportResult>(await send(api, '/api/console/scripts/import', 'POST', { csv: `\uFEFF${csv}` }))
+    const again = await jsonBody<ScriptImportResult>(await send(api, '/api/console/scripts/import', 'POST', { csv: `\uFEFF${csv}` }))
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 2 })
     expect(again.rejected.map((r) => r.line)).toEqual([4, 5, 6, 7])
     expect(await activity('scripts_imported')).toHaveLength(1)

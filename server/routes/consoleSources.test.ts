@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConsoleOrderSources, OrderSourceSecret } from '../api/contract'
 import { ActivityLog, OrderSource } from '../entities'
 import { signRequest } from '../orders/sources'
-import { errorBody } from '../../test/app'
+import { errorBody, jsonBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { testDatabaseKind } from '../../test/database'
 import { startWecomHarness, type WecomHarness } from '../../test/wecom'
@@ -14,10 +14,6 @@ beforeEach(async () => {
 afterEach(() => harness.cleanup())
 
 const as = async (userid: string) => (await signedIn(harness, userid)).api
-const json = async <T>(response: Response, status = 200): Promise<T> => {
-  expect(response.status, await response.clone().text()).toBe(status)
-  return (await response.json()) as T
-}
 const post = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body) })
 
 /** A signed webhook request from the shop system `name`, with one order. */
@@ -34,19 +30,19 @@ function postOrder(name: string, secret: string) {
 describe(`订单来源 on ${testDatabaseKind}`, () => {
   it('adds a source showing its secret once, replaces the secret, notes its last order and removes it; each change logged without the secret', async () => {
     const api = await as('operator')
-    const added = await json<OrderSourceSecret>(await api('/api/console/sources', post({ name: 'youzan', platform: 'youzan' })), 201)
+    const added = await jsonBody<OrderSourceSecret>(await api('/api/console/sources', post({ name: 'youzan', platform: 'youzan' })), 201)
     expect(added.source).toMatchObject({ name: 'youzan', platform: 'youzan', rotatedAt: null, lastOrderAt: null })
     expect(added.source.webhookUrl).toMatch(/\/api\/integrations\/orders\/youzan$/)
     expect(added.secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    const listed = await json<ConsoleOrderSources>(await api('/api/console/sources'))
+    const listed = await jsonBody<ConsoleOrderSources>(await api('/api/console/sources'))
     expect(listed.sources.map((s) => s.name)).toEqual(['youzan'])
     expect(JSON.stringify(listed)).not.toContain(added.secret)
 
     expect((await postOrder('youzan', added.secret)).status).toBe(200)
-    const afterOrder = await json<ConsoleOrderSources>(await api('/api/console/sources'))
+    const afterOrder = await jsonBody<ConsoleOrderSources>(await api('/api/console/sources'))
     expect(afterOrder.sources[0]!.lastOrderAt).not.toBeNull()
 
-    const rotated = await json<OrderSourceSecret>(await api('/api/console/sources/youzan/secret', { method: 'POST' }))
+    const rotated = await jsonBody<OrderSourceSecret>(await api('/api/console/sources/youzan/secret', { method: 'POST' }))
     expect(rotated.secret).not.toBe(added.secret)
     expect(rotated.source.rotatedAt).not.toBeNull()
     // The old secret stops working at once; the new one works.
@@ -54,7 +50,7 @@ describe(`订单来源 on ${testDatabaseKind}`, () => {
     expect((await postOrder('youzan', rotated.secret)).status).toBe(200)
 
     expect((await api('/api/console/sources/youzan', { method: 'DELETE' })).status).toBe(204)
-    expect((await json<ConsoleOrderSources>(await api('/api/console/sources'))).sources).toEqual([])
+    expect((await jsonBody<ConsoleOrderSources>(await api('/api/console/sources'))).sources).toEqual([])
     expect((await postOrder('youzan', rotated.secret)).status).toBe(404)
 
     const log = await harness.dataSource.getRepository(ActivityLog).find({ order: { id: 'ASC' } })
@@ -68,7 +64,7 @@ describe(`订单来源 on ${testDatabaseKind}`, () => {
 
   it('refuses a bad name or platform and a taken name, changing nothing', async () => {
     const api = await as('operator')
-    await json(await api('/api/console/sources', post({ name: 'jd', platform: 'jd' })), 201)
+    await jsonBody(await api('/api/console/sources', post({ name: 'jd', platform: 'jd' })), 201)
     const before = await harness.dataSource.getRepository(OrderSource).find()
     for (const [body, status, id] of [
       [{ name: 'Bad Name', platform: 'jd' }, 400, 'validation_failed'],

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ActivityPage, DeadLetterPage, InboxFigures, ReplayResult, SyncOverview, SyncStartResult } from '../api/contract'
 import { ActivityLog, InboxEvent, Member, SyncRun } from '../entities'
-import { errorBody } from '../../test/app'
+import { errorBody, jsonBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { testDatabaseKind } from '../../test/database'
 import { buildEvent } from '../../test/factories'
@@ -18,10 +18,6 @@ afterEach(async () => {
 })
 
 const as = async (userid: string) => (await signedIn(harness, userid)).api
-const json = async <T>(response: Response, status = 200): Promise<T> => {
-  expect(response.status, await response.clone().text()).toBe(status)
-  return (await response.json()) as T
-}
 const post = { method: 'POST' }
 
 const xml = (n: number) => `<xml><ToUserName>wwtest</ToUserName><FromUserName>sys</FromUserName><CreateTime>${1_700_000_000 + n}</CreateTime><MsgType>event</MsgType><Event>change_external_contact</Event><ChangeType>edit_external_contact</ChangeType><UserID>seller</UserID><ExternalUserID>wm${n}</ExternalUserID></xml>`
@@ -71,7 +67,7 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     await dead('order-matching: Error: deadlock')
     await dead('SyntaxError: Unexpected token < in XML')
 
-    const figures = await json<InboxFigures>(await (await as('operator'))('/api/console/system/inbox'))
+    const figures = await jsonBody<InboxFigures>(await (await as('operator'))('/api/console/system/inbox'))
     expect(figures.counts).toEqual({ pending: 2, done: 1, ignored: 1, dead: 3 })
     expect(figures.retrying).toBe(1)
     expect(figures.lagSeconds).toBeGreaterThanOrEqual(59)
@@ -90,7 +86,7 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     await dead('group-chats: Error: gone; transfer-failure: Error: also gone')
     await event()
     const api = await as('operator')
-    const first = await json<DeadLetterPage>(await api('/api/console/system/dead-letters'))
+    const first = await jsonBody<DeadLetterPage>(await api('/api/console/system/dead-letters'))
     expect(first.deadLetters).toHaveLength(50)
     expect(first.deadLetters[0]).toMatchObject({
       event: 'change_external_contact',
@@ -102,7 +98,7 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     const ids = first.deadLetters.map((d) => d.id)
     expect(ids).toEqual([...ids].sort((a, b) => b - a))
     expect(first.nextBefore).toBe(ids.at(-1))
-    const second = await json<DeadLetterPage>(await api(`/api/console/system/dead-letters?before=${first.nextBefore}`))
+    const second = await jsonBody<DeadLetterPage>(await api(`/api/console/system/dead-letters?before=${first.nextBefore}`))
     expect(second.deadLetters).toHaveLength(3)
     expect(second.nextBefore).toBeNull()
     expect(second.deadLetters[0]!.processors).toEqual(['contact-mirror'])
@@ -119,7 +115,7 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     const live = await event({ attempts: 3, lastError: 'contact-mirror: Error: timeout' })
     const api = await as('operator')
 
-    expect(await json<ReplayResult>(await api(`/api/console/system/dead-letters/${letter.id}/replay`, post))).toEqual({ replayed: 1 })
+    expect(await jsonBody<ReplayResult>(await api(`/api/console/system/dead-letters/${letter.id}/replay`, post))).toEqual({ replayed: 1 })
     const replayed = await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: letter.id })
     expect(replayed).toMatchObject({ status: 'pending', attempts: 0, processedAt: null })
     expect(replayed.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now())
@@ -130,7 +126,7 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
 
     const after = await inboxRows()
     for (const id of [letter.id, live.id]) {
-      expect(await json<ReplayResult>(await api(`/api/console/system/dead-letters/${id}/replay`, post)), String(id)).toEqual({ replayed: 0 })
+      expect(await jsonBody<ReplayResult>(await api(`/api/console/system/dead-letters/${id}/replay`, post)), String(id)).toEqual({ replayed: 0 })
     }
     for (const path of ['/api/console/system/dead-letters/999999/replay', '/api/console/system/dead-letters/0/replay', '/api/console/system/dead-letters/x/replay']) {
       expect((await api(path, post)).status, path).toBe(404)
@@ -147,7 +143,7 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     const untouched = (await inboxRows()).filter((row) => row.id === live.id || row.id === handled.id)
     const api = await as('operator')
 
-    expect(await json<ReplayResult>(await api('/api/console/system/dead-letters/replay', post))).toEqual({ replayed: 3 })
+    expect(await jsonBody<ReplayResult>(await api('/api/console/system/dead-letters/replay', post))).toEqual({ replayed: 3 })
     const rows = await inboxRows()
     for (const letter of letters) expect(rows.find((row) => row.id === letter.id)).toMatchObject({ status: 'pending', attempts: 0 })
     expect(rows.filter((row) => row.id === live.id || row.id === handled.id)).toEqual(untouched)
@@ -155,10 +151,10 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     expect(logged).toMatchObject([{ action: 'inbox_replayed_all' }])
     expect(JSON.parse(logged[0]!.detail)).toEqual({ replayed: 3 })
 
-    expect(await json<ReplayResult>(await api('/api/console/system/dead-letters/replay', post))).toEqual({ replayed: 0 })
+    expect(await jsonBody<ReplayResult>(await api('/api/console/system/dead-letters/replay', post))).toEqual({ replayed: 0 })
     expect(await inboxRows()).toEqual(rows)
     expect(await activity()).toHaveLength(1)
-    const figures = await json<InboxFigures>(await api('/api/console/system/inbox'))
+    const figures = await jsonBody<InboxFigures>(await api('/api/console/system/inbox'))
     expect(figures.counts.dead).toBe(0)
     // The replayed events are handled by the worker like new ones.
     expect(await harness.drainInbox()).toBeGreaterThanOrEqual(3)
@@ -168,20 +164,20 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     harness.simulator.setLatency(60)
     const pagesBefore = callsTo(harness.simulator, '/cgi-bin/externalcontact/batch/get_by_user').length
     const api = await as('operator')
-    const start = await json<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
+    const start = await jsonBody<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
     expect(start).toMatchObject({ started: true, sync: { status: 'running', startedBy: { userid: 'operator', name: '孙薇' }, summary: null, error: null } })
 
     // A second press while it runs starts nothing: it answers the running sync.
-    const again = await json<SyncStartResult>(await api('/api/console/system/syncs', post))
+    const again = await jsonBody<SyncStartResult>(await api('/api/console/system/syncs', post))
     expect(again).toMatchObject({ started: false, sync: { id: start.sync.id, status: 'running' } })
-    const running = await json<SyncOverview>(await api('/api/console/system/syncs'))
+    const running = await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))
     expect(running.running?.id).toBe(start.sync.id)
 
     const seen = new Set<string>()
     await expect
       .poll(
         async () => {
-          const overview = await json<SyncOverview>(await api('/api/console/system/syncs'))
+          const overview = await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))
           for (const stage of Object.keys(overview.recent[0]?.progress ?? {})) seen.add(stage)
           return overview.running
         },
@@ -189,7 +185,7 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
       )
       .toBeNull()
     harness.simulator.setLatency(0)
-    const overview = await json<SyncOverview>(await api('/api/console/system/syncs'))
+    const overview = await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))
     expect(overview.recent).toHaveLength(1)
     const [done] = overview.recent
     expect(done).toMatchObject({ id: start.sync.id, status: 'done', error: null, progress: { removals: { done: 1, total: 1 }, tags: { done: 1, total: 1 } } })
@@ -205,18 +201,18 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     expect(JSON.parse(logged[0]!.detail)).toEqual({ syncRunId: start.sync.id })
 
     // Once it ended, the button starts a new one.
-    const next = await json<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
+    const next = await jsonBody<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
     expect(next.sync.id).not.toBe(start.sync.id)
-    await expect.poll(async () => (await json<SyncOverview>(await api('/api/console/system/syncs'))).running, { timeout: 20_000 }).toBeNull()
-    expect((await json<SyncOverview>(await api('/api/console/system/syncs'))).recent.map((s) => s.id)).toEqual([next.sync.id, start.sync.id])
+    await expect.poll(async () => (await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))).running, { timeout: 20_000 }).toBeNull()
+    expect((await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))).recent.map((s) => s.id)).toEqual([next.sync.id, start.sync.id])
   })
 
   it('records a sync that WeCom refused as failed, with the reason, and frees the button', async () => {
     harness.simulator.injectFault({ path: '/cgi-bin/externalcontact/get_follow_user_list', errcode: 60011 })
     const api = await as('operator')
-    await json<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
-    await expect.poll(async () => (await json<SyncOverview>(await api('/api/console/system/syncs'))).running, { timeout: 20_000 }).toBeNull()
-    const [failed] = (await json<SyncOverview>(await api('/api/console/system/syncs'))).recent
+    await jsonBody<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
+    await expect.poll(async () => (await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))).running, { timeout: 20_000 }).toBeNull()
+    const [failed] = (await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))).recent
     expect(failed).toMatchObject({ status: 'failed', summary: null })
     expect(failed!.error).toContain('60011')
     harness.simulator.clearFaults()
@@ -228,10 +224,10 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
       origin: 'console', actorMemberId: null, status: 'running', runningKey: 'full-sync', claimedBy: 'elsewhere:1:1:aa', startedAt: now, leaseUntil: new Date(now.getTime() - 1), progress: '{}',
     })
     const api = await as('operator')
-    const start = await json<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
+    const start = await jsonBody<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
     expect(start.started).toBe(true)
-    await expect.poll(async () => (await json<SyncOverview>(await api('/api/console/system/syncs'))).running, { timeout: 20_000 }).toBeNull()
-    const recent = (await json<SyncOverview>(await api('/api/console/system/syncs'))).recent
+    await expect.poll(async () => (await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))).running, { timeout: 20_000 }).toBeNull()
+    const recent = (await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))).recent
     expect(recent.map((s) => s.status)).toEqual(['done', 'failed'])
     expect(recent[1]!.error).toContain('interrupted')
   })
@@ -249,16 +245,16 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     for (const row of rows) await harness.dataSource.getRepository(ActivityLog).insert(row)
     const api = await as('operator')
 
-    const first = await json<ActivityPage>(await api('/api/console/activity'))
+    const first = await jsonBody<ActivityPage>(await api('/api/console/activity'))
     expect(first.entries).toHaveLength(50)
     expect(first.entries[0]).toMatchObject({ actor: { userid: 'seller', name: '陈浩' }, action: 'follow_up', detail: { n: 54, note: '<b>x</b>' }, customer: null })
-    const second = await json<ActivityPage>(await api(`/api/console/activity?before=${first.nextBefore}`))
+    const second = await jsonBody<ActivityPage>(await api(`/api/console/activity?before=${first.nextBefore}`))
     expect(second.entries.map((e) => e.detail.n)).toEqual([4, 3, 2, 1, 0])
     expect(second.nextBefore).toBeNull()
 
-    const sellers = await json<ActivityPage>(await api('/api/console/activity?member=seller&action=tag_added'))
+    const sellers = await jsonBody<ActivityPage>(await api('/api/console/activity?member=seller&action=tag_added'))
     expect(sellers.entries.map((e) => e.detail.n)).toEqual([50, 40, 30, 20, 10, 0])
-    expect((await json<ActivityPage>(await api('/api/console/activity?member=nobody'))).entries).toEqual([])
+    expect((await jsonBody<ActivityPage>(await api('/api/console/activity?member=nobody'))).entries).toEqual([])
 
     for (const query of ['member=%20x', 'action=DROP%20TABLE', 'before=-1', 'action=a&action=b', 'who=seller', `member=${'x'.repeat(65)}`]) {
       const response = await api(`/api/console/activity?${query}`)

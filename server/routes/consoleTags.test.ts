@@ -3,7 +3,7 @@ import type { ConsoleTagGroup, ConsoleTagList, TagDeletion } from '../api/contra
 import { listTagGroups } from '../console/tags'
 import { ActivityLog, FollowTag, Member } from '../entities'
 import { SEGMENT_GROUP } from '../jobs/segments'
-import { errorBody } from '../../test/app'
+import { errorBody, jsonBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { buildCompany } from '../../test/company'
 import { testDatabaseKind } from '../../test/database'
@@ -22,11 +22,7 @@ afterEach(() => harness.cleanup())
 
 const as = async (userid: string) => (await signedIn(harness, userid)).api
 const send = (method: string, body?: unknown) => ({ method, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) })
-async function json<T>(response: Response, status = 200): Promise<T> {
-  expect(response.status, await response.clone().text()).toBe(status)
-  return (await response.json()) as T
-}
-const list = async (api: Awaited<ReturnType<typeof as>>) => (await json<ConsoleTagList>(await api('/api/console/tags'))).groups
+const list = async (api: Awaited<ReturnType<typeof as>>) => (await jsonBody<ConsoleTagList>(await api('/api/console/tags'))).groups
 const named = (groups: ConsoleTagGroup[], name: string) => groups.find((g) => g.name === name)!
 
 /** WeCom's corp tags as get_corp_tag_list lists them: group and tag names with their ids, in WeCom's order. */
@@ -91,7 +87,7 @@ describe(`the console's 标签 API on ${testDatabaseKind}`, () => {
 
   it("creates a group with its tags in WeCom, mirrors WeCom's ids, and logs it", async () => {
     const api = await as('operator')
-    const created = await json<ConsoleTagGroup>(await api('/api/console/tags/groups', send('POST', { name: ' 会员等级 ', tags: ['金卡', '银卡', '铜卡'] })), 201)
+    const created = await jsonBody<ConsoleTagGroup>(await api('/api/console/tags/groups', send('POST', { name: ' 会员等级 ', tags: ['金卡', '银卡', '铜卡'] })), 201)
     expect(created).toMatchObject({ name: '会员等级', managed: false })
     expect(created.tags.map((t) => t.name)).toEqual(['金卡', '银卡', '铜卡'])
 
@@ -108,13 +104,13 @@ describe(`the console's 标签 API on ${testDatabaseKind}`, () => {
   it('adds a tag at the end of a group, renames a group and a tag, in WeCom first, each logged', async () => {
     const api = await as('operator')
     const interest = named(await list(api), '兴趣偏好')
-    const added = await json<ConsoleTagGroup>(await api(`/api/console/tags/groups/${interest.id}/tags`, send('POST', { name: '香氛' })), 201)
+    const added = await jsonBody<ConsoleTagGroup>(await api(`/api/console/tags/groups/${interest.id}/tags`, send('POST', { name: '香氛' })), 201)
     expect(added.tags.map((t) => t.name)).toEqual(['护肤', '彩妆', '香氛'])
 
-    const renamed = await json<ConsoleTagGroup>(await api(`/api/console/tags/groups/${interest.id}`, send('PATCH', { name: '兴趣' })))
+    const renamed = await jsonBody<ConsoleTagGroup>(await api(`/api/console/tags/groups/${interest.id}`, send('PATCH', { name: '兴趣' })))
     expect(renamed.name).toBe('兴趣')
     const skin = interest.tags.find((t) => t.name === '护肤')!
-    const retagged = await json<ConsoleTagGroup>(await api(`/api/console/tags/${skin.id}`, send('PATCH', { name: '护肤品' })))
+    const retagged = await jsonBody<ConsoleTagGroup>(await api(`/api/console/tags/${skin.id}`, send('PATCH', { name: '护肤品' })))
     expect(retagged.tags.map((t) => t.name)).toEqual(['护肤品', '彩妆', '香氛'])
 
     const { mirror, wecom } = await everything()
@@ -130,9 +126,9 @@ describe(`the console's 标签 API on ${testDatabaseKind}`, () => {
     const groups = await list(api)
     const source = named(groups, '来源渠道')
     const [store, live] = source.tags
-    expect(await json<TagDeletion>(await api(`/api/console/tags/${store!.id}`, send('DELETE')))).toEqual({ groupDeleted: false })
+    expect(await jsonBody<TagDeletion>(await api(`/api/console/tags/${store!.id}`, send('DELETE')))).toEqual({ groupDeleted: false })
     // 直播 is 来源渠道's last tag now: WeCom deletes the group with it.
-    expect(await json<TagDeletion>(await api(`/api/console/tags/${live!.id}`, send('DELETE')))).toEqual({ groupDeleted: true })
+    expect(await jsonBody<TagDeletion>(await api(`/api/console/tags/${live!.id}`, send('DELETE')))).toEqual({ groupDeleted: true })
     const interest = named(groups, '兴趣偏好')
     expect((await api(`/api/console/tags/groups/${interest.id}`, send('DELETE'))).status).toBe(204)
 
