@@ -15,20 +15,22 @@ export interface MemberManagers {
 /** Why an override was refused: a member not in the company (or gone), or a member named as their own manager. */
 export class OverrideRefused extends Error {}
 
-/** Every member still here with their managers, by userid. Two queries, whatever the size of the company. */
-export async function memberManagers(manager: EntityManager): Promise<MemberManagers[]> {
+/** Every member still here (or only `userid`) with their managers, by userid. Two queries, whatever the size of the company. */
+export async function memberManagers(manager: EntityManager, { userid }: { userid?: string } = {}): Promise<MemberManagers[]> {
   const left = MEMBER_STATUS.left
+  const only = userid === undefined ? '' : 'AND m.userid = :userid'
   const [members, links] = await Promise.all([
     query<{ id: number; userid: string; name: string; overridden: number | string }>(
       manager,
       `SELECT m.id, m.userid, m.name, CASE WHEN EXISTS (SELECT 1 FROM manager_overrides o WHERE o.member_id = m.id) THEN 1 ELSE 0 END AS overridden
-         FROM members m WHERE m.status <> :left ORDER BY m.userid`,
-      { left },
+         FROM members m WHERE m.status <> :left ${only} ORDER BY m.userid`,
+      { left, userid },
     ),
     query<{ member_id: number; userid: string; name: string }>(
       manager,
-      'SELECT l.member_id, b.userid, b.name FROM manager_links l JOIN members b ON b.id = l.manager_id WHERE b.status <> :left ORDER BY b.userid',
-      { left },
+      `SELECT l.member_id, b.userid, b.name FROM manager_links l JOIN members b ON b.id = l.manager_id JOIN members m ON m.id = l.member_id
+        WHERE b.status <> :left ${only} ORDER BY b.userid`,
+      { left, userid },
     ),
   ])
   const managersOf = new Map<number, { userid: string; name: string }[]>()

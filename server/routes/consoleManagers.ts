@@ -38,7 +38,7 @@ export function consoleManagerRoutes({ dataSource }: ConsoleRouteOptions): Route
       if (error instanceof OverrideRefused) throw validationFailed(error.message)
       throw error
     }
-    const row = (await memberManagers(dataSource.manager)).find((m) => m.userid === member)
+    const [row] = await memberManagers(dataSource.manager, { userid: member })
     if (!row) throw notFound(`No member ${member}`)
     ctx.body = presentMemberManagers(row)
   })
