@@ -65,19 +65,22 @@ export async function startWecomHarness({
   serve = false,
   synced = false,
   robotKey = null,
+  teamRobotKeys = [],
   clock,
 }: {
   seed?: SeedCompany
   serve?: boolean
   /** The group robot's key, known to the simulator and set in our WeCom config. */
   robotKey?: string | null
+  /** More group robots the simulator knows (teams' robots, set in 提醒规则, not in our config). */
+  teamRobotKeys?: string[]
   /** One clock for the simulator (rate limits) and our messenger (pacing, back-off). */
   clock?: Clock
   /** Sync the simulator's company into the database (its members, customers, follows and tags; orders and scripts are the test's to build). */
   synced?: boolean
 } = {}): Promise<WecomHarness> {
   const database = await migratedDatabase()
-  const simulator = createSimulator({ ...TEST_CREDENTIALS, followUserPageSize: 2, robotKeys: robotKey ? [robotKey] : [], now: clock?.now })
+  const simulator = createSimulator({ ...TEST_CREDENTIALS, followUserPageSize: 2, robotKeys: [...(robotKey ? [robotKey] : []), ...teamRobotKeys], now: clock?.now })
   simulator.seed(seed)
   const listening = await simulator.listen(0)
   const wecomConfig: WecomConfig = { ...TEST_CREDENTIALS, apiBase: listening.url, oauthBase: listening.url, loginBase: listening.url, robotKey }

@@ -63,6 +63,16 @@ export interface FollowUp {
   createdAt: string
 }
 
+/**
+ * GET /api/follow-up-rules: the next follow-up date a follow-up saved today without one would
+ * get, per stage (提醒规则' intervals; null: none), for the sidebar's form to say beforehand.
+ */
+export interface FollowUpSuggestions {
+  /** Today in SCRM_TIMEZONE. */
+  today: string
+  nextFollowUpOn: Record<Stage, string | null>
+}
+
 /** A follow-up in the panel's history, with who wrote it. */
 export interface FollowUpEntry extends FollowUp {
   author: string
@@ -410,6 +420,37 @@ export interface ConsoleOrderSources {
 export interface OrderSourceSecret {
   source: ConsoleOrderSource
   secret: string
+}
+
+// 提醒规则 (/api/console/rules, /api/console/robots/:userid)
+
+/** The company's reminder rules as the console edits them (PUT /api/console/rules takes the same). */
+export interface ConsoleRules {
+  /** Hours a customer added and not yet followed up stays new before counting as overdue. */
+  newCustomerGraceHours: number
+  /** Days to the next follow-up when one is saved without a date, per stage; a stage left out sets none. */
+  followUpDays: Partial<Record<Stage, number>>
+  /** 'HH:MM' every day in SCRM_TIMEZONE; null: DIGEST_CRON. */
+  digestTime: string | null
+}
+
+/** A manager's team and its group robot: never the key, only its last four characters. */
+export interface ConsoleTeamRobot {
+  manager: { userid: string; name: string }
+  reports: number
+  /** '••••1a2b'; null: no robot. */
+  maskedKey: string | null
+  updatedAt: string | null
+}
+
+/** GET /api/console/rules. */
+export interface ConsoleRulesPage {
+  rules: ConsoleRules
+  /** When the digest goes while digestTime is null: DIGEST_CRON as deployed. */
+  configuredDigestCron: string
+  /** Whether WECOM_ROBOT_KEY (the company's robot) is set. */
+  companyRobot: boolean
+  teamRobots: ConsoleTeamRobot[]
 }
 
 // Manager overrides (/api/console/managers …)

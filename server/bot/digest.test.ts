@@ -57,7 +57,7 @@ describe('the daily digest', () => {
   it("plans each manager's markdown, the salespeople's cards and the robot's digest", async () => {
     const now = new Date()
     const today = await seedFollowUps(harness, now)
-    const planned = await planDailyDigest(harness.dataSource.manager, { date: today, timeZone: TZ, publicUrl: TEST_PUBLIC_URL, withRobot: true, now })
+    const planned = await planDailyDigest(harness.dataSource.manager, { date: today, timeZone: TZ, publicUrl: TEST_PUBLIC_URL, withCompanyRobot: true, now })
     // Every salesperson gets a card, with nothing due too.
     expect(planned.map((p) => p.key)).toEqual(['digest:manager#1', 'todo:colleague', 'todo:manager', 'todo:operator', 'todo:seller', 'robot#1'])
     const message = (key: string) => planned.find((p) => p.key === key)!.message
@@ -130,7 +130,7 @@ describe('the messenger', () => {
     harness = await startWecomHarness({ robotKey: 'robot-key-1', clock })
     const messenger = new Messenger(harness.wecom.client, harness.wecomConfig, clock)
     const started = clock.now()
-    for (let i = 0; i < 45; i++) await messenger.sendRobot(`第 ${i + 1} 条`)
+    for (let i = 0; i < 45; i++) await messenger.sendRobot('robot-key-1', `第 ${i + 1} 条`)
     // The simulator enforces WeCom's limit: had we gone faster, it would have answered 45009.
     expect(harness.simulator.robotMessages).toHaveLength(45)
     const times = harness.simulator.robotMessages.map((m) => m.at)

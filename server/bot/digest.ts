@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm'
 import { query } from '../db/sql'
 import { MEMBER_STATUS } from '../entities'
+import { teamRobotManagers } from '../rules/teamRobots'
 import { followUpStats, type MemberFollowUps } from './followUpStats'
 import { htmlText, markdownText, splitMessages } from './markdown'
 import type { AppMessage } from './messenger'
@@ -9,12 +10,14 @@ import type { AppMessage } from './messenger'
 export const APP_MARKDOWN_MAX_BYTES = 2048
 export const ROBOT_MARKDOWN_MAX_BYTES = 4096
 
+/** Where a message of the digest goes: a member (an app message), the company's group robot (WECOM_ROBOT_KEY), or a manager's team robot (提醒规则). */
+export type DigestRecipient = { member: string } | { robot: 'company' } | { robot: 'team'; managerId: number }
+
 /** One message of the digest, under the key that makes it go once. */
 export interface PlannedMessage {
-  /** 'digest:<manager>#<part>', 'todo:<member>' or 'robot#<part>': the deliveries ledger's recipient. */
+  /** 'digest:<manager>#<part>', 'todo:<member>', 'robot#<part>' or 'robot:<manager>#<part>': the deliveries ledger's recipient. */
   key: string
-  /** The member it goes to; null for the group robot. */
-  userid: string | null
+  to: DigestRecipient
   message: AppMessage
 }
 
@@ -67,15 +70,15 @@ function todoCard(date: string, member: MemberFollowUps, publicUrl: string): App
 }
 
 /**
- * Every message of one business date's digest (SPEC §4.4): each manager's markdown about
- * their reports, each salesperson's card, and the team digest for the group robot when
- * there is one.
+ * Every message of one business date's digest (SPEC §4.4, §4.6): each manager's markdown
+ * about their reports (to their team's group robot too, when 提醒规则 gives it one), each
+ * salesperson's card, and the company digest for the company's group robot when there is one.
  */
 export async function planDailyDigest(
   manager: EntityManager,
-  { date, timeZone, publicUrl, withRobot, now = new Date() }: { date: string; timeZone: string; publicUrl: string; withRobot: boolean; now?: Date },
+  { date, timeZone, publicUrl, withCompanyRobot, now = new Date() }: { date: string; timeZone: string; publicUrl: string; withCompanyRobot: boolean; now?: Date },
 ): Promise<PlannedMessage[]> {
-  const [stats, links] = await Promise.all([
+  const [stats, links, teamRobots] = await Promise.all([
     followUpStats(manager, { date, timeZone, now }),
     query<{ manager_id: number; member_id: number; manager_userid: string; manager_name: string }>(
       manager,
@@ -85,6 +88,7 @@ export async function planDailyDigest(
         ORDER BY b.userid, l.member_id`,
       { left: MEMBER_STATUS.left },
     ),
+    teamRobotManagers(manager),
   ])
 
   const teams = new Map<number, { manager: MemberFollowUps; reports: MemberFollowUps[] }>()
@@ -100,16 +104,19 @@ export async function planDailyDigest(
   const planned: PlannedMessage[] = []
   for (const { manager: boss, reports } of teams.values()) {
     if (reports.length === 0) continue
-    managerMessages(date, reports).forEach((content, i) => planned.push({ key: `digest:${boss.userid}#${i + 1}`, userid: boss.userid, message: { msgtype: 'markdown', markdown: { content } } }))
+    const parts = managerMessages(date, reports)
+    parts.forEach((content, i) => planned.push({ key: `digest:${boss.userid}#${i + 1}`, to: { member: boss.userid }, message: { msgtype: 'markdown', markdown: { content } } }))
+    // A robot takes 4096 bytes a message, an app message 2048: the same parts fit.
+    if (teamRobots.has(boss.memberId)) parts.forEach((content, i) => planned.push({ key: `robot:${boss.userid}#${i + 1}`, to: { robot: 'team', managerId: boss.memberId }, message: { msgtype: 'markdown', markdown: { content } } }))
   }
   // Every salesperson (a member with a live customer) gets a card, even with nothing due.
   for (const member of [...stats.values()].sort((a, b) => a.userid.localeCompare(b.userid))) {
     if (member.live === 0) continue
-    planned.push({ key: `todo:${member.userid}`, userid: member.userid, message: todoCard(date, member, publicUrl) })
+    planned.push({ key: `todo:${member.userid}`, to: { member: member.userid }, message: todoCard(date, member, publicUrl) })
   }
-  if (withRobot) {
+  if (withCompanyRobot) {
     const withReports = [...teams.values()].filter((team) => team.reports.length > 0)
-    robotMessages(date, withReports).forEach((content, i) => planned.push({ key: `robot#${i + 1}`, userid: null, message: { msgtype: 'markdown', markdown: { content } } }))
+    robotMessages(date, withReports).forEach((content, i) => planned.push({ key: `robot#${i + 1}`, to: { robot: 'company' }, message: { msgtype: 'markdown', markdown: { content } } }))
   }
   return planned
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm'
 import { query } from '../db/sql'
 import { MEMBER_STATUS } from '../entities'
 import { FOLLOW_UP_DUE_TODAY_SQL, FOLLOW_UP_OVERDUE_SQL, followUpRuleParameters, NEW_UNFOLLOWED_SQL } from '../rules/followUps'
+import { graceMs, readReminderRules } from '../rules/reminderRules'
 import { addDays, startOfBusinessDay } from '../time'
 
 /** One member's follow-up figures for a business date (SPEC §4.4). */
@@ -46,7 +47,8 @@ export async function followUpStats(
 ): Promise<Map<number, MemberFollowUps>> {
   if (memberIds?.length === 0) return new Map()
   const window = businessDayWindow(date, timeZone, now)
-  const parameters = { ...followUpRuleParameters(date, window.asOf), yesterdayStart: window.yesterdayStart, todayStart: window.start, left: MEMBER_STATUS.left, memberIds }
+  const grace = graceMs(await readReminderRules(manager))
+  const parameters = { ...followUpRuleParameters(date, window.asOf, grace), yesterdayStart: window.yesterdayStart, todayStart: window.start, left: MEMBER_STATUS.left, memberIds }
   // One team's figures (the console's) read only its members' follows, through the member_id indexes.
   const ofMembers = memberIds ? 'f.member_id IN (:...memberIds)' : null
   const [counts, names] = await Promise.all([

@@ -40,19 +40,14 @@ const RETRIABLE_APP: readonly number[] = [TransportCode.timeout, TransportCode.n
  * invaliduser reported as 'invalid' and never retried, and the robot paced at 20 a minute.
  */
 export class Messenger {
-  private readonly robotSlot: () => Promise<void>
+  /** Each robot's own minute: WeCom counts per robot. */
+  private readonly robotSlots = new Map<string, () => Promise<void>>()
 
   constructor(
     private readonly client: WecomClient,
-    private readonly config: Pick<WecomConfig, 'agentId' | 'robotKey'>,
+    private readonly config: Pick<WecomConfig, 'agentId'>,
     private readonly clock: Clock = systemClock,
-  ) {
-    this.robotSlot = callPacer(ROBOT_MESSAGES_PER_MINUTE, 60_000 + ROBOT_WINDOW_MARGIN_MS, clock)
-  }
-
-  get hasRobot(): boolean {
-    return this.config.robotKey !== null
-  }
+  ) {}
 
   /** One app message to one member: 'invalid' when WeCom says the member cannot receive it. */
   async sendApp(userid: string, message: AppMessage): Promise<'sent' | 'invalid'> {
@@ -70,11 +65,11 @@ export class Messenger {
     })
   }
 
-  /** One markdown message to the team's group robot, waiting for room in its minute. */
-  async sendRobot(content: string): Promise<'sent'> {
-    const key = this.config.robotKey
-    if (!key) throw new Error('WECOM_ROBOT_KEY is not set')
-    await this.robotSlot()
+  /** One markdown message to a group robot (its key a secret), waiting for room in that robot's minute. */
+  async sendRobot(key: string, content: string): Promise<'sent'> {
+    let slot = this.robotSlots.get(key)
+    if (!slot) this.robotSlots.set(key, (slot = callPacer(ROBOT_MESSAGES_PER_MINUTE, 60_000 + ROBOT_WINDOW_MARGIN_MS, this.clock)))
+    await slot()
     await this.client.call('sendRobotMessage', { query: { key }, body: { msgtype: 'markdown', markdown: { content } } }, { maxWaitMs: SEND_MAX_WAIT_MS })
     return 'sent'
   }

@@ -4,6 +4,7 @@ import { followUpStats } from '../bot/followUpStats'
 import { query, rawDay, rawInstant } from '../db/sql'
 import { MEMBER_STATUS } from '../entities'
 import { FOLLOW_UP_OVERDUE_SQL, followUpRuleParameters } from '../rules/followUps'
+import { graceMs, readReminderRules } from '../rules/reminderRules'
 import { addDays, businessDate, startOfBusinessDay } from '../time'
 
 /** Who is looking at the console: a signed-in member and the role that lets them in. */
@@ -149,6 +150,7 @@ export async function memberCustomers(
   )
   if (!member || (viewer.role !== 'operator' && Number(member.is_report) !== 1)) return null
   const today = businessDate(now, timeZone)
+  const grace = graceMs(await readReminderRules(manager))
   const rows = await query<{ external_userid: string; name: string; remark: string; stage: Stage | null; next_follow_up_on: Date | string | null; added_at: Date | string; last_followed_up_at: Date | string | null; overdue: number | string }>(
     manager,
     `SELECT c.external_userid, c.name, f.remark, f.stage, f.next_follow_up_on, f.added_at, f.last_followed_up_at,
@@ -157,7 +159,7 @@ export async function memberCustomers(
       WHERE f.member_id = :memberId AND f.status = 'active'
       ORDER BY overdue DESC, COALESCE(f.next_follow_up_on, f.added_at), f.id
       LIMIT ${CUSTOMER_LIST_LIMIT}`,
-    { memberId: Number(member.id), ...followUpRuleParameters(today, now) },
+    { memberId: Number(member.id), ...followUpRuleParameters(today, now, grace) },
   )
   return {
     member: { userid: member.userid, name: member.name },

@@ -1,10 +1,11 @@
-import { In, type DataSource } from 'typeorm'
+import { In, type DataSource, type EntityManager } from 'typeorm'
 import { upsertTransaction } from '../db/transaction'
 import { ActivityLog, FollowRelation, FollowTag, FollowUp, Script, ScriptMemberUsage, Tag, type Stage } from '../entities'
 import { AppError, notFound } from '../errors'
 import { addDays, businessDate } from '../time'
 import type { WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
+import { defaultNextFollowUp, readReminderRules } from '../rules/reminderRules'
 import type { VisibleFollow } from './access'
 
 const log = (actorMemberId: number, customerId: number, action: string, detail: object, at: Date) => ({
@@ -87,7 +88,9 @@ export function checkNextFollowUp(date: string, timeZone: string, now: Date): vo
 
 /**
  * Records a follow-up and keeps the follow's next date, stage and last follow-up in step.
- * `timeZone` is SCRM_TIMEZONE, which decides what "today" is for the next date.
+ * `timeZone` is SCRM_TIMEZONE, which decides what "today" is for the next date. Without a
+ * date, the follow's stage (the one given, else its current one) sets it by the reminder
+ * rules' interval for that stage, if there is one.
  */
 export async function addFollowUp(
   dataSource: DataSource,
@@ -98,17 +101,26 @@ export async function addFollowUp(
 ): Promise<FollowUp> {
   if (input.nextFollowUpOn !== null) checkNextFollowUp(input.nextFollowUpOn, timeZone, now)
   return dataSource.transaction(async (tx) => {
+    const nextFollowUpOn = input.nextFollowUpOn ?? (await nextFollowUpByRule(tx, follow.followId, input.stage, businessDate(now, timeZone)))
     const saved = await tx.save(
-      tx.create(FollowUp, { followRelationId: follow.followId, authorMemberId: actorId, note: input.note, nextFollowUpOn: input.nextFollowUpOn, stage: input.stage, createdAt: now }),
+      tx.create(FollowUp, { followRelationId: follow.followId, authorMemberId: actorId, note: input.note, nextFollowUpOn, stage: input.stage, createdAt: now }),
     )
     await tx.update(
       FollowRelation,
       { id: follow.followId },
-      { nextFollowUpOn: input.nextFollowUpOn, lastFollowedUpAt: now, updatedAt: now, ...(input.stage ? { stage: input.stage } : {}) },
+      { nextFollowUpOn, lastFollowedUpAt: now, updatedAt: now, ...(input.stage ? { stage: input.stage } : {}) },
     )
-    await tx.insert(ActivityLog, log(actorId, follow.customerId, 'follow_up', { followUpId: saved.id, stage: input.stage, next: input.nextFollowUpOn }, now))
+    await tx.insert(ActivityLog, log(actorId, follow.customerId, 'follow_up', { followUpId: saved.id, stage: input.stage, next: nextFollowUpOn, ...(input.nextFollowUpOn === null && nextFollowUpOn !== null ? { nextByRule: true } : {}) }, now))
     return saved
   })
+}
+
+/** The date the reminder rules give a follow-up saved on `today` without one: by the stage given, else the follow's own. */
+async function nextFollowUpByRule(tx: EntityManager, followId: number, stage: Stage | null, today: string): Promise<string | null> {
+  const rules = await readReminderRules(tx)
+  if (Object.keys(rules.followUpDays).length === 0) return null
+  const current = stage ?? (await tx.findOne(FollowRelation, { where: { id: followId }, select: { id: true, stage: true } }))?.stage ?? null
+  return defaultNextFollowUp(rules, current, today)
 }
 
 /** Counts a script sent into a chat, for the member's and the team's suggestions. */

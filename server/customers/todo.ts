@@ -3,6 +3,7 @@ import { query, rawDay, rawInstant } from '../db/sql'
 import { businessDate } from '../time'
 import type { TodoItem } from '../api/contract'
 import { FOLLOW_UP_DUE_TODAY_SQL, FOLLOW_UP_OVERDUE_SQL, followUpDueOn, followUpRuleParameters } from '../rules/followUps'
+import { graceMs, readReminderRules } from '../rules/reminderRules'
 
 const DAY_MS = 86_400_000
 /** Calendar days from one business date to a later one. */
@@ -17,6 +18,7 @@ export type TodoEntry = Omit<TodoItem, 'addedAt'> & { addedAt: Date }
  */
 export async function memberTodo(manager: EntityManager, memberId: number, timeZone: string, now = new Date()): Promise<TodoEntry[]> {
   const today = businessDate(now, timeZone)
+  const grace = graceMs(await readReminderRules(manager))
   const rows = await query<{ external_userid: string; name: string; remark: string; next_follow_up_on: Date | string | null; added_at: Date | string; due: string }>(
     manager,
     `SELECT c.external_userid, c.name, f.remark, f.next_follow_up_on, f.added_at,
@@ -25,12 +27,12 @@ export async function memberTodo(manager: EntityManager, memberId: number, timeZ
       WHERE f.member_id = :memberId AND ((${FOLLOW_UP_OVERDUE_SQL}) OR (${FOLLOW_UP_DUE_TODAY_SQL}))
       ORDER BY CASE WHEN f.next_follow_up_on IS NULL THEN f.added_at ELSE NULL END, f.next_follow_up_on, f.id
       LIMIT 500`,
-    { memberId, ...followUpRuleParameters(today, now) },
+    { memberId, ...followUpRuleParameters(today, now, grace) },
   )
   const entries = rows.map((row): TodoEntry => {
     const nextFollowUpOn = rawDay(row.next_follow_up_on)
     const addedAt = rawInstant(row.added_at)
-    const dueOn = followUpDueOn(nextFollowUpOn, addedAt, timeZone)
+    const dueOn = followUpDueOn(nextFollowUpOn, addedAt, timeZone, grace)
     return {
       externalUserid: row.external_userid,
       name: row.name,

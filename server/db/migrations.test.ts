@@ -153,6 +153,7 @@ const LANDED_MIGRATIONS: Record<string, string> = {
   '1795392800000-TeamFigureIndexes.ts': 'a7af0fe935a915b32cf9cb9d500f3b22e7d8fa45866b3db466a14db709044c41',
   '1795392900000-OrderSourceLastOrder.ts': '16cb9d547890f86066346bcf5691ad04cf5faef9a4f130437ea0ef6d6cc813f0',
   '1795392950000-SyncRuns.ts': '5d50f779d52c5c8d0645ed41ea05c3299a4c989bef9e6a50ed28768e9c1d1d16',
+  '1795393000000-ReminderRules.ts': '4d6e59e6f5d5b4b223a95c76f286d6418d154bc8dae0b499b87f3c5a0ee4055f',
 }
 
 /** The files server/db/migrations.ts imports, in its order. */

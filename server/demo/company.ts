@@ -5,9 +5,10 @@
  */
 import { Readable } from 'node:stream'
 import type { DataSource } from 'typeorm'
-import { Order } from '../entities'
+import { Member, Order } from '../entities'
 import type { OrderInput } from '../orders/orderInput'
 import { saveOrders } from '../orders/saveOrders'
+import { setTeamRobot } from '../rules/teamRobots'
 import { importScripts } from '../scripts/importScripts'
 import type { SeedCompany } from '../../simulator'
 
@@ -16,6 +17,8 @@ export const DEMO_AGENT_ID = 1000002
 export const DEMO_MANAGER = 'wanglei'
 /** The demo's operator (ADMIN_USERIDS, unless the demo run sets its own): runs the console, follows no customer. */
 export const DEMO_OPERATOR = 'chenjing'
+/** The group robot of the manager's team: the simulator takes it beside the company's. */
+export const DEMO_TEAM_ROBOT_KEY = 'demo-team-robot-wanglei'
 export const DEMO_MEMBERS = ['zhangsan', 'lisi', 'zhaomin']
 
 const DAY = 86_400
@@ -140,5 +143,10 @@ export async function seedDemoContent(dataSource: DataSource, now = new Date()):
   const scripts = await importScripts(dataSource, Readable.from([scriptsCsv()]))
   if (scripts.rejected.length > 0) throw new Error(`the demo's scripts were refused: ${JSON.stringify(scripts.rejected)}`)
   if (await dataSource.getRepository(Order).existsBy({ source: DEMO_ORDER_SOURCE })) return
-  await dataSource.transaction((tx) => saveOrders(tx, demoOrders(now), { source: DEMO_ORDER_SOURCE, now }))
+  await dataSource.transaction(async (tx) => {
+    await saveOrders(tx, demoOrders(now), { source: DEMO_ORDER_SOURCE, now })
+    // The manager's team has its own group robot (提醒规则), once: an operator may remove it.
+    const [manager, operator] = await Promise.all([tx.findOneByOrFail(Member, { userid: DEMO_MANAGER }), tx.findOneByOrFail(Member, { userid: DEMO_OPERATOR })])
+    await setTeamRobot(tx, manager.id, DEMO_TEAM_ROBOT_KEY, operator.id, now)
+  })
 }

@@ -13,6 +13,7 @@ import { WecomCredential } from './wecomCredential'
 import { GroupChat, SyncCheckpoint } from './wecomState'
 import { Session } from './session'
 import { SyncRun } from './syncRun'
+import { ReminderRulesRow, TeamRobot } from './reminderRules'
 
 export * from './customer'
 export * from './followUp'
@@ -28,6 +29,7 @@ export * from './wecomCredential'
 export * from './wecomState'
 export * from './session'
 export * from './syncRun'
+export * from './reminderRules'
 
 export const entities = [
   Department, Member, MemberDepartment, ManagerLink, ManagerOverride,
@@ -41,4 +43,5 @@ export const entities = [
   WecomCredential,
   GroupChat, SyncCheckpoint, SyncRun,
   Session,
+  ReminderRulesRow, TeamRobot,
 ]

@@ -26,3 +26,6 @@ export const idParam = z
 
 /** A WeCom external_userid: printable ASCII without spaces, at most 64 characters (its column). */
 export const externalUseridParam = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be a WeCom external_userid')
+
+/** A WeCom userid: printable ASCII without spaces, at most 64 characters (its column). */
+export const useridParam = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be a WeCom userid')

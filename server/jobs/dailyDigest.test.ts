@@ -4,7 +4,10 @@ import { runScript, type TestProcess } from '../../test/processes'
 import { callsTo, startWecomHarness, TEST_PUBLIC_URL, type WecomHarness } from '../../test/wecom'
 import { planDailyDigest } from '../bot/digest'
 import { query } from '../db/sql'
-import { JobRun, OutboxMessage } from '../entities'
+import { createDataSource } from '../db/dataSource'
+import { JobRun, Member, OutboxMessage } from '../entities'
+import { DEFAULT_REMINDER_RULES, saveReminderRules } from '../rules/reminderRules'
+import { setTeamRobot } from '../rules/teamRobots'
 import { addDays, businessDate, startOfBusinessDay } from '../time'
 import { dailyDigestJob } from './dailyDigest'
 import { runJob } from './runJob'
@@ -38,7 +41,7 @@ describe('the daily-digest job', () => {
     harness = await startWecomHarness({ synced: true })
     await makeEveryoneOverdue(harness)
     today = businessDate(new Date(), TZ)
-    expected = (await planDailyDigest(harness.dataSource.manager, { date: today, timeZone: TZ, publicUrl: TEST_PUBLIC_URL, withRobot: false })).length
+    expected = (await planDailyDigest(harness.dataSource.manager, { date: today, timeZone: TZ, publicUrl: TEST_PUBLIC_URL, withCompanyRobot: false })).length
     // manager's digest of the three reports, and a card for each of the four members.
     expect(expected).toBe(5)
   })
@@ -168,6 +171,28 @@ describe('the daily-digest job', () => {
     expect(delivered(harness)).toHaveLength(5)
   })
 
+  it('runs at the time 提醒规则 sets instead of DIGEST_CRON, read every minute: a change made by another process applies at once', async () => {
+    const context = harness.jobContext({ config: { DIGEST_CRON: '0 9 * * *' } })
+    const at = (hours: number, minutes: number) => new Date(startOfBusinessDay(today, TZ).getTime() + (hours * 60 + minutes) * 60_000)
+    // Another process's connection: the console's change reaches this scheduler through the database alone.
+    const elsewhere = createDataSource(harness.jobContext({ config: { DATABASE_URL: harness.databaseUrl } }).config.database)
+    await elsewhere.initialize()
+    const scheduler = startScheduler(context, [dailyDigestJob])
+    try {
+      await scheduler.runDue(at(7, 15))
+      expect(callsTo(harness.simulator, SEND)).toHaveLength(0)
+      await saveReminderRules(elsewhere.manager, { ...DEFAULT_REMINDER_RULES, digestTime: '07:15' }, (await elsewhere.getRepository(Member).findOneByOrFail({ userid: 'operator' })).id)
+      await scheduler.runDue(at(7, 14))
+      expect(callsTo(harness.simulator, SEND)).toHaveLength(0)
+      // Seconds into the minute, as a timer fires.
+      await scheduler.runDue(new Date(at(7, 15).getTime() + 1_700))
+      expect(delivered(harness)).toHaveLength(5)
+    } finally {
+      await scheduler.stop()
+      await elsewhere.destroy()
+    }
+  })
+
   it('the business date is the same whatever the process time zone', async () => {
     const outputs = await Promise.all(['UTC', 'Asia/Shanghai', 'America/Los_Angeles'].map(async (TZ) => (await finished(runCli(harness, ['--dry-run'], { TZ }))).output))
     const expectedDate = `${Number(today.slice(5, 7))}月${Number(today.slice(8, 10))}日`
@@ -176,4 +201,34 @@ describe('the daily-digest job', () => {
     expect(outputs[2]).toBe(outputs[0])
     expect(callsTo(harness.simulator, SEND)).toHaveLength(0)
   }, 60_000)
+})
+
+describe("a manager's team robot (提醒规则)", () => {
+  const TEAM_ROBOT_KEY = '3b9d7c1e-0f2a-4e65-9c8b-5a4d3e2f1b0c'
+  let harness: WecomHarness
+  beforeEach(async () => {
+    harness = await startWecomHarness({ synced: true, robotKey: 'company-robot-key-1', teamRobotKeys: [TEAM_ROBOT_KEY] })
+    await makeEveryoneOverdue(harness)
+  })
+  afterEach(async () => harness.cleanup())
+
+  it("gets the team's digest beside the manager and the company robot, once; the key read when sending and never recorded", async () => {
+    const members = harness.dataSource.getRepository(Member)
+    const [manager, operator] = [await members.findOneByOrFail({ userid: 'manager' }), await members.findOneByOrFail({ userid: 'operator' })]
+    await setTeamRobot(harness.dataSource.manager, manager.id, TEAM_ROBOT_KEY, operator.id)
+    const today = businessDate(new Date(), TZ)
+    const first = await runJob(dailyDigestJob, harness.jobContext(), { date: today, dryRun: false })
+    expect(first.summary).toBe('7 messages: 7 sent, 0 already sent, 0 invalid recipients, 0 failed')
+    const byRobot = (key: string) => harness.simulator.robotMessages.filter((m) => m.key === key).map((m) => (m.body.markdown as { content: string }).content)
+    const managerDigest = harness.simulator.appMessages.find((m) => m.recipients.includes('manager') && m.body.msgtype === 'markdown')!
+    expect(byRobot(TEAM_ROBOT_KEY)).toEqual([(managerDigest.body.markdown as { content: string }).content])
+    expect(byRobot('company-robot-key-1')).toHaveLength(1)
+
+    const again = await runJob(dailyDigestJob, harness.jobContext(), { date: today, dryRun: false, rerunDone: true })
+    expect(again.summary).toBe('7 messages: 0 sent, 7 already sent, 0 invalid recipients, 0 failed')
+    expect(harness.simulator.robotMessages).toHaveLength(2)
+    const recorded = await harness.dataSource.getRepository(OutboxMessage).find({ order: { recipient: 'ASC' } })
+    expect(recorded.map((m) => m.recipient)).toContain('robot:manager#1')
+    expect(JSON.stringify(recorded)).not.toContain(TEAM_ROBOT_KEY)
+  })
 })

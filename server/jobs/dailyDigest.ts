@@ -1,5 +1,7 @@
 import { planDailyDigest, type PlannedMessage } from '../bot/digest'
 import { Messenger } from '../bot/messenger'
+import { digestCron } from '../rules/reminderRules'
+import { teamRobotKey } from '../rules/teamRobots'
 import type { Job } from './job'
 import { deliverAll, type Delivery } from '../outbox/outbox'
 
@@ -11,33 +13,41 @@ import { deliverAll, type Delivery } from '../outbox/outbox'
 const SEND_CONCURRENCY = 8
 
 /**
- * Every morning (DIGEST_CRON): managers' digests, salespeople's to-do cards and the team
- * digest for the group robot (SPEC §4.4). Each message goes through the outbox,
- * so a rerun, a second process or a crash never sends one twice; a failed recipient does
- * not hold up the others and is tried again by the next run.
+ * Every morning (DIGEST_CRON, or 提醒规则' time): managers' digests, salespeople's to-do
+ * cards, and the group robots' digests (the company's, and each team's that has one) (SPEC
+ * §4.4, §4.6). Each message goes through the outbox, so a rerun, a second process or a
+ * crash never sends one twice; a failed recipient does not hold up the others and is tried
+ * again by the next run.
  */
 export const dailyDigestJob: Job = {
   name: 'daily-digest',
-  schedule: (config) => config.digestCron,
+  schedule: (config, rules) => digestCron(rules, config.digestCron),
   catchUp: true,
   async run({ config, dataSource, wecom, print, signal, clock, owner }, { date, dryRun }) {
     const messenger = new Messenger(wecom.client, wecom.config, clock)
-    const planned = await planDailyDigest(dataSource.manager, { date, timeZone: config.timezone, publicUrl: config.publicUrl, withRobot: messenger.hasRobot })
+    const companyRobotKey = wecom.config.robotKey
+    const planned = await planDailyDigest(dataSource.manager, { date, timeZone: config.timezone, publicUrl: config.publicUrl, withCompanyRobot: companyRobotKey !== null })
     if (dryRun) {
       for (const { key, message } of planned) print(`--- ${key}\n${message.msgtype === 'markdown' ? message.markdown.content : JSON.stringify(message.textcard, null, 2)}`)
       return { summary: `dry run: ${planned.length} messages would be sent; nothing sent`, complete: true }
     }
 
+    // A robot's key is read when its message goes (never recorded in the outbox): a key replaced since the plan is the one used.
+    const robotKey = async (to: PlannedMessage['to']) => {
+      const key = !('robot' in to) ? null : to.robot === 'company' ? companyRobotKey : await teamRobotKey(dataSource.manager, to.managerId)
+      if (key === null) throw new Error('this group robot was removed')
+      return key
+    }
     const deliver = (messages: PlannedMessage[], concurrency: number) =>
       deliverAll(
         dataSource,
-        messages.map(({ key, userid, message }) => ({ key: { job: 'daily-digest', businessDate: date, recipient: key }, userid, message })),
-        (recorded, { userid }) =>
-          userid === null ? messenger.sendRobot(recorded.msgtype === 'markdown' ? recorded.markdown.content : '') : messenger.sendApp(userid, recorded),
+        messages.map(({ key, to, message }) => ({ key: { job: 'daily-digest', businessDate: date, recipient: key }, to, message })),
+        async (recorded, { to }) =>
+          'member' in to ? messenger.sendApp(to.member, recorded) : messenger.sendRobot(await robotKey(to), recorded.msgtype === 'markdown' ? recorded.markdown.content : ''),
         { owner, concurrency, signal },
       )
-    // The robot's messages go in order, paced by the messenger, beside the app messages.
-    const deliveries = (await Promise.all([deliver(planned.filter((p) => p.userid === null), 1), deliver(planned.filter((p) => p.userid !== null), SEND_CONCURRENCY)])).flat()
+    // Each robot's messages go in order, paced by the messenger, beside the app messages.
+    const deliveries = (await Promise.all([deliver(planned.filter((p) => 'robot' in p.to), 1), deliver(planned.filter((p) => 'member' in p.to), SEND_CONCURRENCY)])).flat()
     const tally: Record<Delivery['outcome'], number> = { sent: 0, already: 0, invalid: 0, failed: 0, stopped: 0 }
     for (const { key, outcome, error } of deliveries) {
       tally[outcome]++

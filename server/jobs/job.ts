@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm'
 import type { Config } from '../../config'
 import type { Clock } from '../clock'
 import type { Logger } from '../logger'
+import type { ReminderRules } from '../rules/reminderRules'
 import type { WecomRuntime } from '../wecom/runtime'
 
 export interface JobContext {
@@ -36,8 +37,8 @@ export interface JobResult {
 /** A scheduled job: small, named, and run by the scheduler or by `npm run job -- <name>`. */
 export interface Job {
   name: string
-  /** Cron expression in SCRM_TIMEZONE. */
-  schedule: (config: Config) => string
+  /** Cron expression in SCRM_TIMEZONE, by the configuration and the reminder rules as they are now. */
+  schedule: (config: Config, rules: ReminderRules) => string
   /**
    * Made up later the same business day when no process was up at its time (or its run
    * failed). The digest is; the nightly reconcile is not: a full sync at every daytime

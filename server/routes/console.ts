@@ -3,10 +3,11 @@ import { z } from 'zod'
 import { requireSession } from '../auth/requireSession'
 import { consoleRoleOf, memberCustomers, requestedTeam, teamReport, visibleTeams } from '../console/team'
 import { AppError, forbidden, notFound } from '../errors'
-import { parseParams } from '../http/params'
+import { parseParams, useridParam } from '../http/params'
 import { presentConsoleMe, presentMemberCustomers, presentTeamReport } from '../presenters/console'
 import type { ConsoleRouteOptions, ConsoleState } from './consolePage'
 import { consoleManagerRoutes } from './consoleManagers'
+import { consoleRulesRoutes } from './consoleRules'
 import { consoleScriptsRoutes } from './consoleScripts'
 import { consoleSourceRoutes } from './consoleSources'
 import { consoleSystemRoutes } from './consoleSystem'
@@ -20,10 +21,10 @@ const PAGE_ROUTES: PageRoutes[] = [
   consoleSystemRoutes,
   consoleSourceRoutes,
   consoleManagerRoutes,
+  consoleRulesRoutes,
 ]
 
-/** A WeCom userid in a path or query: printable ASCII without spaces, at most 64 characters (its column). */
-const userid = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be a WeCom userid')
+const userid = useridParam
 const memberPath = z.object({ userid })
 const teamQuery = z.object({ manager: userid.optional() })
 

@@ -4,12 +4,11 @@ import { recordActivity } from '../console/activity'
 import { memberManagers, OverrideRefused, setManagerOverrides } from '../console/managers'
 import { notFound, validationFailed } from '../errors'
 import { parseBody } from '../http/body'
-import { parseParams } from '../http/params'
+import { parseParams, useridParam } from '../http/params'
 import { presentMemberManagers } from '../presenters/console'
 import { requireOperator, type ConsoleRouteOptions, type ConsoleState } from './consolePage'
 
-/** A WeCom userid: printable ASCII without spaces, at most 64 characters (its column). */
-const userid = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be a WeCom userid')
+const userid = useridParam
 const memberPath = z.object({ userid })
 const overrideRequest = z.object({ managers: z.array(userid).max(20) })
 

@@ -6,6 +6,8 @@ import { visibleFollow, type Viewer } from '../customers/access'
 import { addFollowUp, recordScriptSend, setTag } from '../customers/actions'
 import { loadPanel } from '../customers/panel'
 import { memberTodo } from '../customers/todo'
+import { readReminderRules } from '../rules/reminderRules'
+import { businessDate } from '../time'
 import { STAGES } from '../entities'
 import { notFound } from '../errors'
 import { bindManually } from '../orders/manualBinding'
@@ -13,7 +15,7 @@ import { parseBody } from '../http/body'
 import { externalUseridParam, idParam, parseParams } from '../http/params'
 import { requireSession, type SessionState } from '../auth/requireSession'
 import { presentBinding } from '../presenters/binding'
-import { presentFollowUp } from '../presenters/followUp'
+import { presentFollowUp, presentFollowUpSuggestions } from '../presenters/followUp'
 import { presentPanel } from '../presenters/panel'
 import { presentTagState } from '../presenters/tagState'
 import { presentTodo } from '../presenters/todo'
@@ -70,6 +72,11 @@ export function customerRoutes({ config, dataSource, wecom }: { config: Config; 
     const saved = await addFollowUp(dataSource, ctx.state.member.id, follow, input, { timeZone: config.timezone })
     ctx.status = 201
     ctx.body = presentFollowUp(saved)
+  })
+
+  // Read when the follow-up form is first used, not before the panel shows (SPEC §7: two round trips).
+  router.get('/follow-up-rules', async (ctx) => {
+    ctx.body = presentFollowUpSuggestions(await readReminderRules(dataSource.manager), businessDate(new Date(), config.timezone))
   })
 
   router.post('/customers/:externalUserid/script-sends', async (ctx) => {

@@ -5,7 +5,11 @@ import { buildCustomer, buildMember } from '../../test/factories'
 import { query } from '../db/sql'
 import { FollowRelation, type FollowStatus } from '../entities'
 import { addDays, businessDate } from '../time'
-import { FOLLOW_UP_DUE_TODAY_SQL, FOLLOW_UP_OVERDUE_SQL, followUpDueOn, followUpRuleParameters, NEW_CUSTOMER_GRACE_MS, NEW_UNFOLLOWED_SQL } from './followUps'
+import { FOLLOW_UP_DUE_TODAY_SQL, FOLLOW_UP_OVERDUE_SQL, followUpDueOn, followUpRuleParameters, NEW_UNFOLLOWED_SQL } from './followUps'
+import { DEFAULT_REMINDER_RULES, graceMs } from './reminderRules'
+
+/** SPEC §4.4's 24 h, what a company starts with. */
+const NEW_CUSTOMER_GRACE_MS = graceMs(DEFAULT_REMINDER_RULES)
 
 const TZ = 'Asia/Shanghai'
 // 10:00 in Shanghai: every boundary below is well inside the business date.
@@ -60,7 +64,7 @@ describe(`the follow-up rules on ${testDatabaseKind}`, () => {
               CASE WHEN ${FOLLOW_UP_DUE_TODAY_SQL} THEN 1 ELSE 0 END AS today,
               CASE WHEN ${NEW_UNFOLLOWED_SQL} THEN 1 ELSE 0 END AS new_unfollowed
          FROM follow_relations f ORDER BY f.id`,
-      followUpRuleParameters(today, asOf),
+      followUpRuleParameters(today, asOf, NEW_CUSTOMER_GRACE_MS),
     )
     // Every rule is evaluated for every follow: at most one may hold, and it must be the expected one.
     const judged = rows.map((row) => {
@@ -71,19 +75,19 @@ describe(`the follow-up rules on ${testDatabaseKind}`, () => {
   })
 
   it('judges the grace from the instant given, not from the clock', () => {
-    expect(followUpRuleParameters(today, asOf)).toEqual({ today, asOf, newSince: ago(NEW_CUSTOMER_GRACE_MS) })
+    expect(followUpRuleParameters(today, asOf, NEW_CUSTOMER_GRACE_MS)).toEqual({ today, asOf, newSince: ago(NEW_CUSTOMER_GRACE_MS) })
   })
 })
 
 describe('the date a follow-up falls due', () => {
   it('is the next date when there is one', () => {
-    expect(followUpDueOn('2026-03-12', new Date('2026-01-01T00:00:00Z'), TZ)).toBe('2026-03-12')
+    expect(followUpDueOn('2026-03-12', new Date('2026-01-01T00:00:00Z'), TZ, NEW_CUSTOMER_GRACE_MS)).toBe('2026-03-12')
   })
 
   it("is, with no date, the business date the new customer's grace ends", () => {
     // 23:30 in Shanghai on 1 March: the grace ends 23:30 on 2 March, there (15:30 UTC, 2 March).
-    expect(followUpDueOn(null, new Date('2026-03-01T15:30:00Z'), TZ)).toBe('2026-03-02')
+    expect(followUpDueOn(null, new Date('2026-03-01T15:30:00Z'), TZ, NEW_CUSTOMER_GRACE_MS)).toBe('2026-03-02')
     // 00:30 in Shanghai on 2 March is still 1 March in UTC: the business time zone decides.
-    expect(followUpDueOn(null, new Date('2026-03-01T16:30:00Z'), TZ)).toBe('2026-03-03')
+    expect(followUpDueOn(null, new Date('2026-03-01T16:30:00Z'), TZ, NEW_CUSTOMER_GRACE_MS)).toBe('2026-03-03')
   })
 })

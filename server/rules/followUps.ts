@@ -5,11 +5,9 @@ import { businessDate } from '../time'
  * figures both use them, so a card's numbers match the page it links to.
  *
  * A live follow is due on its next follow-up date. One with no date that was never followed
- * up is a new customer for NEW_CUSTOMER_GRACE_MS after the add, and overdue after that.
+ * up is a new customer for the grace period after the add (提醒规则, 24 h unless an operator
+ * changed it), and overdue after that.
  */
-
-/** How long a customer added and never followed up stays new before counting as overdue. */
-export const NEW_CUSTOMER_GRACE_MS = 86_400_000
 
 /** The values the SQL rules below read, as named parameters of the same names. */
 // A type, not an interface: it spreads into query()'s Record of parameters.
@@ -22,9 +20,9 @@ export type FollowUpRuleParameters = {
   newSince: Date
 }
 
-/** The parameters for judging on the business date `today` at the instant `asOf`. */
-export function followUpRuleParameters(today: string, asOf: Date): FollowUpRuleParameters {
-  return { today, asOf, newSince: new Date(asOf.getTime() - NEW_CUSTOMER_GRACE_MS) }
+/** The parameters for judging on the business date `today` at the instant `asOf`, with a grace of `graceMs`. */
+export function followUpRuleParameters(today: string, asOf: Date, graceMs: number): FollowUpRuleParameters {
+  return { today, asOf, newSince: new Date(asOf.getTime() - graceMs) }
 }
 
 // Every fragment below is a condition on follow_relations aliased `f`, set-based and served
@@ -43,6 +41,6 @@ export const NEW_UNFOLLOWED_SQL = `${LIVE} AND ${NEVER_FOLLOWED_UP} AND f.added_
  * The business date a follow-up falls due: its next date, else (never followed up) the day
  * the new customer's grace ends. What "days overdue" counts from.
  */
-export function followUpDueOn(nextFollowUpOn: string | null, addedAt: Date, timeZone: string): string {
-  return nextFollowUpOn ?? businessDate(new Date(addedAt.getTime() + NEW_CUSTOMER_GRACE_MS), timeZone)
+export function followUpDueOn(nextFollowUpOn: string | null, addedAt: Date, timeZone: string, graceMs: number): string {
+  return nextFollowUpOn ?? businessDate(new Date(addedAt.getTime() + graceMs), timeZone)
 }

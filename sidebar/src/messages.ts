@@ -28,6 +28,7 @@ export const messages = {
   followUp: '跟进',
   followUpNote: '跟进记录',
   nextFollowUp: '下次跟进',
+  nextByRule: (date: string) => `不填日期时，按提醒规则定为 ${date}。`,
   stage: '客户阶段',
   stageUnchanged: '不变',
   save: '保存',
