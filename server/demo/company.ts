@@ -146,7 +146,7 @@ export async function seedDemoContent(dataSource: DataSource, now = new Date()):
   await dataSource.transaction(async (tx) => {
     await saveOrders(tx, demoOrders(now), { source: DEMO_ORDER_SOURCE, now })
     // The manager's team has its own group robot (提醒规则), once: an operator may remove it.
-    const [manager, operator] = await Promise.all([tx.findOneByOrFail(Member, { userid: DEMO_MANAGER }), tx.findOneByOrFail(Member, { userid: DEMO_OPERATOR })])
-    await setTeamRobot(tx, manager.id, DEMO_TEAM_ROBOT_KEY, operator.id, now)
+    const manager = await tx.findOneByOrFail(Member, { userid: DEMO_MANAGER })
+    await setTeamRobot(tx, manager.id, DEMO_TEAM_ROBOT_KEY, null, now)
   })
 }

@@ -71,8 +71,8 @@ export async function listTeamRobots(manager: EntityManager): Promise<TeamRobotL
   }))
 }
 
-/** Sets (or replaces) a team's robot. */
-export async function setTeamRobot(manager: EntityManager, managerId: number, robotKey: string, actorMemberId: number, now = new Date()): Promise<void> {
+/** Sets (or replaces) a team's robot; `actorMemberId` null: not from the console (the demo's seed). */
+export async function setTeamRobot(manager: EntityManager, managerId: number, robotKey: string, actorMemberId: number | null, now = new Date()): Promise<void> {
   await manager.upsert(TeamRobot, { managerId, robotKey, updatedByMemberId: actorMemberId, updatedAt: now }, ['managerId'])
 }
 

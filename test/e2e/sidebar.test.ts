@@ -8,6 +8,8 @@ import { callsTo, startWecomHarness, type WecomHarness } from '../wecom'
 import { buildScriptLibrary, syncedCustomer } from '../company'
 import { buildOrder, setNextFollowUp } from '../factories'
 import { addDays, businessDate } from '../../server/time'
+import { Member } from '../../server/entities'
+import { DEFAULT_REMINDER_RULES, saveReminderRules } from '../../server/rules/reminderRules'
 
 const enabled = browserAvailable()
 let browser: Browser
@@ -126,6 +128,21 @@ describe.runIf(enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => 
     const todo = await openSidebar('seller', { hash: '#/todo' })
     const item = todo.getByRole('listitem').filter({ hasText: '今天' })
     await expect.poll(() => item.count()).toBe(1)
+  })
+
+  it("says beforehand the date 提醒规则 give a follow-up saved without one, and saves it", async () => {
+    await saveReminderRules(harness.dataSource.manager, { ...DEFAULT_REMINDER_RULES, followUpDays: { 意向: 3 } }, (await harness.dataSource.getRepository(Member).findOneByOrFail({ userid: 'operator' })).id)
+    const page = await openSidebar('seller', { customer: 'wmChen' })
+    const today = businessDate(new Date(), 'Asia/Shanghai')
+    await page.getByLabel('跟进记录').fill('有兴趣，下周再聊')
+    // wmChen has no stage yet: nothing to say until one is chosen.
+    expect(await page.getByText('按提醒规则').count()).toBe(0)
+    await page.getByLabel('客户阶段').selectOption('意向')
+    const hint = page.getByText(`不填日期时，按提醒规则定为 ${addDays(today, 3)}。`)
+    await hint.waitFor()
+    expect(await page.getByLabel('下次跟进').getAttribute('aria-describedby')).toBe(await hint.getAttribute('id'))
+    await page.getByRole('button', { name: '保存' }).click()
+    await expect.poll(() => page.getByText(`下次跟进 ${addDays(today, 3)}`).count()).toBe(1)
   })
 
   it('shows a nickname made of HTML as text', async () => {
