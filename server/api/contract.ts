@@ -189,6 +189,30 @@ export interface TeamReport {
   members: TeamMemberRow[]
 }
 
+/** One business day of a team's trend on 团队 (SPEC §4.6: the 30-day chart and its table). */
+export interface TeamTrendDay {
+  /** YYYY-MM-DD in SCRM_TIMEZONE. */
+  date: string
+  /** Follow-ups the team's members wrote that day. */
+  followUps: number
+  /** Customers who added one of the team's members that day. */
+  added: number
+  /** Customers who deleted one of the team's members that day. */
+  lost: number
+  /**
+   * Follows overdue at the day's end, as the team-figures job recorded them just after it
+   * (a past day's cannot be recomputed); null: not recorded (today, still going, or a day
+   * no process was up to record). Today's so far is the team table's 逾期.
+   */
+  overdue: number | null
+}
+
+/** GET /api/console/team/trend?manager=…: the last TREND_DAYS days, oldest first, today last (same access as /team). */
+export interface TeamTrend {
+  manager: { userid: string; name: string } | null
+  days: TeamTrendDay[]
+}
+
 /** GET /api/console/team/members/:userid/customers: a report's customers, most overdue first. */
 export interface TeamMemberCustomers {
   member: { userid: string; name: string }

@@ -154,6 +154,7 @@ const LANDED_MIGRATIONS: Record<string, string> = {
   '1795392900000-OrderSourceLastOrder.ts': '16cb9d547890f86066346bcf5691ad04cf5faef9a4f130437ea0ef6d6cc813f0',
   '1795392950000-SyncRuns.ts': '5d50f779d52c5c8d0645ed41ea05c3299a4c989bef9e6a50ed28768e9c1d1d16',
   '1795393000000-ReminderRules.ts': '4d6e59e6f5d5b4b223a95c76f286d6418d154bc8dae0b499b87f3c5a0ee4055f',
+  '1795393100000-MemberDailyFigures.ts': '184e986ea87dfcebf69a5270db25c4173de9f87aaacc7a78db1515f84cd240c2',
 }
 
 /** The files server/db/migrations.ts imports, in its order. */

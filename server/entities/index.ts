@@ -14,6 +14,7 @@ import { GroupChat, SyncCheckpoint } from './wecomState'
 import { Session } from './session'
 import { SyncRun } from './syncRun'
 import { ReminderRulesRow, TeamRobot } from './reminderRules'
+import { MemberDailyFigure } from './memberDailyFigure'
 
 export * from './customer'
 export * from './followUp'
@@ -30,6 +31,7 @@ export * from './wecomState'
 export * from './session'
 export * from './syncRun'
 export * from './reminderRules'
+export * from './memberDailyFigure'
 
 export const entities = [
   Department, Member, MemberDepartment, ManagerLink, ManagerOverride,
@@ -44,4 +46,5 @@ export const entities = [
   GroupChat, SyncCheckpoint, SyncRun,
   Session,
   ReminderRulesRow, TeamRobot,
+  MemberDailyFigure,
 ]

@@ -1,4 +1,4 @@
-import type { ConsoleMe, ConsoleMemberManagers, ConsoleOrderSource, TeamMemberCustomers, TeamReport } from '../api/contract'
+import type { ConsoleMe, ConsoleMemberManagers, ConsoleOrderSource, TeamMemberCustomers, TeamReport, TeamTrend } from '../api/contract'
 import type { MemberManagers } from '../console/managers'
 import type { SourceSummary } from '../orders/sources'
 import type { ConsoleViewer, MemberCustomerList } from '../console/team'
@@ -23,6 +23,14 @@ export function presentTeamReport(report: TeamReport): TeamReport {
       lostYesterday: m.lostYesterday,
       followUpsLast7Days: m.followUpsLast7Days,
     })),
+  }
+}
+
+/** GET /api/console/team/trend: day by day, field by field. */
+export function presentTeamTrend(trend: TeamTrend): TeamTrend {
+  return {
+    manager: trend.manager && { userid: trend.manager.userid, name: trend.manager.name },
+    days: trend.days.map((d) => ({ date: d.date, followUps: d.followUps, added: d.added, lost: d.lost, overdue: d.overdue })),
   }
 }
 

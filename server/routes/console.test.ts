@@ -27,7 +27,15 @@ async function colleagueManagesSeller() {
   await harness.dataSource.getRepository(ManagerLink).insert({ memberId: seller.id, managerId: colleague.id, source: 'override' })
 }
 
-const CONSOLE_CALLS = ['/api/console/me', '/api/console/team', '/api/console/team?manager=manager', '/api/console/team?manager=all', '/api/console/team/members/seller/customers']
+const CONSOLE_CALLS = [
+  '/api/console/me',
+  '/api/console/team',
+  '/api/console/team?manager=manager',
+  '/api/console/team?manager=all',
+  '/api/console/team/trend',
+  '/api/console/team/trend?manager=all',
+  '/api/console/team/members/seller/customers',
+]
 
 describe(`the console API on ${testDatabaseKind}`, () => {
   it('answers 403 no_console_access to a member who is neither operator nor manager, on every call', async () => {
@@ -78,7 +86,7 @@ describe(`the console API on ${testDatabaseKind}`, () => {
     await colleagueManagesSeller()
     const colleague = await as('colleague')
     expect((await colleague('/api/console/team')).status).toBe(200)
-    for (const path of ['/api/console/team?manager=manager', '/api/console/team?manager=all']) {
+    for (const path of ['/api/console/team?manager=manager', '/api/console/team?manager=all', '/api/console/team/trend?manager=manager', '/api/console/team/trend?manager=all']) {
       const response = await colleague(path)
       expect(response.status, path).toBe(403)
       expect((await errorBody(response)).id).toBe('forbidden')

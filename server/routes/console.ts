@@ -1,10 +1,12 @@
 import Router from '@koa/router'
+import type { Context } from 'koa'
 import { z } from 'zod'
 import { requireSession } from '../auth/requireSession'
 import { consoleRoleOf, memberCustomers, requestedTeam, teamReport, visibleTeams } from '../console/team'
 import { AppError, forbidden, notFound } from '../errors'
 import { parseParams, useridParam } from '../http/params'
-import { presentConsoleMe, presentMemberCustomers, presentTeamReport } from '../presenters/console'
+import { presentConsoleMe, presentMemberCustomers, presentTeamReport, presentTeamTrend } from '../presenters/console'
+import { teamTrend } from '../console/trend'
 import type { ConsoleRouteOptions, ConsoleState } from './consolePage'
 import { consoleManagerRoutes } from './consoleManagers'
 import { consoleRulesRoutes } from './consoleRules'
@@ -49,15 +51,24 @@ export function consoleRoutes(options: ConsoleRouteOptions): Router<ConsoleState
     ctx.body = presentConsoleMe(ctx.state.viewer, await visibleTeams(dataSource.manager, ctx.state.viewer))
   })
 
-  // A manager's own team by default; operators name any manager, or 'all' for the company.
-  router.get('/team', async (ctx) => {
+  // ?manager=: a manager's own team by default; operators name any manager, or 'all' for the company.
+  const teamInQuery = async (ctx: Context & { state: ConsoleState }) => {
     const parsed = teamQuery.safeParse(ctx.query)
     if (!parsed.success) throw new AppError('bad_request', 'manager must be a userid or all')
     const { viewer } = ctx.state
     const requested = parsed.data.manager ?? (viewer.role === 'operator' ? 'all' : viewer.userid)
     const team = await requestedTeam(dataSource.manager, viewer, requested)
     if (!team) throw forbidden('Only your own team')
-    ctx.body = presentTeamReport(await teamReport(dataSource.manager, team, { timeZone: config.timezone }))
+    return team
+  }
+
+  router.get('/team', async (ctx) => {
+    ctx.body = presentTeamReport(await teamReport(dataSource.manager, await teamInQuery(ctx), { timeZone: config.timezone }))
+  })
+
+  router.get('/team/trend', async (ctx) => {
+    const team = await teamInQuery(ctx)
+    ctx.body = presentTeamTrend(await teamTrend(dataSource.manager, team, { timeZone: config.timezone }))
   })
 
   router.get('/team/members/:userid/customers', async (ctx) => {
