@@ -10,6 +10,7 @@ import type { Logger } from '../logger'
 import { wecomShapes } from '../mirror/mirrorInput'
 import { createRefresher } from '../mirror/refresh'
 import { upsertCorpTag, upsertCorpTagGroup } from '../mirror/tags'
+import { retargetScripts } from '../scripts/tagTargets'
 import type { Endpoints } from '../wecom/apiTypes'
 import type { WecomClient } from '../wecom/client'
 import { WecomApiError } from '../wecom/errors'
@@ -192,6 +193,7 @@ export async function renameTag(context: TagChangeContext, tagId: number, name: 
   await askWecom(() => client.call('editCorpTag', { body: { id: tag.wecomTagId, name } }))
   return upsertTransaction(dataSource, async (tx) => {
     await tx.update(Tag, { id: tagId }, { name, updatedAt: new Date() })
+    await retargetScripts(tx, tag.name, name)
     await recordActivity(tx, { actorMemberId, action: 'corp_tag_renamed', detail: { wecomTagId: tag.wecomTagId, group: group.name, from: tag.name, to: name } })
     return groupOf(tx, group.id)
   })

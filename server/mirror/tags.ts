@@ -3,6 +3,7 @@ import { query } from '../db/sql'
 import { Tag, TagGroup } from '../entities'
 import type { CorpTagGroup } from '../wecom/apiTypes'
 import { fitRecord, rawId, readRecord, wecomShapes, type MirrorLog } from './mirrorInput'
+import { retargetScripts } from '../scripts/tagTargets'
 
 export interface MirrorCounts {
   created: number
@@ -74,11 +75,13 @@ export async function mirrorCorpTags(manager: EntityManager, groups: CorpTagGrou
     }
     const groupIds = new Map((await tx.find(TagGroup, { select: { id: true, wecomGroupId: true } })).map((g) => [g.wecomGroupId, g.id]))
 
+    const renamed: { from: string; to: string }[] = []
     for (const { group, tag } of liveTags) {
       const known = existingTags.get(tag.wecomTagId)
       const values = { groupId: groupIds.get(group.wecomGroupId)!, name: tag.name, sortOrder: tag.order ?? 0, updatedAt: now }
       if (!known) counts.created++
       else if (known.name !== values.name || known.sortOrder !== values.sortOrder || known.groupId !== values.groupId) counts.updated++
+      if (known && known.name !== values.name) renamed.push({ from: known.name, to: values.name })
       await upsertCorpTag(tx, values.groupId, tag, now)
     }
 
@@ -90,6 +93,8 @@ export async function mirrorCorpTags(manager: EntityManager, groups: CorpTagGrou
     const goneGroups = [...existingGroups.keys()].filter((id) => !liveGroupIds.has(id))
     if (goneTags.length > 0) await tx.delete(Tag, { wecomTagId: In(goneTags) })
     if (goneGroups.length > 0) await tx.delete(TagGroup, { wecomGroupId: In(goneGroups) })
+    // Once every tag has its name and the gone ones are gone: a name is free only then.
+    for (const { from, to } of renamed) await retargetScripts(tx, from, to)
     counts.removed = goneTags.length + goneGroups.length
     return counts
   })
