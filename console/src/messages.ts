@@ -232,8 +232,9 @@ export const messages = {
       stages: { members: '成员', tags: '标签', customers: '客户', removals: '清理' },
       stageProgress: (label: string, done: number, total: number) => `${label}：${done} / ${total}`,
       recentCaption: '最近的同步',
-      none: '还没有从后台发起过同步。',
-      columns: { startedAt: '开始时间', finishedAt: '结束时间', startedBy: '发起人', outcome: '结果', changes: '变更' },
+      none: '还没有同步记录。',
+      columns: { startedAt: '开始时间', finishedAt: '结束时间', origin: '来源', startedBy: '发起人', outcome: '结果', changes: '变更' },
+      origins: { console: '后台（立即同步）', cli: '命令行（npm run sync）', reconcile: '夜间校对' },
       outcome: { running: '进行中', done: '完成', failed: '失败' },
       changes: (s: { members: number; customers: { created: number; updated: number }; follows: { created: number; updated: number; removed: number }; seconds: number }) =>
         `成员 ${s.members}；客户 新增 ${s.customers.created}、更新 ${s.customers.updated}；跟进关系 新增 ${s.follows.created}、更新 ${s.follows.updated}、删除 ${s.follows.removed}；用时 ${s.seconds.toFixed(1)} 秒`,

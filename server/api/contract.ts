@@ -377,6 +377,9 @@ export interface SyncRunView {
   status: 'running' | 'done' | 'failed'
   startedAt: string
   finishedAt: string | null
+  /** Where it was started: 立即同步 on the console, `npm run sync`, or the nightly reconcile job. */
+  origin: 'console' | 'cli' | 'reconcile'
+  /** Who pressed 立即同步; null for the other origins, or when the member is gone. */
   startedBy: { userid: string; name: string } | null
   /** The latest progress per stage reached so far (members and customers run side by side). */
   progress: Partial<Record<SyncStage, { done: number; total: number }>>

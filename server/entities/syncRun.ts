@@ -2,13 +2,14 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm'
 
 export const SYNC_RUN_STATUSES = ['running', 'done', 'failed'] as const
 export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number]
+export type SyncRunOrigin = 'console' | 'cli' | 'reconcile'
 
 /** One full sync (server/sync/syncRuns.ts): who started it, how far it got, what it changed. */
 @Entity('sync_runs')
 export class SyncRun {
   @PrimaryGeneratedColumn({ type: 'integer' }) id!: number
-  /** Where it was started: 'console' (立即同步). */
-  @Column({ type: 'varchar', length: 16 }) origin!: string
+  /** Where it was started: 'console' (立即同步), 'cli' (npm run sync) or 'reconcile' (the nightly job). */
+  @Column({ type: 'varchar', length: 16 }) origin!: SyncRunOrigin
   @Column({ type: 'integer', nullable: true }) actorMemberId!: number | null
   @Column({ type: 'varchar', length: 16 }) status!: SyncRunStatus
   /** 'full-sync' while running, null after: the unique key lets one sync run at a time, across processes. */

@@ -30,6 +30,7 @@ export function presentSyncRun(run: SyncRunWithActor): SyncRunView {
     status: run.status,
     startedAt: run.startedAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
+    origin: run.origin,
     startedBy: run.actor && { userid: run.actor.userid, name: run.actor.name },
     progress,
     summary: summary && {

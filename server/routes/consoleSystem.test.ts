@@ -5,7 +5,10 @@ import { errorBody, jsonBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { testDatabaseKind } from '../../test/database'
 import { buildEvent } from '../../test/factories'
+import { runScript } from '../../test/processes'
 import { callsTo, startWecomHarness, type WecomHarness } from '../../test/wecom'
+import { reconcileJob } from '../jobs/reconcile'
+import { runJob } from '../jobs/runJob'
 
 let harness: WecomHarness
 beforeEach(async () => {
@@ -165,7 +168,7 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     const pagesBefore = callsTo(harness.simulator, '/cgi-bin/externalcontact/batch/get_by_user').length
     const api = await as('operator')
     const start = await jsonBody<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
-    expect(start).toMatchObject({ started: true, sync: { status: 'running', startedBy: { userid: 'operator', name: '孙薇' }, summary: null, error: null } })
+    expect(start).toMatchObject({ started: true, sync: { status: 'running', origin: 'console', startedBy: { userid: 'operator', name: '孙薇' }, summary: null, error: null } })
 
     // A second press while it runs starts nothing: it answers the running sync.
     const again = await jsonBody<SyncStartResult>(await api('/api/console/system/syncs', post))
@@ -230,6 +233,29 @@ describe(`the console's 系统 API on ${testDatabaseKind}`, () => {
     const recent = (await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))).recent
     expect(recent.map((s) => s.status)).toEqual(['done', 'failed'])
     expect(recent[1]!.error).toContain('interrupted')
+  })
+
+  it('lists the syncs of npm run sync and the nightly reconcile beside its own, and starts none while npm run sync runs', async () => {
+    // The command's customer pages come late: its sync is still running when 立即同步 is pressed.
+    harness.simulator.injectFault({ path: '/cgi-bin/externalcontact/batch/get_by_user', latencyMs: 1_500, times: 2 })
+    const cli = runScript('server/cli/sync.ts', { env: harness.commandEnv() })
+    const api = await as('operator')
+    await expect.poll(async () => (await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))).running?.origin, { timeout: 20_000, interval: 50 }).toBe('cli')
+    const pressed = await jsonBody<SyncStartResult>(await api('/api/console/system/syncs', post))
+    expect(pressed).toMatchObject({ started: false, sync: { status: 'running', origin: 'cli', startedBy: null } })
+    expect((await cli.exited).code, cli.output()).toBe(0)
+    expect(await activity()).toEqual([])
+
+    await runJob(reconcileJob, harness.jobContext(), { date: '2026-03-01', dryRun: false })
+    await jsonBody<SyncStartResult>(await api('/api/console/system/syncs', post), 202)
+    await expect.poll(async () => (await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))).running, { timeout: 20_000 }).toBeNull()
+    const { recent } = await jsonBody<SyncOverview>(await api('/api/console/system/syncs'))
+    expect(recent.map((run) => [run.origin, run.status, run.startedBy?.userid ?? null])).toEqual([
+      ['console', 'done', 'operator'],
+      ['reconcile', 'done', null],
+      ['cli', 'done', null],
+    ])
+    expect(recent[2]!.summary).toMatchObject({ members: 4, resumed: false })
   })
 
   it('reads the activity log newest first with the actor, filtered by member and action, paged; bad filters are refused', async () => {

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm'
-import { SyncRun } from '../entities'
+import { SyncRun, type SyncRunOrigin } from '../entities'
 import type { Logger } from '../logger'
 import { newOwner, ownerIsGone } from '../processIdentity'
 import type { WecomClient } from '../wecom/client'
@@ -16,15 +16,21 @@ const ERROR_LENGTH = 2_000
 
 export type SyncRunProgress = Partial<Record<SyncProgress['stage'], { done: number; total: number }>>
 
+/** How a recorded sync ended, as its row says too. */
+export type SyncOutcome = { status: 'done'; summary: SyncSummary } | { status: 'failed'; error: Error }
+
 export type SyncStart =
-  /** `finished` settles when the sync has ended and its row says how (it never rejects). */
-  | { started: true; run: SyncRun; finished: Promise<void> }
+  /** `finished` settles once the sync has ended and its row says how; it never rejects. */
+  | { started: true; run: SyncRun; finished: Promise<SyncOutcome> }
   | { started: false; run: SyncRun }
 
 export interface StartSyncOptions {
-  origin: 'console'
+  origin: SyncRunOrigin
+  /** Who pressed 立即同步; null when no member started it (the CLI, the nightly job). */
   actorMemberId: number | null
   logger: Logger
+  /** Told of every progress step, besides its recording (the CLI's progress bar). */
+  onProgress?: (progress: SyncProgress) => void
   /** Runs in the claim's transaction once the run is ours (the console's activity log entry). */
   onClaimed?: (tx: EntityManager, run: SyncRun) => Promise<void>
   now?: Date
@@ -70,11 +76,12 @@ export async function startRecordedSync(dataSource: DataSource, client: WecomCli
     return { mine: true as const, run }
   })
   if (!claimed.mine) return { started: false, run: claimed.run }
-  return { started: true, run: claimed.run, finished: runSync(dataSource, client, claimed.run, options.logger) }
+  return { started: true, run: claimed.run, finished: runSync(dataSource, client, claimed.run, options) }
 }
 
 /** The sync of a claimed run: progress written as it comes (throttled), the lease renewed, the outcome recorded. */
-async function runSync(dataSource: DataSource, client: WecomClient, run: SyncRun, logger: Logger): Promise<void> {
+async function runSync(dataSource: DataSource, client: WecomClient, run: SyncRun, options: StartSyncOptions): Promise<SyncOutcome> {
+  const { logger } = options
   const runs = dataSource.getRepository(SyncRun)
   const mine = { id: run.id, claimedBy: run.claimedBy, status: 'running' as const }
   const progress: SyncRunProgress = {}
@@ -95,26 +102,31 @@ async function runSync(dataSource: DataSource, client: WecomClient, run: SyncRun
     lastWrite = Date.now()
     void write({ progress: JSON.stringify(progress) })
   }
-  const onProgress = ({ stage, done, total }: SyncProgress) => {
-    progress[stage] = { done, total }
+  const recordProgress = (step: SyncProgress) => {
+    options.onProgress?.(step)
+    progress[step.stage] = { done: step.done, total: step.total }
     if (progressTimer) return
     const wait = lastWrite + PROGRESS_WRITE_MS - Date.now()
     if (wait <= 0) writeProgress()
     else progressTimer = setTimeout(writeProgress, wait)
   }
   const renewal = setInterval(() => void write({ leaseUntil: new Date(Date.now() + SYNC_LEASE_MS) }), RENEW_EVERY_MS)
-  let outcome: Partial<SyncRun>
+  let outcome: SyncOutcome
   try {
-    const summary: SyncSummary = await fullSync(dataSource, client, { logger, onProgress })
-    outcome = { status: 'done', summary: JSON.stringify(summary) }
+    const summary = await fullSync(dataSource, client, { logger, onProgress: recordProgress })
+    outcome = { status: 'done', summary }
     logger.info({ syncRunId: run.id, summary }, 'sync run finished')
   } catch (error) {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-    outcome = { status: 'failed', error: message.slice(0, ERROR_LENGTH) }
+    outcome = { status: 'failed', error: error instanceof Error ? error : new Error(String(error)) }
     logger.warn({ err: error, syncRunId: run.id }, 'sync run failed')
   } finally {
     clearInterval(renewal)
     if (progressTimer) clearTimeout(progressTimer)
   }
-  await write({ ...outcome, progress: JSON.stringify(progress), finishedAt: new Date(), leaseUntil: null, runningKey: null })
+  const recorded: Partial<SyncRun> =
+    outcome.status === 'done'
+      ? { status: 'done', summary: JSON.stringify(outcome.summary) }
+      : { status: 'failed', error: `${outcome.error.name}: ${outcome.error.message}`.slice(0, ERROR_LENGTH) }
+  await write({ ...recorded, progress: JSON.stringify(progress), finishedAt: new Date(), leaseUntil: null, runningKey: null })
+  return outcome
 }

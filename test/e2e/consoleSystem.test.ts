@@ -71,7 +71,7 @@ describe.runIf(enabled)(`the console's 系统 page in Chromium on ${testDatabase
     expect(await page.getByRole('button', { name: '全部重放', exact: true }).isDisabled()).toBe(true)
 
     // 立即同步: its progress while it runs (the page polls), then the run in the last syncs.
-    expect(await page.getByText('还没有从后台发起过同步。').count()).toBe(1)
+    expect(await page.getByText('还没有同步记录。').count()).toBe(1)
     // The customer page is answered busy twice, 1.5 s late each time: the page polls (every 2 s) while the sync waits.
     harness.simulator.injectFault({ path: '/cgi-bin/externalcontact/batch/get_by_user', errcode: 45033, latencyMs: 1_500, times: 2 })
     const start = page.getByRole('button', { name: '立即同步', exact: true })
@@ -85,8 +85,8 @@ describe.runIf(enabled)(`the console's 系统 page in Chromium on ${testDatabase
     const syncRow = syncs.getByRole('row').filter({ has: page.getByRole('rowheader') })
     expect(await syncRow.count()).toBe(1)
     const cells = await syncRow.getByRole('cell').allTextContents()
-    expect(cells.slice(1, 3)).toEqual(['孙薇', '完成'])
-    expect(cells[3]).toContain('成员 4')
+    expect(cells.slice(1, 4)).toEqual(['后台（立即同步）', '孙薇', '完成'])
+    expect(cells[4]).toContain('成员 4')
     expect(await start.isDisabled()).toBe(false)
 
     // The activity log: each change with its actor, newest first, filtered by action.
@@ -119,11 +119,19 @@ describe.runIf(enabled)(`the console's 系统 page in Chromium on ${testDatabase
 
   it('fits a narrow window and has no serious or critical axe-core violations, with dead letters and a sync shown', async () => {
     await dead('contact-mirror: Error: a long error '.repeat(20))
+    // A sync of npm run sync, ended: no member started it.
+    const startedAt = new Date()
+    await harness.dataSource.getRepository(SyncRun).insert({
+      origin: 'cli', actorMemberId: null, status: 'done', runningKey: null, claimedBy: 'elsewhere:1:1:aa', startedAt, finishedAt: startedAt, leaseUntil: null, progress: '{}',
+      summary: JSON.stringify({ members: 4, tags: {}, customers: { created: 1 }, follows: {}, resumed: false, seconds: 1.5 }),
+    })
     await harness.dataSource.getRepository(ActivityLog).insert({ actorMemberId: null, customerId: null, action: 'follow_up', detail: JSON.stringify({ note: 'x'.repeat(300) }), createdAt: new Date() })
     for (const width of [1280, 400]) {
       const page = await openSystem('operator', { width })
       await expect.poll(() => deadRows(page).count(), { timeout: 15_000 }).toBe(1)
       await expect.poll(() => page.getByRole('table', { name: '操作记录（最新的在前）' }).count(), { timeout: 15_000 }).toBe(1)
+      const syncCells = await page.getByRole('table', { name: '最近的同步' }).getByRole('cell').allTextContents()
+      expect(syncCells.slice(1, 4)).toEqual(['命令行（npm run sync）', '—', '完成'])
       expect(await seriousViolations(page)).toEqual([])
       const widths = (await page.evaluate('({ page: document.documentElement.scrollWidth, window: innerWidth })')) as { page: number; window: number }
       expect(widths.page, `at ${width}`).toBeLessThanOrEqual(widths.window)
