@@ -291,6 +291,19 @@ export const messages = {
     openMember: (name: string) => `查看 ${name} 的客户`,
     empty: '这个团队还没有成员。',
     noTeams: '还没有可查看的团队：企业微信通讯录里还没有主管和下属。',
+    trend: {
+      title: '近30天趋势',
+      columns: { date: '日期', followUps: '跟进次数', overdue: '日终逾期', added: '新增客户', lost: '流失客户' },
+      /** The chart's name for the overdue line; the table says 日终逾期. */
+      overdueSeries: '逾期（日终）',
+      soFar: (overdue: number) => `${overdue}（截至现在）`,
+      notRecorded: '—',
+      notRecordedNote: '—：未记录，当天没有服务在运行。',
+      showTable: '以表格查看',
+      caption: (from: string, to: string) => `${from} 至 ${to} 每天的跟进与客户变化，最早的在前；今天的逾期截至现在`,
+      summary: (from: string, to: string, followUps: number, added: number, lost: number, overdueNow: number) =>
+        `近30天趋势图（${from} 至 ${to}）：共跟进 ${followUps} 次，新增客户 ${added} 位，流失客户 ${lost} 位，目前逾期 ${overdueNow} 位。每天的数字见下方“以表格查看”。`,
+    },
   },
   customers: {
     title: (name: string) => `${name} 的客户`,

@@ -127,8 +127,9 @@ describe.runIf(enabled)(`the console in Chromium on ${testDatabaseKind}`, () => 
     await overrides.getByRole('button', { name: '保存主管' }).click()
     await expect.poll(() => overrides.getByRole('status').textContent()).toBe('已保存陈浩的主管。')
     expect(await overrides.getByText('现在的主管：刘怡（后台指定）').count()).toBe(1)
-    // 周琳's team, still on show, no longer lists 陈浩.
+    // 周琳's team, still on show, no longer lists 陈浩; the picker counts 刘怡's new team at once.
     await expect.poll(() => readTeam(page)).toEqual(MANAGER_TEAM.filter(([name]) => name !== '陈浩'))
+    await expect.poll(() => page.getByLabel('查看团队').locator('option').allTextContents()).toEqual(['全公司', '刘怡 的团队（1 人）', '周琳 的团队（2 人）'])
     expect(await seriousViolations(page)).toEqual([])
 
     await overrides.getByLabel('主管').selectOption('')
