@@ -98,7 +98,7 @@ export const consoleTeamBenchmark: Benchmark = {
       ],
       notes: [
         "Each call computes the team's figures as the digest does (followUpStats, for the team's members) and counts the follow-ups each wrote in the last 7 days.",
-        "The trend counts the team's follow-ups, added and lost customers of each of 30 days in one pass a table, and reads the overdue figures team-figures recorded (none in the generated company).",
+        "The trend counts the team's follow-ups, added and lost customers by day over the 30 days (one CASE over the day boundaries, each table read through an index), and reads the overdue figures team-figures recorded (none in the generated company).",
         'The generated teams have 10 members: this one is made for the run (manager_links with source "bench") and removed after it.',
       ],
       details: { budgetP95Ms: BUDGET_P95_MS, scale, teamSize, follows, latencyMs: summary, trendLatencyMs: trend, stolenCpuPercent: stolenPercent },

@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm'
 import type { TeamTrend, TeamTrendDay } from '../api/contract'
 import { followUpStats } from '../bot/followUpStats'
 import { query, rawDay } from '../db/sql'
-import { MemberDailyFigure } from '../entities'
+import { MemberDailyFigure, type FollowStatus } from '../entities'
 import { addDays, businessDate, startOfBusinessDay } from '../time'
 import type { Team } from './team'
 
@@ -11,16 +11,25 @@ export const TREND_DAYS = 30
 /** Rows a figures insert carries (well within SQLite's bound-variable limit at 4 columns). */
 const RECORD_BATCH = 500
 
-/** One SUM a day, named `<name><i>`: the rows whose `column` falls in day i, [:b<i>, :b<i+1>), and that meet `also`. */
-const perDay = (name: string, column: string, also = '1 = 1') =>
-  Array.from({ length: TREND_DAYS }, (_, i) => `SUM(CASE WHEN ${column} >= :b${i} AND ${column} < :b${i + 1} AND ${also} THEN 1 ELSE 0 END) AS ${name}${i}`).join(', ')
-/** The per-day sums named `<name><i>` of a row, as numbers. */
-const dayCounts = (row: Record<string, number | string | null> | undefined, name: string) => Array.from({ length: TREND_DAYS }, (_, i) => Number(row?.[`${name}${i}`] ?? 0))
+/**
+ * The day of the trend `column` falls in, as a number from 0 (the first) to TREND_DAYS − 1:
+ * one CASE over the day boundaries :b1 … (computed in TypeScript from SCRM_TIMEZONE, so every
+ * zone's days, DST ones too, and both databases agree). Rows are first narrowed to the
+ * trend's span, [:b0, :bN), by the column's own index.
+ */
+const dayOf = (column: string) => `CASE ${Array.from({ length: TREND_DAYS - 1 }, (_, i) => `WHEN ${column} < :b${i + 1} THEN ${i}`).join(' ')} ELSE ${TREND_DAYS - 1} END`
+
+/** Counts by day index (rows of `day`, `n`) as one number a day. */
+function perDay(rows: { day: number | string; n: number | string }[]): number[] {
+  const counts = new Array<number>(TREND_DAYS).fill(0)
+  for (const row of rows) counts[Number(row.day)] = Number(row.n)
+  return counts
+}
 
 /**
  * A team's last TREND_DAYS business days (SPEC §4.6): follow-ups written, customers added
- * and lost, each day counted from their own rows in one pass a table (a SUM per day, over the
- * member-first indexes); overdue at each day's end from what team-figures recorded.
+ * and lost, each counted by day from their own rows; overdue at each day's end from what
+ * team-figures recorded.
  */
 export async function teamTrend(manager: EntityManager, team: Team, { timeZone, now = new Date() }: { timeZone: string; now?: Date }): Promise<TeamTrend> {
   const today = businessDate(now, timeZone)
@@ -31,20 +40,15 @@ export async function teamTrend(manager: EntityManager, team: Team, { timeZone, 
   if (ids?.length === 0) return { manager: teamManager, days: dates.map((date) => ({ date, followUps: 0, added: 0, lost: 0, overdue: null })) }
   const last = `b${TREND_DAYS}`
 
-  const [[written], [follows], recorded] = await Promise.all([
-    query<Record<string, number | string | null>>(
-      manager,
-      `SELECT ${perDay('written', 'created_at')}
-         FROM follow_ups WHERE ${ids ? 'author_member_id IN (:...ids) AND ' : ''}created_at >= :b0 AND created_at < :${last}`,
-      { ...bounds, ids },
-    ),
-    query<Record<string, number | string | null>>(
-      manager,
-      `SELECT ${perDay('added', 'f.added_at')}, ${perDay('lost', 'f.status_changed_at', "f.status = 'deleted_by_customer'")}
-         FROM follow_relations f
-        WHERE ${ids ? 'f.member_id IN (:...ids) AND ' : ''}(f.added_at >= :b0 OR (f.status = 'deleted_by_customer' AND f.status_changed_at >= :b0))`,
-      { ...bounds, ids },
-    ),
+  const inSpan = (column: string) => `${column} >= :b0 AND ${column} < :${last}`
+  const byDay = (sql: string) => query<{ day: number | string; n: number | string }>(manager, sql, { ...bounds, ids, lost: 'deleted_by_customer' satisfies FollowStatus })
+  const [written, added, lost, recorded] = await Promise.all([
+    byDay(`SELECT t.day, COUNT(*) AS n FROM (SELECT ${dayOf('created_at')} AS day FROM follow_ups
+            WHERE ${ids ? 'author_member_id IN (:...ids) AND ' : ''}${inSpan('created_at')}) t GROUP BY t.day`),
+    byDay(`SELECT t.day, COUNT(*) AS n FROM (SELECT ${dayOf('added_at')} AS day FROM follow_relations
+            WHERE ${ids ? 'member_id IN (:...ids) AND ' : ''}${inSpan('added_at')}) t GROUP BY t.day`),
+    byDay(`SELECT t.day, COUNT(*) AS n FROM (SELECT ${dayOf('status_changed_at')} AS day FROM follow_relations
+            WHERE ${ids ? 'member_id IN (:...ids) AND ' : ''}status = :lost AND ${inSpan('status_changed_at')}) t GROUP BY t.day`),
     // Every member's row of each recorded day, so that a day recorded with nobody of this team in it reads 0, not "not recorded".
     query<{ business_date: Date | string; overdue: number | string }>(
       manager,
@@ -53,9 +57,9 @@ export async function teamTrend(manager: EntityManager, team: Team, { timeZone, 
       { ids, first: dates[0], today },
     ),
   ])
-  const [followUps, added, lost] = [dayCounts(written, 'written'), dayCounts(follows, 'added'), dayCounts(follows, 'lost')]
+  const [followUps, addedOn, lostOn] = [perDay(written), perDay(added), perDay(lost)]
   const overdueOn = new Map(recorded.map((row) => [rawDay(row.business_date)!, Number(row.overdue)]))
-  const days: TeamTrendDay[] = dates.map((date, i) => ({ date, followUps: followUps[i]!, added: added[i]!, lost: lost[i]!, overdue: overdueOn.get(date) ?? null }))
+  const days: TeamTrendDay[] = dates.map((date, i) => ({ date, followUps: followUps[i]!, added: addedOn[i]!, lost: lostOn[i]!, overdue: overdueOn.get(date) ?? null }))
   return { manager: teamManager, days }
 }
 

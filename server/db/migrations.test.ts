@@ -155,6 +155,7 @@ const LANDED_MIGRATIONS: Record<string, string> = {
   '1795392950000-SyncRuns.ts': '5d50f779d52c5c8d0645ed41ea05c3299a4c989bef9e6a50ed28768e9c1d1d16',
   '1795393000000-ReminderRules.ts': '4d6e59e6f5d5b4b223a95c76f286d6418d154bc8dae0b499b87f3c5a0ee4055f',
   '1795393100000-MemberDailyFigures.ts': '184e986ea87dfcebf69a5270db25c4173de9f87aaacc7a78db1515f84cd240c2',
+  '1795393200000-TrendIndexes.ts': 'd5d188f1782afec6d9f262e2e01667f8438855dd53f33b7fe26f8e52251a78ad',
 }
 
 /** The files server/db/migrations.ts imports, in its order. */
