@@ -43,7 +43,20 @@ export function businessDayWindow(date: string, timeZone: string, now: Date) {
  */
 export async function followUpStats(
   manager: EntityManager,
-  { date, timeZone, now = new Date(), memberIds }: { date: string; timeZone: string; now?: Date; memberIds?: readonly number[] },
+  {
+    date,
+    timeZone,
+    now = new Date(),
+    memberIds,
+    withNames = true,
+  }: {
+    date: string
+    timeZone: string
+    now?: Date
+    memberIds?: readonly number[]
+    /** The most overdue customers' names (the digest's); the console's figures do without the ranking, the larger half of the work. */
+    withNames?: boolean
+  },
 ): Promise<Map<number, MemberFollowUps>> {
   if (memberIds?.length === 0) return new Map()
   const window = businessDayWindow(date, timeZone, now)
@@ -68,7 +81,7 @@ export async function followUpStats(
       parameters,
     ),
     // Ranked on follow ids alone; only the winners are joined to their customers.
-    query<{ member_id: number; name: string }>(
+    !withNames ? [] : query<{ member_id: number; name: string }>(
       manager,
       `SELECT r.member_id, CASE WHEN f.remark <> '' THEN f.remark ELSE c.name END AS name
          FROM (SELECT f.id, f.member_id,

@@ -99,7 +99,7 @@ export async function teamReport(manager: EntityManager, team: Team, { timeZone,
   const ids = team.memberIds
   if (ids?.length === 0) return { date, manager: team.manager && { userid: team.manager.userid, name: team.manager.name }, members: [] }
   const [stats, members, written] = await Promise.all([
-    followUpStats(manager, { date, timeZone, now, ...(ids ? { memberIds: ids } : {}) }),
+    followUpStats(manager, { date, timeZone, now, withNames: false, ...(ids ? { memberIds: ids } : {}) }),
     query<{ id: number; userid: string; name: string }>(
       manager,
       `SELECT id, userid, name FROM members WHERE ${ids ? 'id IN (:...ids)' : 'status <> :left'} ORDER BY userid`,

@@ -69,7 +69,7 @@ export async function teamTrend(manager: EntityManager, team: Team, { timeZone, 
  * back later. Run again for the same day, it replaces what it wrote. Returns the members recorded.
  */
 export async function recordDailyFigures(manager: EntityManager, { date, timeZone, now = new Date() }: { date: string; timeZone: string; now?: Date }): Promise<number> {
-  const stats = await followUpStats(manager, { date, timeZone, now })
+  const stats = await followUpStats(manager, { date, timeZone, now, withNames: false })
   const rows = [...stats.values()].map((member) => ({ businessDate: date, memberId: member.memberId, overdue: member.overdue, recordedAt: now }))
   for (let start = 0; start < rows.length; start += RECORD_BATCH) {
     await manager.upsert(MemberDailyFigure, rows.slice(start, start + RECORD_BATCH), ['businessDate', 'memberId'])
