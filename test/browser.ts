@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { chromium, type Browser } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 
 export const CHROMIUM = '/usr/bin/chromium'
 /** A WeCom client's user agent: @wecom/jssdk then takes its agentConfig path, as in WeCom. */
@@ -66,4 +67,25 @@ export function fakeWecomHost(options: {
     }
     document.dispatchEvent(new Event('WeixinJSBridgeReady'))
   })()`
+}
+
+/**
+ * One Chromium for a test file, launched before its tests and closed after them, when the
+ * machine has one: the file's browser tests run inside `describe.runIf(chromium.enabled)`
+ * and open their pages in `chromium.browser`.
+ */
+export function chromiumForFile(): { readonly enabled: boolean; readonly browser: Browser } {
+  const enabled = browserAvailable()
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    if (enabled) browser = await launchChromium()
+  })
+  afterAll(async () => browser?.close())
+  return {
+    enabled,
+    get browser() {
+      if (!browser) throw new Error('Chromium is not running: open pages inside describe.runIf(chromium.enabled)')
+      return browser
+    },
+  }
 }

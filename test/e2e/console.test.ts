@@ -1,19 +1,14 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { addDays, businessDate } from '../../server/time'
-import { browserAvailable, launchChromium } from '../browser'
+import { chromiumForFile } from '../browser'
 import { openConsole as openBrowserConsole, seriousViolations } from '../consoleBrowser'
 import { testDatabaseKind } from '../database'
 import { setNextFollowUp } from '../factories'
 import { startWecomHarness, type WecomHarness } from '../wecom'
 
-const enabled = browserAvailable()
-let browser: Browser
+const chromium = chromiumForFile()
 let harness: WecomHarness
-beforeAll(async () => {
-  if (enabled) browser = await launchChromium()
-})
-afterAll(async () => browser?.close())
 beforeEach(async () => {
   harness = await startWecomHarness({ serve: true, synced: true })
   // seller's wmChen is due today and wmLin tomorrow; every other customer was added days ago
@@ -32,7 +27,7 @@ const MANAGER_TEAM = [
   ['陈浩', '5', '3', '1'],
 ]
 
-const openConsole = (userid: string, options: { path?: string; width?: number } = {}) => openBrowserConsole(harness, browser, userid, options)
+const openConsole = (userid: string, options: { path?: string; width?: number } = {}) => openBrowserConsole(harness, chromium.browser, userid, options)
 
 /** The 团队 table as the reader sees it: the first four cells of each row (name, 客户, 逾期, 今日到期). */
 async function readTeam(page: Page): Promise<string[][]> {
@@ -42,7 +37,7 @@ async function readTeam(page: Page): Promise<string[][]> {
 
 const columnHeaders = (page: Page) => page.getByRole('table').getByRole('columnheader').allTextContents()
 
-describe.runIf(enabled)(`the console in Chromium on ${testDatabaseKind}`, () => {
+describe.runIf(chromium.enabled)(`the console in Chromium on ${testDatabaseKind}`, () => {
   it('signs an operator in through OAuth and shows 周琳’s team, then the whole company', async () => {
     const page = await openConsole('operator', { path: '/console' })
     const navigation = page.getByRole('navigation')

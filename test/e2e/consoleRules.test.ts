@@ -1,28 +1,22 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ActivityLog, ReminderRulesRow, TeamRobot } from '../../server/entities'
-import { browserAvailable, launchChromium } from '../browser'
+import { chromiumForFile } from '../browser'
 import { openConsole, seriousViolations } from '../consoleBrowser'
 import { testDatabaseKind } from '../database'
 import { startWecomHarness, type WecomHarness } from '../wecom'
 
 const TEAM_ROBOT_KEY = '6a1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0'
 
-const enabled = browserAvailable()
-let browser: Browser
+const chromium = chromiumForFile()
 let harness: WecomHarness
-beforeAll(async () => {
-  if (enabled) browser = await launchChromium()
-})
-afterAll(async () => browser?.close())
 beforeEach(async () => {
   harness = await startWecomHarness({ serve: true, synced: true, teamRobotKeys: [TEAM_ROBOT_KEY] })
 })
 afterEach(() => harness.cleanup())
 
-describe.runIf(enabled)(`提醒规则 in Chromium on ${testDatabaseKind}`, () => {
+describe.runIf(chromium.enabled)(`提醒规则 in Chromium on ${testDatabaseKind}`, () => {
   it('changes the grace period, an interval per stage and the digest time, saved at once', async () => {
-    const page = await openConsole(harness, browser, 'operator', { path: '/console/#/rules' })
+    const page = await openConsole(harness, chromium.browser, 'operator', { path: '/console/#/rules' })
     await page.getByRole('heading', { name: '提醒规则', level: 1 }).waitFor({ timeout: 15_000 })
     const grace = page.getByLabel('新客户宽限期（小时）')
     await expect.poll(() => grace.inputValue()).toBe('24')
@@ -49,7 +43,7 @@ describe.runIf(enabled)(`提醒规则 in Chromium on ${testDatabaseKind}`, () =>
 
   it("sets a team's group robot from its webhook address, shows only its end, tests it and removes it", async () => {
     // The narrow window of WeCom's workbench.
-    const page = await openConsole(harness, browser, 'operator', { path: '/console/#/rules', width: 420 })
+    const page = await openConsole(harness, chromium.browser, 'operator', { path: '/console/#/rules', width: 420 })
     await page.getByRole('button', { name: '设置群机器人：周琳团队' }).click({ timeout: 15_000 })
     await page.getByLabel('周琳团队群机器人的 Webhook 地址').fill(`https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=${TEAM_ROBOT_KEY}`)
     await page.getByRole('button', { name: '保存', exact: true }).last().click()
@@ -71,7 +65,7 @@ describe.runIf(enabled)(`提醒规则 in Chromium on ${testDatabaseKind}`, () =>
   })
 
   it('is not in a manager\'s navigation, and says 没有权限 to one who opens it', async () => {
-    const page = await openConsole(harness, browser, 'manager', { path: '/console/#/rules' })
+    const page = await openConsole(harness, chromium.browser, 'manager', { path: '/console/#/rules' })
     await page.getByRole('navigation').getByRole('link', { name: '团队' }).waitFor({ timeout: 15_000 })
     expect(await page.getByRole('navigation').getByRole('link', { name: '提醒规则' }).count()).toBe(0)
     expect(await page.getByRole('alert').textContent()).toContain('没有权限')

@@ -1,19 +1,14 @@
-import type { Browser, Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Locator, Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ActivityLog, Script } from '../../server/entities'
-import { browserAvailable, launchChromium } from '../browser'
+import { chromiumForFile } from '../browser'
 import { openConsole, seriousViolations } from '../consoleBrowser'
 import { buildScriptLibrary } from '../company'
 import { testDatabaseKind } from '../database'
 import { startWecomHarness, type WecomHarness } from '../wecom'
 
-const enabled = browserAvailable()
-let browser: Browser
+const chromium = chromiumForFile()
 let harness: WecomHarness
-beforeAll(async () => {
-  if (enabled) browser = await launchChromium()
-})
-afterAll(async () => browser?.close())
 beforeEach(async () => {
   harness = await startWecomHarness({ serve: true, synced: true })
   await buildScriptLibrary(harness.dataSource)
@@ -24,7 +19,7 @@ const LIBRARY = ['会员回馈', '物流跟进', '彩妆试色', '护肤新品',
 
 /** 话术库 as member `userid` opens it from the WeCom client (OAuth, answered by the simulator as `userid`). */
 async function openScripts(userid: string, { width = 1280 } = {}): Promise<Page> {
-  const page = await openConsole(harness, browser, userid, { path: '/console/#/scripts', width })
+  const page = await openConsole(harness, chromium.browser, userid, { path: '/console/#/scripts', width })
   return page
 }
 
@@ -36,7 +31,7 @@ const row = (page: Page, title: string): Locator => scriptTable(page).getByRole(
 
 const actions = async () => (await harness.dataSource.getRepository(ActivityLog).find({ order: { id: 'ASC' } })).map((row) => row.action).filter((action) => action.startsWith('script'))
 
-describe.runIf(enabled)(`话术库 in Chromium on ${testDatabaseKind}`, () => {
+describe.runIf(chromium.enabled)(`话术库 in Chromium on ${testDatabaseKind}`, () => {
   it('lists the library with send counts; searches and filters by category', async () => {
     await harness.dataSource.getRepository(Script).update({ title: '节日问候' }, { sendCount: 7 })
     const page = await openScripts('operator')

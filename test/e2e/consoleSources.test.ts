@@ -1,26 +1,20 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { OrderSource } from '../../server/entities'
-import { browserAvailable, launchChromium } from '../browser'
+import { chromiumForFile } from '../browser'
 import { openConsole, seriousViolations } from '../consoleBrowser'
 import { testDatabaseKind } from '../database'
 import { startWecomHarness, type WecomHarness } from '../wecom'
 
-const enabled = browserAvailable()
-let browser: Browser
+const chromium = chromiumForFile()
 let harness: WecomHarness
-beforeAll(async () => {
-  if (enabled) browser = await launchChromium()
-})
-afterAll(async () => browser?.close())
 beforeEach(async () => {
   harness = await startWecomHarness({ serve: true, synced: true })
 })
 afterEach(() => harness.cleanup())
 
-describe.runIf(enabled)(`订单来源 in Chromium on ${testDatabaseKind}`, () => {
+describe.runIf(chromium.enabled)(`订单来源 in Chromium on ${testDatabaseKind}`, () => {
   it('adds a source and shows its secret once, replaces it and removes the source, each confirmed', async () => {
-    const page = await openConsole(harness, browser, 'operator', { path: '/console/#/sources' })
+    const page = await openConsole(harness, chromium.browser, 'operator', { path: '/console/#/sources' })
     await page.getByRole('heading', { name: '订单来源', level: 1 }).waitFor({ timeout: 15_000 })
     await expect.poll(() => page.getByText('还没有订单来源。').count()).toBe(1)
 
@@ -52,7 +46,7 @@ describe.runIf(enabled)(`订单来源 in Chromium on ${testDatabaseKind}`, () =>
   })
 
   it('says why a name is refused, and adds nothing', async () => {
-    const page = await openConsole(harness, browser, 'operator', { path: '/console/#/sources' })
+    const page = await openConsole(harness, chromium.browser, 'operator', { path: '/console/#/sources' })
     await page.getByRole('heading', { name: '订单来源', level: 1 }).waitFor({ timeout: 15_000 })
     await page.getByLabel('来源名称').fill('shop')
     await page.getByLabel('平台').fill('two words')

@@ -1,19 +1,14 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ActivityLog, InboxEvent, SyncRun } from '../../server/entities'
-import { browserAvailable, launchChromium } from '../browser'
+import { chromiumForFile } from '../browser'
 import { openConsole, seriousViolations } from '../consoleBrowser'
 import { testDatabaseKind } from '../database'
 import { buildEvent } from '../factories'
 import { startWecomHarness, type WecomHarness } from '../wecom'
 
-const enabled = browserAvailable()
-let browser: Browser
+const chromium = chromiumForFile()
 let harness: WecomHarness
-beforeAll(async () => {
-  if (enabled) browser = await launchChromium()
-})
-afterAll(async () => browser?.close())
 beforeEach(async () => {
   harness = await startWecomHarness({ serve: true, synced: true })
 })
@@ -27,12 +22,12 @@ let events = 0
 const dead = (error: string) => buildEvent(harness.dataSource, xml(++events), { status: 'dead', attempts: 8, lastError: error, processedAt: new Date() })
 
 /** The console as `userid` opens it from the WeCom client, at `#/system`. */
-const openSystem = (userid: string, { width = 1280 } = {}): Promise<Page> => openConsole(harness, browser, userid, { path: '/console/#/system', width })
+const openSystem = (userid: string, { width = 1280 } = {}): Promise<Page> => openConsole(harness, chromium.browser, userid, { path: '/console/#/system', width })
 
 const deadTable = (page: Page) => page.getByRole('table', { name: '死信（最新的在前）' })
 const deadRows = (page: Page) => deadTable(page).getByRole('row').filter({ has: page.getByRole('rowheader') })
 
-describe.runIf(enabled)(`the console's 系统 page in Chromium on ${testDatabaseKind}`, () => {
+describe.runIf(chromium.enabled)(`the console's 系统 page in Chromium on ${testDatabaseKind}`, () => {
   it('shows the inbox, replays one dead letter and then all, runs 立即同步 to its end, and logs each change', async () => {
     const first = await dead('contact-mirror: WecomError: WeCom /cgi-bin/externalcontact/get failed with -1: <b>busy</b>')
     await dead('order-matching: Error: deadlock')

@@ -1,19 +1,14 @@
-import type { Browser, Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Locator, Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SEGMENT_GROUP } from '../../server/jobs/segments'
-import { browserAvailable, launchChromium } from '../browser'
+import { chromiumForFile } from '../browser'
 import { openConsole, seriousViolations } from '../consoleBrowser'
 import { buildCompany } from '../company'
 import { testDatabaseKind } from '../database'
 import { startWecomHarness, type WecomHarness } from '../wecom'
 
-const enabled = browserAvailable()
-let browser: Browser
+const chromium = chromiumForFile()
 let harness: WecomHarness
-beforeAll(async () => {
-  if (enabled) browser = await launchChromium()
-})
-afterAll(async () => browser?.close())
 beforeEach(async () => {
   // The test company (test/company.ts), and the segments job's managed group as WeCom would have it.
   const seed = buildCompany()
@@ -27,7 +22,7 @@ const tagWriteCalls = () => harness.simulator.calls.filter((call) => TAG_WRITES.
 
 /** The 标签 page as `userid` opens it from the WeCom client (sign-in through the simulator's OAuth). */
 async function openTags(userid = 'operator', { width = 1280 } = {}): Promise<Page> {
-  const page = await openConsole(harness, browser, userid, { path: '/console/#/tags', width })
+  const page = await openConsole(harness, chromium.browser, userid, { path: '/console/#/tags', width })
   await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('标签')
   await expect.poll(() => groupNames(page), { timeout: 15_000 }).not.toEqual([])
   return page
@@ -48,7 +43,7 @@ async function wecomTags(): Promise<[string, string[]][]> {
   return tag_group.map((g) => [g.group_name, (g.tag ?? []).map((t) => t.name)])
 }
 
-describe.runIf(enabled)(`the console's 标签 page in Chromium on ${testDatabaseKind}`, () => {
+describe.runIf(chromium.enabled)(`the console's 标签 page in Chromium on ${testDatabaseKind}`, () => {
   it("shows every group and its tags in WeCom's order; 客户价值 without 重命名 or 删除", async () => {
     const page = await openTags()
     expect(await page.getByRole('navigation').getByRole('link', { name: '标签', exact: true }).getAttribute('aria-current')).toBe('page')
@@ -177,7 +172,7 @@ describe.runIf(enabled)(`the console's 标签 page in Chromium on ${testDatabase
   })
 
   it('is not there for a manager: no 标签 link, and the API refuses', async () => {
-    const page = await openConsole(harness, browser, 'manager', { path: '/console/#/tags' })
+    const page = await openConsole(harness, chromium.browser, 'manager', { path: '/console/#/tags' })
     await expect.poll(() => page.getByRole('navigation').getByRole('link').allTextContents(), { timeout: 15_000 }).toEqual(['团队'])
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toBe('没有权限查看这些内容。')
     expect(await page.getByRole('button', { name: '新建标签组' }).count()).toBe(0)

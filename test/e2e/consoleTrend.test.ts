@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FollowRelation, FollowUp, Member, MemberDailyFigure } from '../../server/entities'
 import { addDays, businessDate, startOfBusinessDay } from '../../server/time'
-import { browserAvailable, launchChromium } from '../browser'
+import { chromiumForFile } from '../browser'
 import { syncedCustomer } from '../company'
 import { openConsole, seriousViolations } from '../consoleBrowser'
 import { testDatabaseKind } from '../database'
@@ -15,8 +15,7 @@ const UNRECORDED_DAYS_AGO = 5
 /** 周琳 is nobody's report: her overdue counts for the whole company, not for her team. */
 const MANAGER_OVERDUE = 50
 
-const enabled = browserAvailable()
-let browser: Browser
+const chromium = chromiumForFile()
 let harness: WecomHarness
 let today: string
 /** What the scripts of the pages opened have logged as errors (a refusal by the CSP among them) or thrown. */
@@ -25,10 +24,6 @@ const daysAgo = (days: number) => addDays(today, -days)
 /** The team's overdue as recorded for a past day: 陈浩's and 刘怡's rows below. */
 const recordedTeamOverdue = (days: number) => (days % 4) + 1
 
-beforeAll(async () => {
-  if (enabled) browser = await launchChromium()
-})
-afterAll(async () => browser?.close())
 beforeEach(async () => {
   harness = await startWecomHarness({ serve: true, synced: true })
   today = businessDate(new Date(), TIME_ZONE)
@@ -88,7 +83,7 @@ async function readTrend(page: Page): Promise<Map<string, string[]>> {
 
 /** Opens 团队 and, once the chart is drawn, its table alternative. */
 async function openTrend(userid: string, width = 1280): Promise<Page> {
-  const page = await openConsole(harness, browser, userid, { width })
+  const page = await openConsole(harness, chromium.browser, userid, { width })
   // Not an answer's status (sign-in starts from a 401): what a script did or was refused.
   page.on('console', (message) => void (message.type() === 'error' && !message.text().startsWith('Failed to load resource') && pageErrors.push(message.text())))
   page.on('pageerror', (error) => pageErrors.push(error.message))
@@ -98,7 +93,7 @@ async function openTrend(userid: string, width = 1280): Promise<Page> {
   return page
 }
 
-describe.runIf(enabled)(`团队's 30-day trend in Chromium on ${testDatabaseKind}`, () => {
+describe.runIf(chromium.enabled)(`团队's 30-day trend in Chromium on ${testDatabaseKind}`, () => {
   it('draws the team’s 30 days and tells them in a table, today’s overdue being the team table’s so far', async () => {
     const page = await openTrend('manager')
     expect(await chart(page).getAttribute('aria-label')).toContain('以表格查看')

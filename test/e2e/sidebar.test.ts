@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { importOrders } from '../../server/orders/importOrders'
-import type { Browser, Page } from 'playwright-core'
-import { browserAvailable, fakeWecomHost, launchChromium, WECOM_USER_AGENT } from '../browser'
+import type { Page } from 'playwright-core'
+import { chromiumForFile, fakeWecomHost, WECOM_USER_AGENT } from '../browser'
 import { testDatabaseKind } from '../database'
 import { callsTo, startWecomHarness, type WecomHarness } from '../wecom'
 import { buildScriptLibrary, syncedCustomer } from '../company'
@@ -11,13 +11,8 @@ import { addDays, businessDate } from '../../server/time'
 import { Member } from '../../server/entities'
 import { DEFAULT_REMINDER_RULES, saveReminderRules } from '../../server/rules/reminderRules'
 
-const enabled = browserAvailable()
-let browser: Browser
+const chromium = chromiumForFile()
 let harness: WecomHarness
-beforeAll(async () => {
-  if (enabled) browser = await launchChromium()
-})
-afterAll(async () => browser?.close())
 beforeEach(async () => {
   harness = await startWecomHarness({ serve: true, synced: true })
   await buildScriptLibrary(harness.dataSource)
@@ -38,7 +33,7 @@ async function openSidebar(
   { entry = 'single_chat_tools', customer = 'wmXiaomei' as string | null, hash = '', agentTicket = '', fail = {} as Record<string, string> } = {},
 ): Promise<Page> {
   harness.simulator.setOauthUser(userid)
-  const context = await browser.newContext({ userAgent: WECOM_USER_AGENT, locale: 'zh-CN', permissions: ['clipboard-read', 'clipboard-write'] })
+  const context = await chromium.browser.newContext({ userAgent: WECOM_USER_AGENT, locale: 'zh-CN', permissions: ['clipboard-read', 'clipboard-write'] })
   await context.addInitScript(fakeWecomHost({ agentTicket: agentTicket || harness.simulator.tickets.agent, entry, userId: customer, fail }))
   const page = await context.newPage()
   await page.goto(`${harness.server!.url}/sidebar/${hash}`)
@@ -46,7 +41,7 @@ async function openSidebar(
 }
 const fake = <T>(page: Page, read: string) => page.evaluate((expression) => (0, eval)(expression), read) as Promise<T>
 
-describe.runIf(enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => {
+describe.runIf(chromium.enabled)(`the sidebar in Chromium on ${testDatabaseKind}`, () => {
   it('signs in through OAuth, passes the signature check, and shows the customer', async () => {
     const page = await openSidebar('seller')
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('🌸小美')
