@@ -12,6 +12,7 @@ export type { BuildCallbackOptions, BuiltCallback, CallbackResponse } from './ap
 export type { FaultRule } from './api/faults'
 export type { SimulatorSnapshot } from './api/snapshot'
 export type { AppMessageRecord, RobotMessageRecord } from './api/messageApi'
+export type { WelcomeMessageRecord } from './api/welcomeApi'
 export { OAUTH_USER_COOKIE } from './api/oauth'
 export { DEV_BRIDGE_PATH } from './console/devBridge'
 export { SimCompany, ROOT_DEPARTMENT_ID } from './api/state'
@@ -23,12 +24,16 @@ export type {
   SeedTag,
   SeedTagGroup,
   SeedUser,
+  SimContactWay,
   SimCustomer,
   SimDepartment,
   SimFollow,
+  SimMedia,
+  SimMediaType,
   SimTag,
   SimTagGroup,
   SimUser,
   SimUserStatus,
+  SimWelcomeCode,
 } from './api/state'
-export type { CustomerAddsMember, FollowRef, MemberChange, MemberEditsCustomer, NewMember } from './api/wecomChanges'
+export type { CustomerAddsMember, CustomerScansContactWay, FollowRef, MemberChange, MemberEditsCustomer, NewMember } from './api/wecomChanges'

@@ -1,10 +1,16 @@
 import { refuse } from './errors'
+import type { FormPart } from './multipart'
 
 /** One API call as a handler sees it: the query, the parsed JSON body, the caller's IP. */
 export interface ApiRequest {
   query: Record<string, string>
+  /** The JSON body; for a multipart endpoint, its text fields. */
   body: Record<string, unknown>
+  /** A multipart endpoint's file parts by field name (the first of each name); empty otherwise. */
+  files: Record<string, FormPart>
   ip: string
+  /** The simulator's own URL (with basePath) as the caller reached it, or its configured publicUrl: for URLs it hands out. */
+  baseUrl: string
 }
 
 /** The fields of a successful answer; `errcode: 0, errmsg: 'ok'` are added around them. */
@@ -14,6 +20,8 @@ export interface Endpoint {
   method: 'GET' | 'POST'
   /** Whether the call needs a valid access_token (all but gettoken and webhook/send). */
   token: boolean
+  /** How the POST body is read: JSON (default), or multipart/form-data (media/upload). */
+  body?: 'json' | 'multipart'
   handle(request: ApiRequest): ApiAnswer
 }
 
@@ -37,6 +45,20 @@ export function stringList(value: unknown, name: string): string[] {
     invalidParameter(name, 'must be a list of strings')
   }
   return value as string[]
+}
+
+export function optionalBoolean(value: unknown, name: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'boolean') invalidParameter(name, 'must be true or false')
+  return value
+}
+
+export function integerList(value: unknown, name: string): number[] {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'number' || !Number.isInteger(item))) {
+    invalidParameter(name, 'must be a list of integers')
+  }
+  return value as number[]
 }
 
 export function optionalInteger(value: unknown, name: string): number | undefined {

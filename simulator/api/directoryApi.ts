@@ -77,7 +77,7 @@ function leadersOf(company: SimCompany, departmentId: number): string[] {
 }
 
 /** The department and everything below it, parents before children. */
-function subtree(company: SimCompany, rootId: number): SimDepartment[] {
+export function subtree(company: SimCompany, rootId: number): SimDepartment[] {
   const found: SimDepartment[] = []
   const queue = [rootId]
   for (let id = queue.shift(); id !== undefined; id = queue.shift()) {

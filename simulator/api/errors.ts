@@ -4,12 +4,21 @@
  * parse, so we imitate it to keep them honest.
  */
 
-/** The errmsg WeCom gives for each code we answer with (seen in real responses where we could). */
+/**
+ * The errmsg WeCom gives for each code we answer with: seen in real responses where we could,
+ * else the official errcode table's description (doc 90313) in English.
+ */
 export const ERRMSG: Record<number, string> = {
   [-1]: 'system busy',
   40001: 'invalid secret',
   40003: 'invalid userid',
+  40004: 'invalid media type',
+  40005: 'invalid file type',
+  40006: 'invalid file size',
+  40007: 'invalid media_id',
   40008: 'invalid message type',
+  40009: 'invalid image size',
+  40011: 'invalid video size',
   40013: 'invalid corpid',
   40014: 'invalid access_token',
   40029: 'invalid code',
@@ -26,7 +35,24 @@ export const ERRMSG: Record<number, string> = {
   41010: 'missing url',
   41016: 'missing title',
   41033: 'missing description',
+  41037: 'missing contact way type',
+  41038: 'missing contact way scene',
+  41039: 'invalid contact way type',
+  41040: 'invalid contact way scene',
+  41041: 'contact way user limit exceeded',
+  41042: 'invalid contact way style',
+  41043: 'missing contact way config_id',
+  41044: 'invalid contact way config_id',
+  41045: 'contact way count limit exceeded',
+  41049: 'missing welcome msg code',
+  41050: 'invalid welcome msg code',
+  41051: 'externaluser has started chatting',
+  41054: 'user not active',
+  41064: 'attachment count exceed limit',
+  41065: 'invalid attachment type',
+  41096: 'welcome msg is sending',
   42001: 'access_token expired',
+  44001: 'empty media data',
   44004: 'empty content',
   45002: 'content size out of limit',
   45009: 'api freq out of limit',

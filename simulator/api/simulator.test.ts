@@ -3,95 +3,10 @@ import type { AddressInfo } from 'node:net'
 import { decrypt, getSignature } from '@wecom/crypto'
 import Koa from 'koa'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startCallbackReceiver } from './callbackReceiver'
-import { createSimulator, type SeedCompany, type SimulatorOptions } from '../index'
+import { createSimulator } from '../index'
+import { AES_KEY, afterTest, AGENT_ID, buildCompany, call, callbackReceiver, client, closeTestServers, CORP_ID, encryptedPart, ROBOT_KEY, SECRET, start, TOKEN, tokenFor } from './testSimulator'
 
-// The official WXBizMsgCrypt sample key, token and CorpID (wecom-protocol.md §1.7).
-const CORP_ID = 'wx5823bf96d3bd56c7'
-const TOKEN = 'QDG6eK'
-const AES_KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C'
-const SECRET = 'sim-secret'
-const AGENT_ID = 1000002
-const ROBOT_KEY = 'robot-key-1'
-
-type Json = Record<string, unknown> & { errcode: number; errmsg: string }
-
-const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.()
-})
-
-/** A simulator on a free port with a clock the test moves. */
-async function start(overrides: Partial<SimulatorOptions> = {}, seed: SeedCompany = buildCompany()) {
-  const clock = { ms: Date.parse('2025-03-01T08:00:00Z') }
-  const simulator = createSimulator({
-    corpId: CORP_ID,
-    agentId: AGENT_ID,
-    secret: SECRET,
-    token: TOKEN,
-    aesKey: AES_KEY,
-    robotKeys: [ROBOT_KEY],
-    followUserPageSize: 2,
-    now: () => clock.ms,
-    ...overrides,
-  })
-  simulator.seed(seed)
-  const server = await simulator.listen()
-  cleanups.push(server.close)
-  return { simulator, base: server.url, clock }
-}
-
-/** Members zhangsan and lisi, three corp tags, customers wm1..wmN: wm1..wm3 followed by both, the rest by zhangsan. */
-function buildCompany({ customers = 7 } = {}): SeedCompany {
-  const ids = Array.from({ length: customers }, (_, index) => `wm${index + 1}`)
-  return {
-    departments: [{ id: 2, name: '销售部' }],
-    users: [
-      { userid: 'zhangsan', name: '张三', department: [2], is_leader_in_dept: [1] },
-      { userid: 'lisi', name: '李四', department: [2], direct_leader: ['zhangsan'] },
-      { userid: 'wangwu', name: '王五' },
-    ],
-    tagGroups: [{ group_id: 'etGROUP1', group_name: '客户等级', tags: [{ id: 'etVIP', name: 'VIP' }, { id: 'etNEW', name: '新客' }] }],
-    customers: ids.map((external_userid) => ({ external_userid, name: `客户${external_userid}` })),
-    follows: [
-      ...ids.map((external_userid) => ({ userid: 'zhangsan', external_userid })),
-      ...ids.slice(0, 3).map((external_userid) => ({ userid: 'lisi', external_userid })),
-    ],
-  }
-}
-
-async function call(base: string, path: string, query: Record<string, string> = {}, body?: unknown): Promise<Json> {
-  const url = `${base}${path}?${new URLSearchParams(query).toString()}`
-  const response = await fetch(url, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } })
-  expect(response.status).toBe(200)
-  return (await response.json()) as Json
-}
-
-async function tokenFor(base: string): Promise<string> {
-  const answer = await call(base, '/cgi-bin/gettoken', { corpid: CORP_ID, corpsecret: SECRET })
-  expect(answer.errcode).toBe(0)
-  return answer.access_token as string
-}
-
-/** A client bound to one fresh access token. */
-async function client(base: string) {
-  const access_token = await tokenFor(base)
-  return {
-    get: (path: string, query: Record<string, string> = {}) => call(base, path, { access_token, ...query }),
-    post: (path: string, body: unknown) => call(base, path, { access_token }, body),
-  }
-}
-
-/** The shared test receiver, closed after each test. */
-async function callbackReceiver(status = 200) {
-  const receiver = await startCallbackReceiver(status)
-  cleanups.push(receiver.close)
-  return receiver
-}
-
-function encryptedPart(body: string): string {
-  return /<Encrypt><!\[CDATA\[(.+?)\]\]><\/Encrypt>/.exec(body)?.[1] ?? ''
-}
+afterEach(closeTestServers)
 
 describe('access tokens', () => {
   it('refuses bad credentials and missing, unknown, expired and revoked tokens with WeCom codes', async () => {
@@ -171,7 +86,8 @@ describe('callbacks', () => {
       `<xml><ToUserName><![CDATA[${CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>` +
         `<CreateTime>${clock.ms / 1000}</CreateTime><MsgType><![CDATA[event]]></MsgType>` +
         '<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType>' +
-        '<UserID><![CDATA[lisi]]></UserID><ExternalUserID><![CDATA[wmNEW]]></ExternalUserID><State><![CDATA[qr1]]></State></xml>',
+        '<UserID><![CDATA[lisi]]></UserID><ExternalUserID><![CDATA[wmNEW]]></ExternalUserID><State><![CDATA[qr1]]></State>' +
+        `<WelcomeCode><![CDATA[${[...simulator.company.welcomeCodes.keys()][0]}]]></WelcomeCode></xml>`,
     )
     expect(simulator.company.follow('lisi', 'wmNEW')).toMatchObject({ state: 'qr1', oper_userid: 'wmNEW' })
 
@@ -447,7 +363,7 @@ describe('faults and mounting', () => {
     })
     const server = app.listen(0, '127.0.0.1')
     await once(server, 'listening')
-    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())))
+    afterTest(() => new Promise((resolve) => server.close(() => resolve())))
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     expect((await call(`${origin}/wecom-sim`, '/cgi-bin/gettoken', { corpid: CORP_ID, corpsecret: SECRET })).errcode).toBe(0)
     expect(await (await fetch(`${origin}/cgi-bin/gettoken`)).text()).toBe('ours')

@@ -3,18 +3,30 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Koa from 'koa'
 import { normaliseBasePath, pathUnderBase } from '../basePath'
+import { answerPage } from '../html'
 import { dispatchApiCall, type ApiCall, type ApiDispatcherDeps } from './apiRoutes'
 import { buildCallback, CallbackNotDelivered, postCallback, type BuildCallbackOptions, type BuiltCallback, type CallbackResponse } from './callbacks'
+import { contactWayEndpoints, contactWayQrPng, CONTACT_WAY_QR_PREFIX, DEFAULT_CONTACT_WAY_QUOTA } from './contactWayApi'
 import { AccessTokens, credentialEndpoints, JsapiTickets } from './credentials'
 import { customerEndpoints } from './customerApi'
 import { directoryEndpoints } from './directoryApi'
 import { Faults, type FaultRule } from './faults'
+import { mediaEndpoints } from './mediaApi'
 import { messageEndpoints, type AppMessageRecord, type RobotMessageRecord } from './messageApi'
 import { firstValues, OauthServer } from './oauth'
 import { restoreSnapshot, takeSnapshot, type SimulatorSnapshot } from './snapshot'
-import { SimCompany, seedCompany, type SeedCompany } from './state'
+import { SimCompany, seedCompany, type SeedCompany, type SimContactWay } from './state'
 import { tagEndpoints } from './tagApi'
-import { WecomSideChanges, type CustomerAddsMember, type FollowRef, type MemberChange, type MemberEditsCustomer, type NewMember } from './wecomChanges'
+import { welcomeEndpoints, type WelcomeMessageRecord } from './welcomeApi'
+import {
+  WecomSideChanges,
+  type CustomerAddsMember,
+  type CustomerScansContactWay,
+  type FollowRef,
+  type MemberChange,
+  type MemberEditsCustomer,
+  type NewMember,
+} from './wecomChanges'
 
 export interface SimulatorOptions {
   corpId: string
@@ -31,6 +43,13 @@ export interface SimulatorOptions {
   robotKeys?: string[]
   /** Page size of follow_user in externalcontact/get (WeCom: 500). */
   followUserPageSize?: number
+  /** API-created 「联系我」 ways the corp may hold before add_contact_way answers 41045 (WeCom: 500,000). Read on every add. */
+  contactWayQuota?: number
+  /**
+   * The simulator's URL as browsers reach it, with basePath (e.g. `https://scrm.example/wecom-sim`):
+   * the base of the qr_code URLs it hands out. Default: the URL the API call came in on.
+   */
+  publicUrl?: string
   /** Clock in ms (default Date.now): token, ticket and code expiry, robot rate limit, timestamps. */
   now?: () => number
 }
@@ -73,8 +92,12 @@ export interface Simulator {
   oauthUserFor(ctx: Koa.Context): string | null
 
   // WeCom-side changes: each changes the state and delivers the matching encrypted callback
-  // to callbackUrl; resolves to the HTTP status our server answered.
+  // to callbackUrl; resolves to the HTTP status our server answered. Adds carry a fresh
+  // WelcomeCode (20 s, once) unless the relation existed, the member has an admin welcome
+  // (SimUser.adminWelcome) or the customer is another company's WeCom user (type 2).
   customerAddsMember(p: CustomerAddsMember): Promise<number>
+  /** The customer scans a 「联系我」 code: add_half_external_contact (skip_verify) or add_external_contact, with its State. */
+  customerScansContactWay(p: CustomerScansContactWay): Promise<number>
   memberEditsCustomer(p: MemberEditsCustomer): Promise<number>
   memberDeletesCustomer(p: FollowRef): Promise<number>
   customerDeletesMember(p: FollowRef): Promise<number>
@@ -94,6 +117,15 @@ export interface Simulator {
   readonly calls: ApiCall[]
   readonly appMessages: AppMessageRecord[]
   readonly robotMessages: RobotMessageRecord[]
+  /** Welcomes accepted by send_welcome_msg, oldest first. */
+  readonly welcomeMessages: WelcomeMessageRecord[]
+  /** The corp's API-created 「联系我」 ways by config_id (the same map as `company.contactWays`). */
+  readonly contactWays: ReadonlyMap<string, SimContactWay>
+  /**
+   * A way deleted on the WeCom side behind our server's back (another app holding the secret
+   * deleted it): no callback, as for any API action. False when there was no such way.
+   */
+  removeContactWay(configId: string): boolean
 
   /** Applied before normal handling: latency, then an injected `{errcode, errmsg}` answer. */
   injectFault(rule: FaultRule): void
@@ -119,6 +151,7 @@ class WecomSimulator implements Simulator {
   readonly calls: ApiCall[] = []
   readonly appMessages: AppMessageRecord[] = []
   readonly robotMessages: RobotMessageRecord[] = []
+  readonly welcomeMessages: WelcomeMessageRecord[] = []
   callbackUrl: string | undefined
   onChange: (() => void) | undefined
 
@@ -152,6 +185,9 @@ class WecomSimulator implements Simulator {
         ...directoryEndpoints(this.company),
         ...customerEndpoints(this.company, { followUserPageSize: options.followUserPageSize ?? DEFAULT_FOLLOW_USER_PAGE_SIZE }),
         ...tagEndpoints(this.company, () => Math.floor(this.now() / 1000)),
+        ...contactWayEndpoints(this.company, { quota: () => options.contactWayQuota ?? DEFAULT_CONTACT_WAY_QUOTA, now: this.now }),
+        ...mediaEndpoints(this.company, this.now),
+        ...welcomeEndpoints({ company: this.company, now: this.now, welcomeMessages: this.welcomeMessages }),
         ...messageEndpoints({
           company: this.company,
           agentId: options.agentId,
@@ -165,7 +201,23 @@ class WecomSimulator implements Simulator {
       faults: this.faults,
       calls: this.calls,
       now: this.now,
+      baseUrl: (ctx) => this.baseUrlFor(ctx),
     }
+  }
+
+  get contactWays(): ReadonlyMap<string, SimContactWay> {
+    return this.company.contactWays
+  }
+
+  removeContactWay(configId: string): boolean {
+    const removed = this.company.contactWays.delete(configId)
+    this.changed()
+    return removed
+  }
+
+  /** publicUrl, else the URL this request reached us on. */
+  private baseUrlFor(ctx: Koa.Context): string {
+    return this.options.publicUrl?.replace(/\/+$/, '') ?? `${ctx.protocol}://${ctx.host}${this.basePath}`
   }
 
   get tickets(): { corp: string; agent: string } {
@@ -173,7 +225,8 @@ class WecomSimulator implements Simulator {
   }
 
   middleware(): Koa.Middleware {
-    const { basePath, oauth, dispatcher, calls, now } = this
+    const { basePath, oauth, dispatcher, calls, now, company } = this
+    const ownUrl = (ctx: Koa.Context) => `${ctx.protocol}://${ctx.host}${basePath}`
     const changed = () => this.changed()
     // The pages a browser is sent to, beside the API under /cgi-bin.
     const browserPages = new Map<string, (ctx: Koa.Context) => void>([
@@ -187,6 +240,16 @@ class WecomSimulator implements Simulator {
       if (page) {
         calls.push({ method: ctx.method, path, query: firstValues(ctx.query), body: undefined, at: now() })
         return page(ctx)
+      }
+      if (ctx.method === 'GET' && path.startsWith(CONTACT_WAY_QR_PREFIX) && path.endsWith('.png')) {
+        calls.push({ method: ctx.method, path, query: firstValues(ctx.query), body: undefined, at: now() })
+        // The code encodes the scan page on the host the image was fetched from: the one the viewer can reach.
+        const png = await contactWayQrPng(company, path.slice(CONTACT_WAY_QR_PREFIX.length, -'.png'.length), ownUrl(ctx))
+        if (!png) return answerPage(ctx, 404, 'No such 「联系我」 QR code: it was deleted, or is a mini-program button (scene 1).')
+        ctx.type = 'image/png'
+        ctx.set('Cache-Control', 'no-store')
+        ctx.body = png
+        return
       }
       if (!path.startsWith('/cgi-bin/')) return next()
       // Every write in the subset we speak is a POST (messages, tags).
@@ -241,6 +304,9 @@ class WecomSimulator implements Simulator {
 
   customerAddsMember(p: CustomerAddsMember): Promise<number> {
     return this.afterChange(() => this.changes.customerAddsMember(p))
+  }
+  customerScansContactWay(p: CustomerScansContactWay): Promise<number> {
+    return this.afterChange(() => this.changes.customerScansContactWay(p))
   }
   memberEditsCustomer(p: MemberEditsCustomer): Promise<number> {
     return this.afterChange(() => this.changes.memberEditsCustomer(p))

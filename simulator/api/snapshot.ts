@@ -1,10 +1,11 @@
 import type { AppMessageRecord, RobotMessageRecord } from './messageApi'
-import type { SimCompany, SimCustomer, SimDepartment, SimFollow, SimTag, SimTagGroup, SimUser } from './state'
+import type { SimCompany, SimContactWay, SimCustomer, SimDepartment, SimFollow, SimMedia, SimTag, SimTagGroup, SimUser, SimWelcomeCode } from './state'
+import type { WelcomeMessageRecord } from './welcomeApi'
 
 /**
- * The simulator's lasting state as plain JSON: the company and what our bot sent. Tokens,
- * tickets, OAuth codes and faults are left out: they are short-lived, and our client asks
- * again for a token the simulator no longer knows.
+ * The simulator's lasting state as plain JSON: the company (with its 「联系我」 ways, media and
+ * welcome codes) and what our bot sent. Tokens, tickets, OAuth codes and faults are left out:
+ * they are short-lived, and our client asks again for a token the simulator no longer knows.
  */
 export interface SimulatorSnapshot {
   departments: SimDepartment[]
@@ -20,16 +21,23 @@ export interface SimulatorSnapshot {
   followers: [externalUserid: string, userids: string[]][]
   appMessages: AppMessageRecord[]
   robotMessages: RobotMessageRecord[]
+  // Optional: snapshots kept before 「联系我」 and welcomes existed lack them.
+  /** In creation order (list_contact_way's order). */
+  contactWays?: SimContactWay[]
+  media?: SimMedia[]
+  welcomeCodes?: SimWelcomeCode[]
+  welcomeMessages?: WelcomeMessageRecord[]
 }
 
 interface SnapshotSource {
   readonly company: SimCompany
   readonly appMessages: AppMessageRecord[]
   readonly robotMessages: RobotMessageRecord[]
+  readonly welcomeMessages: WelcomeMessageRecord[]
 }
 
 /** A copy of the state that shares nothing with the live one. */
-export function takeSnapshot({ company, appMessages, robotMessages }: SnapshotSource): SimulatorSnapshot {
+export function takeSnapshot({ company, appMessages, robotMessages, welcomeMessages }: SnapshotSource): SimulatorSnapshot {
   return structuredClone({
     departments: [...company.departments.values()],
     users: [...company.users.values()],
@@ -42,6 +50,10 @@ export function takeSnapshot({ company, appMessages, robotMessages }: SnapshotSo
     followers: [...company.followsByCustomer].map(([externalUserid, follows]): [string, string[]] => [externalUserid, [...follows.keys()]]),
     appMessages,
     robotMessages,
+    contactWays: [...company.contactWays.values()],
+    media: [...company.media.values()],
+    welcomeCodes: [...company.welcomeCodes.values()],
+    welcomeMessages,
   })
 }
 
@@ -72,4 +84,8 @@ export function restoreSnapshot(target: SnapshotSource, snapshot: SimulatorSnaps
   }
   target.appMessages.splice(0, target.appMessages.length, ...copy.appMessages)
   target.robotMessages.splice(0, target.robotMessages.length, ...copy.robotMessages)
+  for (const way of copy.contactWays ?? []) company.contactWays.set(way.config_id, way)
+  for (const media of copy.media ?? []) company.media.set(media.media_id, media)
+  for (const code of copy.welcomeCodes ?? []) company.welcomeCodes.set(code.welcome_code, code)
+  target.welcomeMessages.splice(0, target.welcomeMessages.length, ...(copy.welcomeMessages ?? []))
 }

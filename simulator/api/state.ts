@@ -36,6 +36,12 @@ export interface SimUser {
   status: SimUserStatus
   /** 客户联系 enabled: listed by get_follow_user_list and allowed to have customers. */
   customerContact: boolean
+  /**
+   * An admin set this member's welcome message in the admin console (客户联系 → 欢迎语): WeCom
+   * sends it itself, so its add events carry no WelcomeCode (wecom-protocol.md §2.1).
+   * Absent in snapshots kept before it existed, which reads as false.
+   */
+  adminWelcome?: boolean
 }
 
 export interface SimTagGroup {
@@ -86,6 +92,49 @@ export interface SimFollow {
   deletedByCustomer: boolean
 }
 
+/** A 「联系我」 way created through add_contact_way (wecom-protocol.md §3.12). */
+export interface SimContactWay {
+  config_id: string
+  /** 1 one member, 2 several members. */
+  type: 1 | 2
+  /** 1 mini-program button, 2 QR code. */
+  scene: 1 | 2
+  /** Scene 1 only. */
+  style?: number
+  remark: string
+  skip_verify: boolean
+  state: string
+  user: string[]
+  party: number[]
+  is_exclusive: boolean
+  /** Seconds; list_contact_way filters on it. */
+  createTime: number
+  /** Scans so far: a type 2 way hands them to its members in turn. */
+  scans: number
+}
+
+export type SimMediaType = 'image' | 'voice' | 'video' | 'file'
+
+/** A temporary media file from media/upload; only what the checks need, not its bytes. */
+export interface SimMedia {
+  media_id: string
+  type: SimMediaType
+  filename: string
+  bytes: number
+  /** Seconds; the id expires 3 days later. */
+  created_at: number
+}
+
+/** A WelcomeCode handed out with an add event: once, within 20 s of the event (§3.10). */
+export interface SimWelcomeCode {
+  welcome_code: string
+  userid: string
+  external_userid: string
+  /** The event's CreateTime, in seconds. */
+  createTime: number
+  used: boolean
+}
+
 /** What `seed()` accepts: the required identity of each thing, everything else defaulted. */
 export interface SeedCompany {
   departments?: SeedDepartment[]
@@ -134,6 +183,12 @@ export class SimCompany {
   readonly followsByUser = new Map<string, Map<string, SimFollow>>()
   /** The same relation objects by customer, then by member. */
   readonly followsByCustomer = new Map<string, Map<string, SimFollow>>()
+  /** 「联系我」 ways by config_id, in the order they were created. */
+  readonly contactWays = new Map<string, SimContactWay>()
+  /** Temporary media by media_id. */
+  readonly media = new Map<string, SimMedia>()
+  /** WelcomeCodes handed out lately, used or not, by code. */
+  readonly welcomeCodes = new Map<string, SimWelcomeCode>()
   /** followsOfUser() as arrays, so a page deep into a large list is a slice, not a walk. */
   private readonly followArrays = new Map<string, SimFollow[]>()
 
@@ -216,6 +271,9 @@ export class SimCompany {
     this.followsByUser.clear()
     this.followsByCustomer.clear()
     this.followArrays.clear()
+    this.contactWays.clear()
+    this.media.clear()
+    this.welcomeCodes.clear()
   }
 
   private retireGroup(groupId: string): void {
@@ -271,6 +329,7 @@ export function newUser(seed: SeedUser): SimUser {
     alias: '',
     status: 1,
     customerContact: true,
+    adminWelcome: false,
     ...definedOnly(seed),
     department,
   }

@@ -1,5 +1,7 @@
 import { eventXml, type EventField } from './callbacks'
-import { newCustomer, newFollow, newUser, randomId, type SimCompany, type SimFollow, type SimTagGroup, type SimUser } from './state'
+import { canServeCustomers, contactWayMembers } from './contactWayApi'
+import { newCustomer, newFollow, newUser, randomId, type SimCompany, type SimContactWay, type SimCustomer, type SimFollow, type SimTagGroup, type SimUser } from './state'
+import { issueWelcomeCode } from './welcomeApi'
 
 /**
  * Changes made on the WeCom side (by a person in the WeCom client or the admin console).
@@ -16,6 +18,11 @@ export interface CustomerAddsMember {
   addWay?: number
   remark?: string
   remarkMobiles?: string[]
+}
+
+export interface CustomerScansContactWay {
+  configId: string
+  customer: CustomerAddsMember['customer']
 }
 
 export interface MemberEditsCustomer {
@@ -64,15 +71,42 @@ export class WecomSideChanges {
 
   /** add_external_contact: the customer added the member (e.g. scanned their 「联系我」 QR code). */
   customerAddsMember(p: CustomerAddsMember): Promise<number> {
-    this.requireMember(p.userid)
+    return this.addRelation('add_external_contact', this.requireMember(p.userid), p)
+  }
+
+  /**
+   * A customer scans a 「联系我」 code: its one member (type 1) or the next of its members in turn
+   * (type 2) gets them, with the way's state. With skip_verify the customer is added without the
+   * member confirming: add_half_external_contact; without, the member approves at once:
+   * add_external_contact. (A community report says skip-verify adds can also arrive as
+   * add_external_contact, §2.1 [S]; we send the documented one.)
+   */
+  customerScansContactWay(p: CustomerScansContactWay): Promise<number> {
+    const way = this.company.contactWays.get(p.configId)
+    if (!way) throw new Error(`No 「联系我」 way ${p.configId} in the simulated company`)
+    const member = this.nextMemberOf(way)
+    way.scans += 1
+    return this.addRelation(way.skip_verify ? 'add_half_external_contact' : 'add_external_contact', member, {
+      userid: member.userid,
+      customer: p.customer,
+      ...(way.state ? { state: way.state } : {}),
+      // 1: added by scanning a QR code; a scene 1 button is a mini-program add, which WeCom reports as 1 as well [U].
+      addWay: 1,
+    })
+  }
+
+  /** The relation an add makes, then its event: State when the add came with one, a WelcomeCode when WeCom grants one. */
+  private addRelation(changeType: 'add_external_contact' | 'add_half_external_contact', member: SimUser, p: CustomerAddsMember): Promise<number> {
     const externalUserid = p.customer.external_userid
     const known = this.company.customers.get(externalUserid)
-    this.company.customers.set(externalUserid, newCustomer({ ...known, ...p.customer }))
-    const previous = this.company.follow(p.userid, externalUserid)
+    const customer = newCustomer({ ...known, ...p.customer })
+    this.company.customers.set(externalUserid, customer)
+    const previous = this.company.follow(member.userid, externalUserid)
+    const createTime = this.nowSeconds()
     this.company.putFollow(
       newFollow(
         {
-          userid: p.userid,
+          userid: member.userid,
           external_userid: externalUserid,
           remark: p.remark ?? previous?.remark,
           description: previous?.description,
@@ -83,16 +117,29 @@ export class WecomSideChanges {
           // The customer started the add, so WeCom names them as the operator.
           oper_userid: externalUserid,
         },
-        this.nowSeconds(),
+        createTime,
       ),
     )
     const fields: EventField[] = [
-      ['ChangeType', 'add_external_contact'],
-      ['UserID', p.userid],
+      ['ChangeType', changeType],
+      ['UserID', member.userid],
       ['ExternalUserID', externalUserid],
     ]
     if (p.state) fields.push(['State', p.state])
-    return this.emit('change_external_contact', fields)
+    if (grantsWelcomeCode(member, customer, previous)) {
+      fields.push(['WelcomeCode', issueWelcomeCode(this.company, { userid: member.userid, externalUserid }, createTime)])
+    }
+    return this.emit('change_external_contact', fields, createTime)
+  }
+
+  /** Type 1: its member; type 2: its members in turn, skipping any who can no longer take customers. */
+  private nextMemberOf(way: SimContactWay): SimUser {
+    const members = contactWayMembers(this.company, way)
+      .map((userid) => this.company.users.get(userid))
+      .filter(canServeCustomers)
+    const member = members[way.scans % Math.max(members.length, 1)]
+    if (!member) throw new Error(`「联系我」 way ${way.config_id} has no member who can take customers`)
+    return member
   }
 
   /** edit_external_contact: the member changed the remark, description or corp tags in the client. */
@@ -236,9 +283,18 @@ export class WecomSideChanges {
     ])
   }
 
-  private emit(event: string, fields: EventField[]): Promise<number> {
-    return this.deps.deliver(eventXml({ corpId: this.deps.corpId, createTime: this.nowSeconds(), event }, fields))
+  private emit(event: string, fields: EventField[], createTime = this.nowSeconds()): Promise<number> {
+    return this.deps.deliver(eventXml({ corpId: this.deps.corpId, createTime, event }, fields))
   }
+}
+
+/**
+ * WeCom gives no WelcomeCode when member and customer already had a relation (they have
+ * chatted), when an admin set the member's welcome, or when the customer is another company's
+ * WeCom user (WeCom then sends a card itself): wecom-protocol.md §2.1, §3.10.
+ */
+function grantsWelcomeCode(member: SimUser, customer: SimCustomer, previous: SimFollow | undefined): boolean {
+  return previous === undefined && member.adminWelcome !== true && customer.type !== 2
 }
 
 /** Applies the given fields; arrays parallel to `department` are re-fitted when it changes. */

@@ -1,11 +1,13 @@
+import { randomInt } from 'node:crypto'
 import type { Context } from 'koa'
 import { CallbackNotDelivered } from '../api/callbacks'
+import { canServeCustomers, contactWayMembers } from '../api/contactWayApi'
 import { FormProblem, type FormFields } from './demoForm'
 import { DEV_CHAT_COOKIE } from './devBridge'
 import { isFollowableUrl } from './messageMarkup'
 import { OAUTH_USER_COOKIE } from '../api/oauth'
 import type { Simulator } from '../api/simulator'
-import { randomId, type SimCompany, type SimCustomer, type SimFollow, type SimTag, type SimTagGroup, type SimUser } from '../api/state'
+import { randomId, type SimCompany, type SimContactWay, type SimCustomer, type SimFollow, type SimTag, type SimTagGroup, type SimUser } from '../api/state'
 
 /**
  * What the demo page's forms do. Each action validates the visitor's fields against the
@@ -53,6 +55,27 @@ export const DEMO_ACTIONS: Record<string, DemoAction> = {
     const customer = { external_userid: known?.external_userid ?? randomId('wm'), name: nickname || (known?.name ?? '') }
     return reportChange(`客户「${customer.name}」添加了成员${memberLabel(member)}`, () =>
       simulator.customerAddsMember({ userid: member.userid, customer, ...(state ? { state } : {}) }),
+    )
+  },
+
+  // What the QR code's scan page posts, and the demo page's row of each way: a new customer every time.
+  'customer-scans-contact-way': ({ form, simulator }) => {
+    const { company } = simulator
+    const way = requireContactWay(company, form)
+    if (!contactWayMembers(company, way).some((userid) => canServeCustomers(company.users.get(userid)))) {
+      throw new FormProblem(`「联系我」${contactWayLabel(way)}没有能接待客户的成员（需已激活并开启客户联系）。`)
+    }
+    const name = form.optional('name', '客户昵称', NAME_MAX) || `扫码客户${randomInt(1000, 10_000)}`
+    const externalUserid = randomId('wm')
+    // Which member took the customer is known only once the way has handed them out.
+    const takenBy = () => {
+      const userid = company.followsByCustomer.get(externalUserid)?.keys().next().value
+      const member = userid === undefined ? undefined : company.users.get(userid)
+      return member ? memberLabel(member) : '成员'
+    }
+    return reportChange(
+      () => `客户「${name}」扫描了「联系我」${contactWayLabel(way)}，添加了${takenBy()}（${way.skip_verify ? '免验证' : '成员已通过验证'}）`,
+      () => simulator.customerScansContactWay({ configId: way.config_id, customer: { external_userid: externalUserid, name } }),
     )
   },
 
@@ -181,15 +204,17 @@ export const DEMO_ACTIONS: Record<string, DemoAction> = {
  * Runs a WeCom-side change and reports how its callback fared. CallbackNotDelivered means
  * the change itself happened, so the message says so instead of claiming a failure.
  */
-async function reportChange(what: string, change: () => Promise<number>): Promise<Flash> {
+async function reportChange(described: string | (() => string), change: () => Promise<number>): Promise<Flash> {
+  // A function describes the change once it is made (who a 「联系我」 handed the customer to).
+  const what = () => (typeof described === 'string' ? described : described())
   try {
     const status = await change()
-    if (status >= 200 && status < 300) return ok(`${what}。回调已送达 (${status})`)
-    return error(`${what}。回调已送达，但服务器答复了 HTTP ${status}，企业微信会视为失败并重试。`)
+    if (status >= 200 && status < 300) return ok(`${what()}。回调已送达 (${status})`)
+    return error(`${what()}。回调已送达，但服务器答复了 HTTP ${status}，企业微信会视为失败并重试。`)
   } catch (caught) {
     if (!(caught instanceof CallbackNotDelivered)) throw caught
-    if (caught.missingUrl) return error(`${what}。但模拟器没有设置回调地址 (callbackUrl)，没有发出回调。`)
-    return error(`${what}。但回调未送达（${caught.reason}）。`)
+    if (caught.missingUrl) return error(`${what()}。但模拟器没有设置回调地址 (callbackUrl)，没有发出回调。`)
+    return error(`${what()}。但回调未送达（${caught.reason}）。`)
   }
 }
 
@@ -207,6 +232,18 @@ function memberLabel(user: SimUser): string {
 
 function customerLabel(customer: SimCustomer): string {
   return `「${customer.name}」`
+}
+
+/** 「门店A」: a way by its remark, else its state, else the start of its config_id. */
+export function contactWayLabel(way: SimContactWay): string {
+  return `「${way.remark || way.state || way.config_id.slice(0, 8)}」`
+}
+
+function requireContactWay(company: SimCompany, form: FormFields): SimContactWay {
+  const configId = form.required('configId', '「联系我」', ID_MAX)
+  const way = company.contactWays.get(configId)
+  if (!way) throw new FormProblem('这个「联系我」已不存在（可能已被删除），扫码无法添加。')
+  return way
 }
 
 function safeDecode(text: string): string {

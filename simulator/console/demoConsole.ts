@@ -4,22 +4,24 @@ import { answerPage } from '../html'
 import { DEV_BRIDGE_PATH, devBridgeScript, readDevChat } from './devBridge'
 import { DEMO_ACTION_PREFIX, DEMO_ACTIONS, type Flash } from './demoActions'
 import { FormProblem, isForeignOrigin, readForm, UnreadableForm } from './demoForm'
-import { renderDemoPage, type ConsoleShortcut } from './demoPage'
+import { renderDemoPage, renderScanPage, type ConsoleShortcut } from './demoPage'
 import { DEMO_PAGE_SCRIPT, DEMO_PAGE_SCRIPT_PATH } from './demoPageScript'
+import { CONTACT_WAY_SCAN_PATH } from '../api/contactWayApi'
 import { firstValues } from '../api/oauth'
 import type { Simulator } from '../api/simulator'
 
 /**
  * The page runs only its own served script (no inline script or handler: names on it are
- * attacker-controlled), keeps its styles in one inline <style>, posts only to itself and is
- * never framed (no clickjacking of its forms). form-action also allows the redirect of a
- * card's button to the link it opens.
+ * attacker-controlled), keeps its styles in one inline <style>, shows only its own images
+ * (the 「联系我」 QR codes), posts only to itself and is never framed (no clickjacking of its
+ * forms). form-action also allows the redirect of a card's button to the link it opens.
  */
-const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'"
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'"
 
 /**
  * The demo console, composed on top of a simulator, under its basePath: GET `/` is the page
- * (the simulator's state, what it received), POST `/__demo/<action>` runs a form (a WeCom-side
+ * (the simulator's state, what it received), GET `/contact-way/scan` what a phone opens on
+ * scanning a 「联系我」 QR code, POST `/__demo/<action>` runs a form (a WeCom-side
  * change through the simulator's methods) and redirects (303) back with the outcome in the
  * query; it also serves the stand-in JS bridge. Every other path goes to next().
  */
@@ -34,6 +36,7 @@ export function demoConsole(
     const reading = ctx.method === 'GET' || ctx.method === 'HEAD'
     if (reading && basePath !== '' && ctx.path === basePath) return ctx.redirect(`${basePath}/${ctx.search}`)
     if (reading && path === '/') return servePage(ctx)
+    if (reading && path === CONTACT_WAY_SCAN_PATH) return serveScanPage(ctx)
     if (reading && path === DEV_BRIDGE_PATH) {
       ctx.type = 'application/javascript'
       ctx.set('Cache-Control', 'no-store')
@@ -51,11 +54,8 @@ export function demoConsole(
   }
 
   function servePage(ctx: Context): void {
-    const { options, company, appMessages, robotMessages, callbackUrl } = simulator
-    ctx.set('Cache-Control', 'no-store')
-    ctx.set('Content-Security-Policy', PAGE_CSP)
-    ctx.set('X-Content-Type-Options', 'nosniff')
-    ctx.type = 'html'
+    const { options, company, appMessages, robotMessages, welcomeMessages, callbackUrl } = simulator
+    setPageHeaders(ctx)
     ctx.body = renderDemoPage({
       basePath,
       corpId: options.corpId,
@@ -64,10 +64,20 @@ export function demoConsole(
       company,
       appMessages,
       robotMessages,
+      welcomeMessages,
       oauthUser: simulator.oauthUserFor(ctx),
       consoleShortcuts,
       flash: readFlash(firstValues(ctx.query)),
     })
+  }
+
+  /** What the phone of a customer who scanned a way's QR code opens. */
+  function serveScanPage(ctx: Context): void {
+    const configId = firstValues(ctx.query).config_id ?? ''
+    const way = simulator.company.contactWays.get(configId)
+    if (!way) return answerPage(ctx, 404, '这个「联系我」二维码已失效：它已被删除，或从未存在。')
+    setPageHeaders(ctx)
+    ctx.body = renderScanPage(basePath, simulator.company, way)
   }
 
   async function runAction(ctx: Context, name: string): Promise<void> {
@@ -86,6 +96,13 @@ export function demoConsole(
     ctx.redirect(flash.location ?? `${basePath}/?${new URLSearchParams({ [flash.kind]: flash.text })}`)
     ctx.status = 303
   }
+}
+
+function setPageHeaders(ctx: Context): void {
+  ctx.set('Cache-Control', 'no-store')
+  ctx.set('Content-Security-Policy', PAGE_CSP)
+  ctx.set('X-Content-Type-Options', 'nosniff')
+  ctx.type = 'html'
 }
 
 /** The outcome a form post put in the redirect's query (`ok=…` or `error=…`). */

@@ -3,11 +3,13 @@ import { DEMO_ACTION_PREFIX } from './demoActions'
 import { isFollowableUrl, renderCardDescription, renderMarkdown } from './messageMarkup'
 import type { AppMessageRecord, RobotMessageRecord } from '../api/messageApi'
 import type { SimCompany } from '../api/state'
+import type { WelcomeMessageRecord } from '../api/welcomeApi'
 
 /**
- * The demo page's record of what our bot sent: app messages (message/send) and group-robot
- * messages (webhook/send), newest first, shown as the WeCom client shows them: textcards as
- * cards, markdown rendered (messageMarkup.ts turns only WeCom's constructs into markup).
+ * The demo page's record of what our bot sent: app messages (message/send), group-robot
+ * messages (webhook/send) and welcomes (send_welcome_msg), newest first, shown as the WeCom
+ * client shows them: textcards as cards, markdown rendered (messageMarkup.ts turns only
+ * WeCom's constructs into markup), a welcome's attachments as text and links.
  */
 
 /** What rendering a message needs besides the message. */
@@ -49,6 +51,59 @@ export function renderRobotMessages(basePath: string, company: SimCompany, messa
 <h2>群机器人消息（${messages.length}）</h2>
 ${items.length === 0 ? '<p class="muted">群机器人还没有发过消息。</p>' : items.join('\n')}
 </section>`
+}
+
+/** The welcome messages section: what each customer got from their member, text and attachments as text and links. */
+export function renderWelcomeMessages(company: SimCompany, messages: readonly WelcomeMessageRecord[]): string {
+  const items = [...messages].reverse().map((message) => {
+    const member = company.users.get(message.userid)
+    const customer = company.customers.get(message.externalUserid)
+    const from = member ? `${member.name}（${member.userid}）` : message.userid
+    const to = customer ? `${customer.name}（${customer.external_userid}）` : message.externalUserid
+    const meta = `${TIME_FORMAT.format(message.at)} · 成员 ${from} → 客户 ${to}`
+    const text = message.body.text ? `<pre>${escapeHtml(message.body.text.content)}</pre>` : ''
+    const attachments = (message.body.attachments ?? []).map((attachment) => `<li>${renderAttachment(company, attachment)}</li>`)
+    return `<article class="message"><div class="muted">${escapeHtml(meta)}</div>${text}${attachments.length > 0 ? `<ul class="attachments">${attachments.join('')}</ul>` : ''}</article>`
+  })
+  return `<section id="welcome-messages">
+<h2>欢迎语（${messages.length}）</h2>
+${items.length === 0 ? '<p class="muted">我们的应用还没有发过欢迎语。</p>' : items.join('\n')}
+</section>`
+}
+
+/** One attachment of a welcome (wecom-protocol.md §3.10): its kind, then what identifies it; media by their file names. */
+function renderAttachment(company: SimCompany, attachment: Record<string, unknown>): string {
+  const msgtype = typeof attachment.msgtype === 'string' ? attachment.msgtype : ''
+  const part = attachment[msgtype]
+  const fields = typeof part === 'object' && part !== null ? (part as Record<string, unknown>) : {}
+  const text = (name: string) => (typeof fields[name] === 'string' ? fields[name] : '')
+  const media = (name: string) => {
+    const id = text(name)
+    const filename = company.media.get(id)?.filename
+    return escapeHtml(filename ? `${filename}（${id}）` : id)
+  }
+  switch (msgtype) {
+    case 'image':
+      return `[图片] ${text('media_id') ? media('media_id') : renderLink(text('pic_url'), text('pic_url'))}`
+    case 'link': {
+      const desc = text('desc') ? ` <span class="muted">${escapeHtml(text('desc'))}</span>` : ''
+      return `[链接] ${renderLink(text('url'), text('title'))}${desc} <span class="muted">${escapeHtml(text('url'))}</span>`
+    }
+    case 'miniprogram':
+      return `[小程序] ${escapeHtml(`${text('title')}（${text('appid')} ${text('page')}）`)}`
+    case 'video':
+      return `[视频] ${media('media_id')}`
+    case 'file':
+      return `[文件] ${media('media_id')}`
+    default:
+      return `<pre>${escapeHtml(JSON.stringify(attachment).slice(0, OPAQUE_PREVIEW_CHARS))}</pre>`
+  }
+}
+
+/** A link the visitor may follow (http(s) or this site's paths); anything else shows as text. */
+function renderLink(url: string, label: string): string {
+  if (!isFollowableUrl(url)) return escapeHtml(label)
+  return `<a href="${escapeHtml(url)}" rel="noopener noreferrer">${escapeHtml(label)}</a>`
 }
 
 /** text: as text; markdown: rendered; textcard: a card with its button; anything else: JSON. */

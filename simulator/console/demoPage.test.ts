@@ -1,4 +1,5 @@
 import { decrypt } from '@wecom/crypto'
+import QRCode from 'qrcode'
 import { afterEach, describe, expect, it } from 'vitest'
 import { demoCompany, demoCustomerId } from '../../server/demo/company'
 import { startCallbackReceiver } from '../api/callbackReceiver'
@@ -337,5 +338,102 @@ describe('bot messages as the WeCom client shows them', () => {
   it('keeps the page whole when a description closes more divs than it opens', async () => {
     const { html } = await sent([{ path: 'message', body: { touser: 'zhangsan', msgtype: 'textcard', textcard: { title: 't', description: '</div></div></section><div class="gray">开着', url: 'https://scrm.example/' } } }])
     expect(section(html, 'app-messages')).toContain('<div class="card-body">&#60;/div&#62;&#60;/div&#62;&#60;/section&#62;<div class="card-gray">开着</div></div>')
+  })
+})
+
+describe('「联系我」 and welcomes on the demo page', () => {
+  /** A call to the simulator's API with a fresh token; the answer must be ok. */
+  async function api(base: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+    const answer = (await (await fetch(`${base}${path}?access_token=${await accessToken(base)}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<string, unknown>
+    expect(answer.errcode).toBe(0)
+    return answer
+  }
+  const section = (html: string, id: string) => new RegExp(`<section id="${id}">([\\s\\S]*?)</section>`).exec(html)?.[1] ?? ''
+
+  it('lists the ways our server created, and a scan of one delivers the real callback, naming who took the customer', async () => {
+    const { base, simulator, receiver, page, post } = await start()
+    expect(section(await page(), 'contact-ways')).toContain('我们的服务器还没有创建「联系我」。')
+    const { config_id: configId } = await api(base, '/cgi-bin/externalcontact/add_contact_way', { type: 2, scene: 2, remark: '<b>门店</b>', state: 'cw:1', user: ['zhangsan', 'lisi'], party: [2] })
+
+    const ways = section(await page(), 'contact-ways')
+    expect(ways).toContain('&#60;b&#62;门店&#60;/b&#62;')
+    expect(ways).not.toContain('<b>门店</b>')
+    expect(ways).toContain('<code>cw:1</code>')
+    expect(ways).toContain('张三（zhangsan）、李四（lisi）、部门「销售一部」')
+    expect(ways).toContain('多人 · 免验证')
+    expect(ways).toContain(`<img src="/wecom-sim/contact-way/qr/${String(configId)}.png"`)
+    expect(ways).toContain('action="/wecom-sim/__demo/customer-scans-contact-way"')
+
+    const named = flashOf(await post('customer-scans-contact-way', { configId: String(configId), name: '扫码的<i>人</i>' }))
+    expect(named.ok).toBe('客户「扫码的<i>人</i>」扫描了「联系我」「<b>门店</b>」，添加了张三（zhangsan）（免验证）。回调已送达 (200)')
+    const generated = flashOf(await post('customer-scans-contact-way', { configId: String(configId) }))
+    expect(generated.ok).toMatch(/^客户「扫码客户\d{4}」扫描了「联系我」「<b>门店<\/b>」，添加了李四（lisi）/)
+
+    const events = receiver.received.map((delivery) => decryptedEvent(delivery.body))
+    expect(events).toHaveLength(2)
+    for (const event of events) {
+      expect(event).toContain('<ChangeType><![CDATA[add_half_external_contact]]></ChangeType>')
+      expect(event).toContain('<State><![CDATA[cw:1]]></State>')
+      expect(event).toMatch(/<WelcomeCode><!\[CDATA\[[\w-]+\]\]><\/WelcomeCode>/)
+    }
+    expect([...simulator.company.customers.values()].some((customer) => customer.name === '扫码的<i>人</i>')).toBe(true)
+
+    simulator.removeContactWay(String(configId))
+    expect(flashOf(await post('customer-scans-contact-way', { configId: String(configId) })).error).toContain('这个「联系我」已不存在')
+    expect(receiver.received).toHaveLength(2)
+  })
+
+  it('serves the scan page its QR code encodes, and the code as an image the page CSP allows', async () => {
+    const { base, origin, post } = await start()
+    const { config_id: configId, qr_code: qrCode } = await api(base, '/cgi-bin/externalcontact/add_contact_way', { type: 1, scene: 2, remark: '李四的码', user: ['lisi'] })
+    const scanUrl = `${base}/contact-way/scan?config_id=${String(configId)}`
+
+    const image = await fetch(String(qrCode))
+    expect(image.headers.get('content-type')).toBe('image/png')
+    expect(Buffer.from(await image.arrayBuffer()).equals(await QRCode.toBuffer(scanUrl, { type: 'png', margin: 2, width: 256 }))).toBe(true)
+    expect((await fetch(`${base}/`)).headers.get('content-security-policy')).toContain("img-src 'self'")
+
+    const scanned = await fetch(scanUrl)
+    expect(scanned.status).toBe(200)
+    expect(scanned.headers.get('content-security-policy')).toContain("script-src 'self'")
+    const html = await scanned.text()
+    expect(html).toContain('你用微信扫描了「联系我」二维码「李四的码」。')
+    expect(html).toContain('接待成员：李四（lisi）')
+    expect(html).toContain(`<input type="hidden" name="configId" value="${String(configId)}">`)
+    expect(flashOf(await post('customer-scans-contact-way', { configId: String(configId), name: '路人' }, { Origin: origin })).ok).toContain('添加了李四（lisi）')
+
+    expect((await fetch(`${base}/contact-way/scan?config_id=nope`)).status).toBe(404)
+  })
+
+  it('shows the welcomes sent, newest first, their attachments as text and links, escaped', async () => {
+    const { base, simulator, receiver, page } = await start()
+    const welcomeCode = async (external_userid: string) => {
+      await simulator.customerAddsMember({ userid: 'lisi', customer: { external_userid, name: `新客${external_userid}` } })
+      return /<WelcomeCode><!\[CDATA\[([\w-]+)\]\]>/.exec(decryptedEvent(receiver.received.at(-1)?.body ?? ''))?.[1]
+    }
+    const form = new FormData()
+    form.append('media', new Blob([new Uint8Array(await QRCode.toBuffer('门店照片'))], { type: 'image/png' }), '门店<照片>.png')
+    const uploaded = (await (await fetch(`${base}/cgi-bin/media/upload?access_token=${await accessToken(base)}&type=image`, { method: 'POST', body: form })).json()) as { media_id: string }
+
+    await api(base, '/cgi-bin/externalcontact/send_welcome_msg', { welcome_code: await welcomeCode('wmFirst'), text: { content: '第一条：<b>欢迎</b>' } })
+    await api(base, '/cgi-bin/externalcontact/send_welcome_msg', {
+      welcome_code: await welcomeCode('wmSecond'),
+      text: { content: '第二条' },
+      attachments: [
+        { msgtype: 'image', image: { media_id: uploaded.media_id } },
+        { msgtype: 'link', link: { title: '门店地址', url: 'https://scrm.example/store', desc: '"><script>alert(1)</script>' } },
+        { msgtype: 'link', link: { title: '坏链接', url: 'javascript:alert(1)' } },
+      ],
+    })
+
+    const welcomes = section(await page(), 'welcome-messages')
+    expect(welcomes).toContain('<h2>欢迎语（2）</h2>')
+    expect(welcomes).toContain('成员 李四（lisi） → 客户 新客wmSecond（wmSecond）')
+    expect(welcomes).toContain('第一条：&#60;b&#62;欢迎&#60;/b&#62;')
+    expect(welcomes.indexOf('第二条')).toBeLessThan(welcomes.indexOf('第一条'))
+    expect(welcomes).toContain(`[图片] 门店&#60;照片&#62;.png（${uploaded.media_id}）`)
+    expect(welcomes).toContain('[链接] <a href="https://scrm.example/store" rel="noopener noreferrer">门店地址</a>')
+    expect(welcomes).toContain('[链接] 坏链接 <span class="muted">javascript:alert(1)</span>')
+    expect(welcomes).not.toMatch(/<script|href="javascript/)
   })
 })

@@ -1,9 +1,11 @@
-import { DEMO_ACTION_PREFIX, FIELD_LIMITS, type Flash } from './demoActions'
+import { contactWayLabel, DEMO_ACTION_PREFIX, FIELD_LIMITS, type Flash } from './demoActions'
 import { DEMO_PAGE_SCRIPT_PATH } from './demoPageScript'
-import { renderAppMessages, renderRobotMessages } from './demoMessages'
+import { renderAppMessages, renderRobotMessages, renderWelcomeMessages } from './demoMessages'
 import { escapeHtml } from '../html'
+import { CONTACT_WAY_QR_PREFIX, CONTACT_WAY_SCAN_PATH } from '../api/contactWayApi'
 import type { AppMessageRecord, RobotMessageRecord } from '../api/messageApi'
-import type { SimCompany, SimCustomer, SimFollow, SimUser, SimUserStatus } from '../api/state'
+import type { SimCompany, SimContactWay, SimCustomer, SimFollow, SimUser, SimUserStatus } from '../api/state'
+import type { WelcomeMessageRecord } from '../api/welcomeApi'
 
 /**
  * The demo page: demo mode's "WeCom console" for a visitor. Server-rendered HTML that works
@@ -27,6 +29,7 @@ export interface DemoPageView {
   company: SimCompany
   appMessages: readonly AppMessageRecord[]
   robotMessages: readonly RobotMessageRecord[]
+  welcomeMessages: readonly WelcomeMessageRecord[]
   /** Who the OAuth authorize step logs in as for this browser (cookie, else the simulator's default). */
   oauthUser: string | null
   /** Members the page offers to open the console as, in one click (the demo names its operator and manager). */
@@ -51,7 +54,7 @@ export function renderDemoPage(view: DemoPageView): string {
 <header>
 <h1>企业微信模拟器 · 演示控制台</h1>
 <p>演示模式中的“企业微信”：查看模拟企业的成员与客户，在企业微信一侧做变更（以真实的加密回调通知我们的服务器），查看我们的应用和群机器人发出的消息。</p>
-<nav aria-label="页面目录"><a href="#oauth">我是谁</a> <a href="#changes">企业微信侧变更</a> <a href="#members">成员</a> <a href="#customers">客户</a> <a href="#tags">标签</a> <a href="#app-messages">应用消息</a> <a href="#robot-messages">群机器人消息</a></nav>
+<nav aria-label="页面目录"><a href="#oauth">我是谁</a> <a href="#changes">企业微信侧变更</a> <a href="#members">成员</a> <a href="#customers">客户</a> <a href="#tags">标签</a> <a href="#contact-ways">「联系我」</a> <a href="#app-messages">应用消息</a> <a href="#robot-messages">群机器人消息</a> <a href="#welcome-messages">欢迎语</a></nav>
 </header>
 <main>
 ${renderFlash(view.flash)}
@@ -61,8 +64,10 @@ ${renderChangeForms(view)}
 ${renderMembers(view.company)}
 ${renderCustomers(view.company)}
 ${renderTags(view.company)}
+${renderContactWays(view.basePath, view.company)}
 ${renderAppMessages(view.basePath, view.company, view.appMessages)}
 ${renderRobotMessages(view.basePath, view.company, view.robotMessages)}
+${renderWelcomeMessages(view.company, view.welcomeMessages)}
 </main>
 </body>
 </html>
@@ -229,6 +234,72 @@ ${items.length === 0 ? '<p class="muted">还没有标签。</p>' : `<ul class="p
 </section>`
 }
 
+/** The ways our server created through the API, each with a "customer scans" form (a new customer every time). */
+function renderContactWays(basePath: string, company: SimCompany): string {
+  const rows = [...company.contactWays.values()].map((way) => {
+    const remark = way.remark ? escapeHtml(way.remark) : '<span class="muted">（无备注）</span>'
+    const state = way.state ? `<code>${escapeHtml(way.state)}</code>` : '<span class="muted">（无）</span>'
+    const how = `${way.type === 1 ? '单人' : '多人'} · ${way.skip_verify ? '免验证' : '需成员通过'}`
+    const qr =
+      way.scene === 2
+        ? `<a href="${escapeHtml(scanPageUrl(basePath, way))}"><img src="${escapeHtml(`${basePath}${CONTACT_WAY_QR_PREFIX}${way.config_id}.png`)}" alt="${escapeHtml(`「联系我」${contactWayLabel(way)}的二维码`)}" width="96" height="96"></a>`
+        : '<span class="muted">小程序按钮</span>'
+    return `<tr><td>${remark}<br><code>${escapeHtml(way.config_id)}</code></td><td>${state}</td><td>${escapeHtml(contactWayMemberNames(company, way))}</td><td>${escapeHtml(how)}</td><td>${qr}</td><td>${scanForm(basePath, way)}</td></tr>`
+  })
+  return `<section id="contact-ways">
+<h2>「联系我」（${company.contactWays.size}）</h2>
+<p class="hint">我们的服务器通过接口创建的渠道活码。客户扫码后，模拟器把客户交给码上的成员（多人的码轮流分配），并回调我们的服务器：免验证的码发 add_half_external_contact，否则发 add_external_contact，都带上渠道参数 state。</p>
+${
+  rows.length === 0
+    ? '<p class="muted">我们的服务器还没有创建「联系我」。</p>'
+    : `<table><thead><tr><th scope="col">备注</th><th scope="col">渠道参数 state</th><th scope="col">成员</th><th scope="col">添加方式</th><th scope="col">二维码</th><th scope="col">客户扫码</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table>`
+}
+</section>`
+}
+
+/** What a phone opens on scanning a way's QR code: the way, and the button that adds its member. */
+export function renderScanPage(basePath: string, company: SimCompany, way: SimContactWay): string {
+  return `<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>添加企业微信联系人（模拟器）</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>添加企业微信联系人</h1><p>你用微信扫描了「联系我」二维码${escapeHtml(contactWayLabel(way))}。</p></header>
+<main>
+<section>
+<p>接待成员：${escapeHtml(contactWayMemberNames(company, way))}</p>
+${scanForm(basePath, way)}
+<p><a href="${escapeHtml(`${basePath}/#contact-ways`)}">返回演示控制台</a></p>
+</section>
+</main>
+</body>
+</html>
+`
+}
+
+function scanPageUrl(basePath: string, way: SimContactWay): string {
+  return `${basePath}${CONTACT_WAY_SCAN_PATH}?${new URLSearchParams({ config_id: way.config_id })}`
+}
+
+function scanForm(basePath: string, way: SimContactWay): string {
+  return `<form method="post" action="${escapeHtml(`${basePath}${DEMO_ACTION_PREFIX}customer-scans-contact-way`)}"><input type="hidden" name="configId" value="${escapeHtml(way.config_id)}">${textInput('name', '客户昵称', FIELD_LIMITS.name, '留空则随机生成')}<button type="submit" aria-label="${escapeHtml(`新客户扫描「联系我」${contactWayLabel(way)}`)}">客户扫码</button></form>`
+}
+
+/** 张三（zhangsan）、部门「销售部」: the way's users, then its departments. */
+function contactWayMemberNames(company: SimCompany, way: SimContactWay): string {
+  const users = way.user.map((userid) => {
+    const user = company.users.get(userid)
+    return user ? memberName(user) : `${userid}（已不在通讯录）`
+  })
+  const parties = way.type === 2 ? way.party.map((id) => `部门「${company.departments.get(id)?.name ?? `#${id}`}」`) : []
+  return [...users, ...parties].join('、')
+}
+
 /** A POST form to one demo action; `fields` is already-escaped HTML. `followFilter`: the page script narrows its customers to the member's. */
 function actionForm(basePath: string, action: string, title: string, fields: string, button: string, { followFilter = false } = {}): string {
   return `<form method="post" action="${escapeHtml(`${basePath}${DEMO_ACTION_PREFIX}${action}`)}"${followFilter ? ' data-follow-filter' : ''}><fieldset><legend>${escapeHtml(title)}</legend>${fields}<button type="submit">${escapeHtml(button)}</button></fieldset></form>`
@@ -315,6 +386,6 @@ button{margin-top:8px;padding:5px 14px;background:#1f6feb;color:#fff;border:0;bo
 .card{border:1px solid #dee0e3;border-radius:6px;padding:8px 12px;max-width:420px}.card-body{margin:4px 0}.card-gray{color:#8f959e}.card-highlight{color:#f54a45}.card-normal{color:#1f2329}
 .card-action{display:inline-block;margin-right:8px}.card-button{display:inline-block;margin-top:8px}
 .markdown blockquote{margin:2px 0;padding-left:8px;border-left:3px solid #dee0e3;color:#646a73}.md-h1,.md-h2,.md-h3,.md-h4,.md-h5,.md-h6{font-weight:600}.md-h1{font-size:18px}.md-h2{font-size:16px}
-.md-info{color:#2ea121}.md-comment{color:#8f959e}.md-warning{color:#ff7d00}.mention{color:#1f6feb}.message pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0;font:inherit}
+.md-info{color:#2ea121}.md-comment{color:#8f959e}.md-warning{color:#ff7d00}.mention{color:#1f6feb}.message pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0;font:inherit}.attachments{margin:4px 0;padding-left:18px}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}.facts dt{color:#646a73}.facts dd{margin:0}
 `
