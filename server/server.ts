@@ -59,6 +59,7 @@ export async function startServer(configured: Config, logger: Logger): Promise<R
         dataSource,
         createProcessorRegistry({
           dataSource,
+          client: wecom.client,
           refresher,
           alertLoss: createLossAlerter({ dataSource, messenger: new Messenger(wecom.client, wecom.config), publicUrl: config.publicUrl, timeZone: config.timezone }),
           logger,

@@ -94,6 +94,7 @@ export async function startWecomHarness({
     database.dataSource,
     createProcessorRegistry({
       dataSource: database.dataSource,
+      client: wecom.client,
       refresher: createRefresher(database.dataSource, wecom.client, logger),
       alertLoss: createLossAlerter({ dataSource: database.dataSource, messenger: new Messenger(wecom.client, wecomConfig, clock), publicUrl: TEST_PUBLIC_URL, timeZone: 'Asia/Shanghai' }),
       logger,

@@ -344,6 +344,7 @@ export const messages = {
     csv_syntax: '文件格式有误（可能有引号没有成对），没有导入任何内容。请检查后重新导入。',
     tag_group_managed: '“客户价值”标签组由系统按订单自动维护，不能在这里修改。',
     tag_name_taken: '已有同名的标签或标签组，请换一个名称。',
+    wecom_timeout: '企业微信没有及时回应。渠道已保存为“创建中”，稍后点“重试”即可完成，不会重复创建。',
     robot_key: '这不是群机器人的 Webhook 地址或 key：请在群设置 → 群机器人里复制 Webhook 地址，整段粘贴。',
   } satisfies Record<ConsoleErrorId, string>,
 } as const

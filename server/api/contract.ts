@@ -46,7 +46,8 @@ export interface PanelFollow {
   description: string
   /** Masked (SPEC §5): 138****0001. */
   phones: string[]
-  channel: string
+  /** The channel (渠道活码) the customer came through lately, with its platform; null when none of ours. */
+  channel: { name: string; platform: string } | null
   addWay: number
   addedAt: string
   status: string
@@ -447,6 +448,70 @@ export interface ConsoleOrderSources {
 export interface OrderSourceSecret {
   source: ConsoleOrderSource
   secret: string
+}
+
+// 渠道活码 (/api/console/channels …)
+
+/** Where a channel's customers come from (SPEC §4.8), as the 平台 select offers them. */
+export const CHANNEL_PLATFORMS = ['抖音', '小红书', '哔哩哔哩', '百度', '微信公众号', '视频号', '淘宝', '京东', '拼多多', '有赞', '门店', '官网', 'APP', '小程序', '线下活动', '其他'] as const
+export type ChannelPlatform = (typeof CHANNEL_PLATFORMS)[number]
+
+/** A link card after a welcome's text. */
+export interface WelcomeLinkCard {
+  title: string
+  url: string
+  desc?: string
+  picurl?: string
+}
+
+/** A welcome message: text with {{客户昵称}} / {{导购姓名}}, and a link card or an image. */
+export interface ConsoleWelcome {
+  text: string | null
+  link: WelcomeLinkCard | null
+  image: { id: number; fileName: string } | null
+}
+
+/** A channel as the console lists it. */
+export interface ConsoleChannel {
+  id: number
+  name: string
+  platform: ChannelPlatform
+  /** The 「联系我」 state WeCom echoes on each add through it. */
+  state: string
+  members: { userid: string; name: string }[]
+  skipVerify: boolean
+  tags: { id: number; name: string; group: string }[]
+  welcome: ConsoleWelcome
+  note: string
+  /** 'creating': WeCom's answer is pending (重试 finishes it); 'gone': WeCom no longer has its QR code. */
+  wecomStatus: 'creating' | 'active' | 'gone'
+  /** Our copy of its QR code image (same origin), or null before WeCom made one. */
+  qrImageUrl: string | null
+  createdAt: string
+}
+
+/** POST /api/console/channels and PUT …/:id: what the form sends (requestKey: one per 保存, so a resend makes no second channel). */
+export interface ChannelRequest {
+  name: string
+  platform: ChannelPlatform
+  members: string[]
+  skipVerify: boolean
+  tagIds: number[]
+  welcome: { text: string | null; link: WelcomeLinkCard | null; imageId: number | null }
+  note: string
+  requestKey?: string
+}
+
+/** GET /api/console/channels: the channels, and what the form picks from. */
+export interface ConsoleChannels {
+  channels: ConsoleChannel[]
+  platforms: readonly ChannelPlatform[]
+  /** Members who can take customers (active, with 客户联系). */
+  members: { userid: string; name: string }[]
+  /** Corp tags a channel may mark (the managed 客户价值 group left out). */
+  tagGroups: { name: string; tags: { id: number; name: string }[] }[]
+  /** The company's welcome for adds through no channel. */
+  defaultWelcome: ConsoleWelcome
 }
 
 // 提醒规则 (/api/console/rules, /api/console/robots/:userid)

@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   // 标签: the managed group 客户价值 is the segments job's; a name its group (or the company's groups) has already.
   tag_group_managed: 409,
   tag_name_taken: 409,
+  // 渠道活码: WeCom did not answer whether it made a channel's QR code (kept as being created, finished when tried again).
+  wecom_timeout: 504,
   // 提醒规则: what was pasted as a group robot is neither its key nor its webhook address.
   robot_key: 400,
   // The sidebar's actions on a customer.
@@ -104,6 +106,8 @@ export const CONSOLE_ERROR_IDS = [
   'tag_name_taken',
   // 提醒规则
   'robot_key',
+  // 渠道活码
+  'wecom_timeout',
 ] as const satisfies readonly ErrorId[]
 
 export type ConsoleErrorId = (typeof CONSOLE_ERROR_IDS)[number]

@@ -21,7 +21,8 @@ interface ProfileRow {
   remark: string
   description: string
   remark_mobiles: string
-  state: string
+  channel_name: string | null
+  channel_platform: string | null
   add_way: number
   added_at: Date | string
   status: FollowStatus
@@ -32,7 +33,10 @@ interface ProfileRow {
 /** What the sidebar shows for (viewer, customer); server/presenters/panel.ts turns it into the API's Panel. */
 export interface CustomerPanel {
   customer: Pick<Customer, 'externalUserid' | 'name' | 'avatar' | 'type' | 'gender' | 'corpName'>
-  follow: Pick<FollowRelation, 'remark' | 'description' | 'remarkMobiles' | 'state' | 'addWay' | 'addedAt' | 'status' | 'stage' | 'nextFollowUpOn'>
+  follow: Pick<FollowRelation, 'remark' | 'description' | 'remarkMobiles' | 'addWay' | 'addedAt' | 'status' | 'stage' | 'nextFollowUpOn'> & {
+    /** The channel the customer came through lately (渠道活码); null when none of ours. */
+    channel: { name: string; platform: string } | null
+  }
   access: VisibleFollow
   /** The latest follow-ups, newest first. */
   followUps: { id: number; note: string; nextFollowUpOn: string | null; stage: string | null; author: string; createdAt: Date }[]
@@ -59,8 +63,10 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
     query<ProfileRow>(
       manager,
       `SELECT c.external_userid, c.name, c.avatar, c.type, c.gender, c.corp_name,
-              f.remark, f.description, f.remark_mobiles, f.state, f.add_way, f.added_at, f.status, f.stage, f.next_follow_up_on
-         FROM follow_relations f JOIN customers c ON c.id = f.customer_id WHERE f.id = :followId`,
+              f.remark, f.description, f.remark_mobiles, ch.name AS channel_name, ch.platform AS channel_platform,
+              f.add_way, f.added_at, f.status, f.stage, f.next_follow_up_on
+         FROM follow_relations f JOIN customers c ON c.id = f.customer_id LEFT JOIN channels ch ON ch.id = f.channel_id
+        WHERE f.id = :followId`,
       { followId: access.followId },
     ),
     query<{ id: number; note: string; next_follow_up_on: Date | string | null; stage: string | null; author: string; created_at: Date | string }>(
@@ -112,7 +118,7 @@ export async function loadPanel(manager: EntityManager, viewer: Viewer, external
     remark: profile.remark,
     description: profile.description,
     remarkMobiles: jsonText.from(profile.remark_mobiles) as string[],
-    state: profile.state,
+    channel: profile.channel_name === null ? null : { name: profile.channel_name, platform: profile.channel_platform ?? '' },
     addWay: Number(profile.add_way),
     addedAt: rawInstant(profile.added_at),
     status: profile.status,

@@ -130,7 +130,7 @@ async function waitForLock(paths: DemoStatePaths, role: DemoOwner['role'], whenH
 async function ownSimulator(config: Config, paths: DemoStatePaths, lock: DemoStateLock): Promise<DemoWecom> {
   const kept = readDemoState(paths.state)
   const credentials: DemoCredentials = kept?.credentials ?? { secret: alphanumeric(32), token: alphanumeric(16), aesKey: alphanumeric(43) }
-  const simulator = createSimulator({ corpId: DEMO_CORP_ID, agentId: DEMO_AGENT_ID, ...credentials, basePath: SIMULATOR_PATH, robotKeys: [DEMO_ROBOT_KEY, DEMO_TEAM_ROBOT_KEY] })
+  const simulator = createSimulator({ corpId: DEMO_CORP_ID, agentId: DEMO_AGENT_ID, ...credentials, basePath: SIMULATOR_PATH, robotKeys: [DEMO_ROBOT_KEY, DEMO_TEAM_ROBOT_KEY], publicUrl: `${config.publicUrl}${SIMULATOR_PATH}` })
   if (kept) simulator.restore(kept.simulator)
   else simulator.seed(demoCompany())
   const persister = createStatePersister(paths.state, () => ({ version: 1, credentials, simulator: simulator.snapshot() }))

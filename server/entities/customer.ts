@@ -41,6 +41,9 @@ export class FollowRelation {
   @Column({ type: 'varchar', length: 64, default: '' }) operUserid!: string
   /** The 「联系我」 state: which channel brought the customer. */
   @Column({ type: 'varchar', length: 128, default: '' }) state!: string
+  /** The channel of the first add we saw through one, kept; and of the latest (server/channels/arrival.ts). */
+  @Column({ type: 'integer', nullable: true }) firstChannelId!: number | null
+  @Column({ type: 'integer', nullable: true }) channelId!: number | null
   @Column({ type: 'datetime', precision: 3 }) addedAt!: Date
   @Column({ type: 'varchar', length: 24, default: 'active' }) status!: FollowStatus
   @Column({ type: 'datetime', precision: 3, nullable: true }) statusChangedAt!: Date | null

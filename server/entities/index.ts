@@ -15,6 +15,7 @@ import { Session } from './session'
 import { SyncRun } from './syncRun'
 import { ReminderRulesRow, TeamRobot } from './reminderRules'
 import { MemberDailyFigure } from './memberDailyFigure'
+import { Channel, ChannelMember, ChannelTag, DefaultWelcome, MediaAsset, WelcomeSend } from './channel'
 
 export * from './customer'
 export * from './followUp'
@@ -32,6 +33,7 @@ export * from './session'
 export * from './syncRun'
 export * from './reminderRules'
 export * from './memberDailyFigure'
+export * from './channel'
 
 export const entities = [
   Department, Member, MemberDepartment, ManagerLink, ManagerOverride,
@@ -47,4 +49,5 @@ export const entities = [
   Session,
   ReminderRulesRow, TeamRobot,
   MemberDailyFigure,
+  Channel, ChannelMember, ChannelTag, MediaAsset, DefaultWelcome, WelcomeSend,
 ]

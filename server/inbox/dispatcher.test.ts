@@ -99,7 +99,7 @@ function welcomeRegistry() {
     },
   })
   return createProcessorRegistry(
-    { dataSource: harness.dataSource, refresher: createRefresher(harness.dataSource, harness.wecom.client, harness.logger), logger: harness.logger },
+    { dataSource: harness.dataSource, client: harness.wecom.client, refresher: createRefresher(harness.dataSource, harness.wecom.client, harness.logger), logger: harness.logger },
     [welcome, ...PROCESSORS],
   )
 }
@@ -289,8 +289,9 @@ describe(`processors on ${testDatabaseKind}`, () => {
     const dead = await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })
     expect(dead.status).toBe('dead')
     expect(dead.lastError).toMatch(/^contact-mirror: WecomApiError: .*60011/)
-    // Order matching waits for the mirror: it has no step, and did not fail on its own.
-    expect(await stepsOf(row!.id)).toEqual({})
+    // Order matching waits for the mirror: it has no step, and did not fail on its own. The
+    // welcome, a deadline processor, ran first (no welcome is configured: nothing to send).
+    expect(await stepsOf(row!.id)).toEqual({ welcome: 'done' })
     expect(dead.lastError).not.toContain('order-matching')
   })
 
@@ -302,7 +303,8 @@ describe(`processors on ${testDatabaseKind}`, () => {
     const [row] = await harness.dataSource.getRepository(InboxEvent).find()
     await attempt(handle)
     expect(welcomesSent().map((m) => m.recipients)).toEqual([['operator']])
-    expect(await stepsOf(row!.id)).toEqual({ 'test-welcome': 'done' })
+    // The product's own welcome asks nothing of an add without a WelcomeCode.
+    expect(await stepsOf(row!.id)).toEqual({ 'test-welcome': 'done', welcome: 'ignored' })
     expect((await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })).lastError).toMatch(/^contact-mirror: /)
 
     // WeCom answers again: the retry runs the mirror and what follows it, not the welcome.
@@ -310,7 +312,7 @@ describe(`processors on ${testDatabaseKind}`, () => {
     await retryDue()
     await attempt(handle)
     expect(welcomesSent()).toHaveLength(1)
-    expect(await stepsOf(row!.id)).toEqual({ 'test-welcome': 'done', 'contact-mirror': 'done', 'order-matching': 'ignored' })
+    expect(await stepsOf(row!.id)).toEqual({ 'test-welcome': 'done', welcome: 'ignored', 'contact-mirror': 'done', 'order-matching': 'ignored', 'channel-arrival': 'ignored' })
     expect((await harness.dataSource.getRepository(InboxEvent).findOneByOrFail({ id: row!.id })).status).toBe('done')
   })
 

@@ -22,7 +22,7 @@ describe(`the reconcile job on ${testDatabaseKind}`, () => {
   it('repairs drift in a full sync listed as the nightly reconcile', async () => {
     harness.simulator.company.removeFollow('colleague', 'wmUnicorn')
     const outcome = await reconcile()
-    expect(outcome).toEqual({ status: 'done', summary: 'customers +0 ~0, follows +0 ~0 -1, tags +0 ~0 -0, waiting orders matched 0' })
+    expect(outcome).toEqual({ status: 'done', summary: 'customers +0 ~0, follows +0 ~0 -1, tags +0 ~0 -0, waiting orders matched 0; channels gone from WeCom 0, finished 0, welcome images uploaded again 0' })
     const [run] = await runs()
     expect(run).toMatchObject({ origin: 'reconcile', actorMemberId: null, status: 'done', runningKey: null })
     expect(JSON.parse(run!.summary!)).toMatchObject({ follows: { created: 0, updated: 0, removed: 1 } })
@@ -35,7 +35,7 @@ describe(`the reconcile job on ${testDatabaseKind}`, () => {
     if (!consoleSync.started) throw new Error('the console sync should have started')
 
     const outcome = await reconcile()
-    expect(outcome).toEqual({ status: 'done', summary: `a full sync is already running (sync run #${consoleSync.run.id}); reconcile skipped tonight` })
+    expect(outcome).toEqual({ status: 'done', summary: `a full sync is already running (sync run #${consoleSync.run.id}); reconcile skipped tonight; channels gone from WeCom 0, finished 0, welcome images uploaded again 0` })
     expect(await harness.dataSource.getRepository(JobRun).findOneByOrFail({ job: 'reconcile' })).toMatchObject({ status: 'done', summary: outcome.summary })
 
     expect(await consoleSync.finished).toMatchObject({ status: 'done', summary: { members: 4 } })

@@ -30,7 +30,7 @@ function presentFollow({ follow, access }: CustomerPanel): PanelFollow {
     remark: follow.remark,
     description: follow.description,
     phones: follow.remarkMobiles.map(maskPhone),
-    channel: follow.state,
+    channel: follow.channel && { name: follow.channel.name, platform: follow.channel.platform },
     addWay: follow.addWay,
     addedAt: follow.addedAt.toISOString(),
     status: follow.status,

@@ -13,9 +13,11 @@ import { lossAlert } from './lossAlert'
 import { orderMatching } from './orderMatching'
 import { deadlineTable, handlesEvent, type DeadlineTable, type ProcessorDefinition, type ProcessorDeps, type ProcessorRun } from './processor'
 import { transferFailure } from './transferFailure'
+import { welcome } from './welcome'
+import { channelArrival } from './channelArrival'
 import type { WecomEvent } from '../wecom/events'
 
-export const PROCESSORS: readonly ProcessorDefinition[] = [contactMirror, groupChats, transferFailure, lossAlert, orderMatching]
+export const PROCESSORS: readonly ProcessorDefinition[] = [welcome, contactMirror, groupChats, transferFailure, lossAlert, orderMatching, channelArrival]
 
 /** Deadlines of the registry's processors, by event: what the journal stamps on each row. */
 export const processorDeadlines: DeadlineTable = deadlineTable(PROCESSORS)

@@ -9,6 +9,7 @@ import type { LossAlerter } from '../bot/lossAlert'
 import type { StepOutcome } from '../entities'
 import type { Logger } from '../logger'
 import type { Refresher } from '../mirror/refresh'
+import type { WecomClient } from '../wecom/client'
 import type { WecomEvent } from '../wecom/events'
 
 type EventName = Exclude<WecomEvent['event'], 'unknown'>
@@ -30,6 +31,8 @@ export interface StepContext {
 /** Everything a processor may need; each takes what it uses. */
 export interface ProcessorDeps {
   dataSource: DataSource
+  /** WeCom, for processors that act there (a welcome, a channel's tags). */
+  client: WecomClient
   refresher: Refresher
   /** Absent where no message may be sent (e.g. a test that watches only the mirror). */
   alertLoss?: LossAlerter

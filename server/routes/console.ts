@@ -8,6 +8,7 @@ import { parseParams, useridParam } from '../http/params'
 import { presentConsoleMe, presentMemberCustomers, presentTeamReport, presentTeamTrend } from '../presenters/console'
 import { teamTrend } from '../console/trend'
 import type { ConsoleRouteOptions, ConsoleState } from './consolePage'
+import { consoleChannelRoutes } from './consoleChannels'
 import { consoleManagerRoutes } from './consoleManagers'
 import { consoleRulesRoutes } from './consoleRules'
 import { consoleScriptsRoutes } from './consoleScripts'
@@ -24,6 +25,7 @@ const PAGE_ROUTES: PageRoutes[] = [
   consoleSourceRoutes,
   consoleManagerRoutes,
   consoleRulesRoutes,
+  consoleChannelRoutes,
 ]
 
 const userid = useridParam

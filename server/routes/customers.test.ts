@@ -35,7 +35,7 @@ describe(`the panel call on ${testDatabaseKind}`, () => {
     expect(response.status).toBe(200)
     const panel = (await response.json()) as Panel
     expect(panel.customer).toMatchObject({ externalUserid: 'wmXiaomei', name: '🌸小美' })
-    expect(panel.follow).toMatchObject({ member: { userid: 'seller', name: '陈浩' }, through: 'own', remark: '小美-老客', channel: 'store-qr', phones: ['138****0001'], status: 'active' })
+    expect(panel.follow).toMatchObject({ member: { userid: 'seller', name: '陈浩' }, through: 'own', remark: '小美-老客', channel: null, phones: ['138****0001'], status: 'active' })
     expect(JSON.stringify(panel)).not.toContain('13800000001')
 
     expect(panel.tagGroups.map((g) => g.name)).toEqual(['客户等级', '兴趣偏好', '来源渠道'])

@@ -131,7 +131,7 @@ describe(`WeCom records that do not fit, on ${testDatabaseKind}`, () => {
     harness = await startWecomHarness({ serve: true })
     await fullSync(harness.dataSource, harness.wecom.client, { logger: harness.logger })
     const { logger, lines } = capturingLogger()
-    const handle = createDispatcher(harness.dataSource, createProcessorRegistry({ dataSource: harness.dataSource, refresher: createRefresher(harness.dataSource, harness.wecom.client, logger), logger }))
+    const handle = createDispatcher(harness.dataSource, createProcessorRegistry({ dataSource: harness.dataSource, client: harness.wecom.client, refresher: createRefresher(harness.dataSource, harness.wecom.client, logger), logger }))
 
     expect(await harness.simulator.customerAddsMember({ userid: 'operator', customer: { external_userid: 'wmEventEmoji', name: EMOJI_NAME, avatar: LONG_AVATAR, unionid: `o${'u'.repeat(80)}` } })).toBe(200)
     Object.assign(harness.simulator.company.customers.get('wmEventEmoji')!, { type: 2, corp_name: LONG_CJK, position: LONG_CJK })

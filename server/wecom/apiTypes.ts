@@ -111,7 +111,43 @@ export interface Endpoints {
     response: { invaliduser?: string; msgid?: string }
   }
   sendRobotMessage: { query: { key: string }; body: Record<string, unknown> & { msgtype: string }; response: WecomResult }
+  // 「联系我」 (wecom-protocol.md §3.12): a channel's QR code.
+  addContactWay: {
+    query: Record<string, never>
+    body: { type: 1 | 2; scene: 2; remark: string; skip_verify: boolean; state: string; user: string[] }
+    response: { config_id: string; qr_code: string }
+  }
+  getContactWay: { query: Record<string, never>; body: { config_id: string }; response: { contact_way: ContactWay } }
+  listContactWays: {
+    query: Record<string, never>
+    body: { start_time?: number; end_time?: number; cursor?: string; limit?: number }
+    response: { contact_way?: { config_id: string }[]; next_cursor?: string }
+  }
+  updateContactWay: { query: Record<string, never>; body: { config_id: string; remark?: string; skip_verify?: boolean; user?: string[] }; response: WecomResult }
+  delContactWay: { query: Record<string, never>; body: { config_id: string }; response: WecomResult }
+  // A new customer's welcome (§3.10).
+  sendWelcome: { query: Record<string, never>; body: { welcome_code: string; text?: { content: string }; attachments?: WelcomeAttachment[] }; response: WecomResult }
+  /** A temporary media file (3 days), multipart with the file in the field `media`. */
+  uploadMedia: { query: { type: 'image' }; body: FormData; response: { type: string; media_id: string; created_at: string } }
 }
+
+/** A 「联系我」 way as get_contact_way answers it (the fields we read). */
+export interface ContactWay {
+  config_id: string
+  type: number
+  scene: number
+  remark?: string
+  skip_verify?: boolean
+  state?: string
+  qr_code?: string
+  user?: string[]
+  party?: number[]
+}
+
+/** An attachment of a welcome message (§3.10): the kinds a channel's welcome can carry. */
+export type WelcomeAttachment =
+  | { msgtype: 'image'; image: { media_id: string } }
+  | { msgtype: 'link'; link: { title: string; url: string; desc?: string; picurl?: string } }
 
 export type EndpointName = keyof Endpoints
 
@@ -135,6 +171,13 @@ export const endpoints: { [K in EndpointName]: { method: 'GET' | 'POST'; path: s
   remark: { method: 'POST', path: '/cgi-bin/externalcontact/remark', token: true },
   sendAppMessage: { method: 'POST', path: '/cgi-bin/message/send', token: true },
   sendRobotMessage: { method: 'POST', path: '/cgi-bin/webhook/send', token: false },
+  addContactWay: { method: 'POST', path: '/cgi-bin/externalcontact/add_contact_way', token: true },
+  getContactWay: { method: 'POST', path: '/cgi-bin/externalcontact/get_contact_way', token: true },
+  listContactWays: { method: 'POST', path: '/cgi-bin/externalcontact/list_contact_way', token: true },
+  updateContactWay: { method: 'POST', path: '/cgi-bin/externalcontact/update_contact_way', token: true },
+  delContactWay: { method: 'POST', path: '/cgi-bin/externalcontact/del_contact_way', token: true },
+  sendWelcome: { method: 'POST', path: '/cgi-bin/externalcontact/send_welcome_msg', token: true },
+  uploadMedia: { method: 'POST', path: '/cgi-bin/media/upload', token: true },
 }
 
 /** WeCom error codes our logic branches on (the meanings are in wecom-protocol.md §3.12). */
@@ -153,6 +196,13 @@ export const WecomCode = {
   allRecipientsInvalid: 81013,
   notExternalContact: 84061,
   robotInvalid: 93000,
+  invalidMediaId: 40007,
+  // 「联系我」 and welcomes (§3.10, §3.12).
+  contactWayUnknown: 41044,
+  contactWayQuota: 41045,
+  welcomeCodeInvalid: 41050,
+  welcomeTaken: 41051,
+  welcomeInFlight: 41096,
 } as const
 
 /** Our own codes for failures that never reached a WeCom answer. */

@@ -36,6 +36,8 @@ export interface CallOptions {
    * gives up with WeCom's code: a wait that would go past it fails at once instead.
    */
   maxWaitMs?: number
+  /** This call's HTTP timeout, in place of the client's: a call with a deadline (a welcome) waits no longer than it has. */
+  timeoutMs?: number
 }
 
 type Params<K extends EndpointName> = Pick<Endpoints[K], 'query' | 'body'> extends { query: infer Q; body: infer B }
@@ -105,7 +107,7 @@ export class WecomClient {
   }
 
   /** One call to an endpoint of the table; WeCom's failures, and ours reaching it, throw WecomApiError. */
-  async call<K extends EndpointName>(name: K, params: Params<K>, { maxWaitMs = this.defaultMaxWaitMs }: CallOptions = {}): Promise<Endpoints[K]['response']> {
+  async call<K extends EndpointName>(name: K, params: Params<K>, { maxWaitMs = this.defaultMaxWaitMs, timeoutMs }: CallOptions = {}): Promise<Endpoints[K]['response']> {
     const endpoint = endpoints[name]
     const { query, body } = params as { query?: Record<string, string>; body?: unknown }
     const deadline = this.clock.now() + maxWaitMs
@@ -113,7 +115,7 @@ export class WecomClient {
     for (let busyAnswers = 0; ; ) {
       await this.passGate(name, deadline, maxWaitMs)
       const token = endpoint.token ? await this.credentials.get('access_token') : undefined
-      const answer = await this.send(endpoint.method, endpoint.path, { ...query, ...(token ? { access_token: token } : {}) }, body)
+      const answer = await this.send(endpoint.method, endpoint.path, { ...query, ...(token ? { access_token: token } : {}) }, body, timeoutMs)
       const code = typeof answer.errcode === 'number' ? answer.errcode : WecomCode.ok
       if (code === WecomCode.ok) return answer as Endpoints[K]['response']
 
@@ -166,9 +168,11 @@ export class WecomClient {
     path: string,
     query: Record<string, string>,
     body: unknown,
+    timeoutMs?: number,
   ): Promise<{ errcode?: unknown; errmsg?: unknown } & Record<string, unknown>> {
+    const timeout = timeoutMs ?? this.http.defaults.timeout
     try {
-      const response = await this.http.request({ method, url: path, params: query, data: method === 'POST' ? body : undefined })
+      const response = await this.http.request({ method, url: path, params: query, data: method === 'POST' ? body : undefined, timeout })
       if (response.status !== 200 || typeof response.data !== 'object' || response.data === null) {
         throw new WecomApiError(TransportCode.badResponse, path, `HTTP ${response.status}, not a WeCom JSON answer`)
       }
@@ -179,7 +183,7 @@ export class WecomClient {
       throw new WecomApiError(
         timedOut ? TransportCode.timeout : TransportCode.network,
         path,
-        timedOut ? `no answer within ${this.http.defaults.timeout} ms` : (error as Error).message,
+        timedOut ? `no answer within ${timeout} ms` : (error as Error).message,
       )
     }
   }

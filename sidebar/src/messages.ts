@@ -47,6 +47,7 @@ export const messages = {
   tagDeleted: (name: string) => `“${name}”：这个标签已被管理员删除，已刷新标签列表。`,
   remark: '备注',
   channel: '来源',
+  channelOf: (name: string, platform: string) => (platform ? `${name}（${platform}）` : name),
   addedAt: '添加于',
   phones: '电话',
   deletedByCustomer: (member: string | null) => (member ? `客户已删除 ${member}，仍可查看资料` : '客户已删除你，仍可查看资料'),
