@@ -88,6 +88,12 @@ export interface JournalOptions {
   deadlines?: DeadlineTable
 }
 
+/** Whether some processor must handle this callback by a deadline (the worker then takes it at once). */
+export function hasDeadline(fields: XmlObject, deadlines: DeadlineTable = processorDeadlines): boolean {
+  const { event, changeType } = eventNames(fields)
+  return deadlines.deadlineMs(event, changeType) !== null
+}
+
 /**
  * Journals a decrypted callback; WeCom's re-deliveries of the same plaintext collapse onto
  * one row through the unique key. Returns false for such a duplicate. An event some

@@ -85,4 +85,33 @@ describe(`inbox worker on ${testDatabaseKind}`, () => {
     expect(handled).toHaveLength(60)
     expect(new Set(handled).size).toBe(60)
   })
+
+  it.runIf(testDatabaseKind === 'mysql')('takes an event with a deadline at once, beside a round of slow work, instead of after it', async () => {
+    const { dataSource, cleanup } = await migratedDatabase()
+    cleanups.push(cleanup)
+    for (let n = 1; n <= 5; n++) await journalCallback(dataSource, plaintext(100 + n))
+    const handled: { id: number; at: number }[] = []
+    let releaseSlow: () => void = () => {}
+    const slow = new Promise<void>((resolve) => (releaseSlow = resolve))
+    const running = worker(dataSource, async (event) => {
+      // The ordinary events wait on WeCom for as long as the test likes.
+      if (event.deadlineAt === null) await slow
+      handled.push({ id: event.id, at: Date.now() })
+      return 'done'
+    })
+    await expect.poll(async () => (await rows(dataSource)).filter((r) => r.attempts > 0).length, { timeout: 5_000 }).toBe(5)
+
+    const welcomeAdd = '<xml><Event>change_external_contact</Event><ChangeType>add_external_contact</ChangeType><UserID>seller</UserID><ExternalUserID>wmNew</ExternalUserID><WelcomeCode>CODE</WelcomeCode><CreateTime>1</CreateTime></xml>'
+    const journaledAt = Date.now()
+    await journalCallback(dataSource, welcomeAdd)
+    running.wake(true)
+    await expect.poll(() => handled.length, { timeout: 5_000 }).toBe(1)
+    const urgent = (await rows(dataSource)).find((r) => r.changeType === 'add_external_contact')!
+    expect(handled[0]!.id).toBe(urgent.id)
+    expect(handled[0]!.at - journaledAt).toBeLessThan(1_000)
+
+    releaseSlow()
+    await expect.poll(async () => (await rows(dataSource)).every((r) => r.status === 'done'), { timeout: 5_000 }).toBe(true)
+    expect(handled).toHaveLength(6)
+  })
 })

@@ -105,9 +105,10 @@ export function registerInboxGauges(dataSource: DataSource): void {
  * Claims due rows so that no other worker, in this process or another, takes them:
  * on MySQL with FOR UPDATE SKIP LOCKED, then by pushing next_attempt_at past the claim.
  * SQLite runs a single worker and its transactions are serial, so the same update suffices.
- * Rows with a deadline come first, the nearest deadline first; then the rest, oldest due first.
+ * Rows with a deadline come first, the nearest deadline first; then the rest, oldest due first
+ * (unless `deadlinesOnly`: the deadline lane's claim).
  */
-export async function claimDueEvents(manager: EntityManager, limit: number, claimMs: number, now = new Date()): Promise<InboxEvent[]> {
+export async function claimDueEvents(manager: EntityManager, limit: number, claimMs: number, now = new Date(), { deadlinesOnly = false } = {}): Promise<InboxEvent[]> {
   // READ COMMITTED: REPEATABLE READ's gap locks on the scanned range would make the
   // callback route's inserts wait for the claim.
   const claim = async (tx: EntityManager) => {
@@ -120,7 +121,7 @@ export async function claimDueEvents(manager: EntityManager, limit: number, clai
       { now, epoch: new Date(0) },
     )
     const claimed = urgent.map((row) => Number(row.id))
-    if (claimed.length < limit) {
+    if (claimed.length < limit && !deadlinesOnly) {
       const others = await query<{ id: number }>(
         tx,
         `SELECT id FROM inbox_events WHERE status = 'pending' AND next_attempt_at <= :now${claimed.length > 0 ? ' AND id NOT IN (:...claimed)' : ''} ORDER BY next_attempt_at, id LIMIT ${Number(limit - claimed.length)}${skipLocked(tx)}`,
@@ -197,6 +198,37 @@ export function startInboxWorker(options: InboxWorkerOptions) {
       wakeUp = done
     })
 
+  /**
+   * The deadline lane (MySQL, where workers run side by side): an event with a deadline (a
+   * welcome's 20 s) journaled while a round is at work is claimed and handled at once, beside
+   * that round, instead of after it: a round of slow WeCom calls can take longer than a
+   * deadline. SQLite's one connection runs one transaction at a time: there the next round
+   * takes it first.
+   */
+  const withLane = parallelWriters(dataSource, 2) > 1
+  let lane: Promise<void> | null = null
+  let laneAgain = false
+  const runLane = () => {
+    if (lane) {
+      laneAgain = true
+      return
+    }
+    lane = (async () => {
+      do {
+        laneAgain = false
+        for (;;) {
+          const events = await claimDueEvents(dataSource.manager, batchSize, claimMs, new Date(), { deadlinesOnly: true })
+          if (events.length === 0) break
+          await mapConcurrent(events, concurrency, (event) => processInboxEvent(event, { dataSource, handle: options.handle, logger, retryBaseMs }))
+        }
+      } while (laneAgain && running)
+    })()
+      .catch((error: unknown) => logger.warn({ err: error, owner }, 'inbox deadline lane failed; the next round takes its events'))
+      .finally(() => {
+        lane = null
+      })
+  }
+
   const loop = (async () => {
     while (running) {
       try {
@@ -216,15 +248,17 @@ export function startInboxWorker(options: InboxWorkerOptions) {
   })()
 
   return {
-    /** A callback was journaled: look now instead of at the next poll. */
-    wake: () => {
+    /** A callback was journaled: look now instead of at the next poll; one with a deadline (`urgent`) is taken at once. */
+    wake: (urgent = false) => {
       pressure.noteCallback()
+      if (urgent && withLane && running) runLane()
       wakeUp?.()
     },
     async stop(): Promise<void> {
       running = false
       wakeUp?.()
       await loop
+      await lane
       pressure.stop()
     },
   }

@@ -2,7 +2,7 @@ import Router from '@koa/router'
 import getRawBody from 'raw-body'
 import type { DataSource } from 'typeorm'
 import { AppError, payloadTooLarge } from '../errors'
-import { journalCallback } from '../inbox/journal'
+import { hasDeadline, journalCallback } from '../inbox/journal'
 import type { InboxSpool } from '../inbox/spool'
 import { inboxMetrics } from '../inbox/worker'
 import type { Logger } from '../logger'
@@ -16,7 +16,8 @@ export interface CallbackRouteOptions {
   spool: InboxSpool
   logger: Logger
   /** Told after each new journal entry, so a worker can start at once. */
-  onJournaled?: () => void
+  /** `urgent`: a processor must handle it by a deadline (a welcome). */
+  onJournaled?: (urgent: boolean) => void
 }
 
 /** The first value of each query parameter: a repeated one must not become an array. */
@@ -66,7 +67,7 @@ export function wecomCallbackRoutes({ codec, dataSource, spool, logger, onJourna
     try {
       if (await journalCallback(dataSource, plaintext, receivedAt, { fields })) {
         inboxMetrics.received.inc()
-        onJournaled?.()
+        onJournaled?.(hasDeadline(fields))
       }
     } catch (error) {
       // The database is away: the spool keeps the event (fsynced) until it is back.

@@ -11,7 +11,7 @@ export interface WecomRuntime {
   client: WecomClient
   codec: CallbackCodec
   spool: InboxSpool
-  onJournaled?: () => void
+  onJournaled?: (urgent: boolean) => void
 }
 
 export function createWecomRuntime(
