@@ -15,9 +15,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEMO_MEMBERS, demoCompany } from '../server/demo/company'
-import { createSimulator, type SeedCompany, type Simulator } from '../simulator'
-import { eventXml } from '../simulator/api/callbacks'
+import { demoCompany } from '../server/demo/company'
+import { createSimulator, type Simulator } from '../simulator'
 import { createBenchDatabase, type BenchDatabase, type InnodbCounters } from './support/benchDatabase'
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './support/benchmark'
 import { latencyTimeline, summarizeLatencies, type LatencySummary } from './support/latencyStats'
@@ -26,6 +25,7 @@ import { keepAliveAgent, runOpenLoop, type OpenLoopOutcome, type PreparedRequest
 import { serverLoad, serverWork, snapshotServer, type ServerLoad, type ServerWork } from './support/serverMetrics'
 import { startAckFloor, type AckFloor } from './support/ackFloor'
 import { startServerProcess, type ServerProcess } from './support/serverProcess'
+import { BENCH_CREDENTIALS, editCallbacks, wecomServerEnvironment } from './support/wecomServer'
 import { formatNumber, formatRatio } from './support/table'
 
 const BUDGET_P99_MS = 50
@@ -57,15 +57,6 @@ const PHASES = [
 
 /** The MySQL server to create the throwaway database on; only the database name is ours. */
 const MYSQL_URL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/'
-
-/** The app the simulator and the server agree on. */
-const CREDENTIALS = {
-  corpId: 'wwbench000000001',
-  agentId: 1000002,
-  secret: 'bench-app-secret',
-  token: 'BenchToken2024',
-  aesKey: 'BenchmarkEncodingAESKey0123456789abcdefghij',
-}
 
 /** tsx compiles the server on start, and a stale sidebar is rebuilt: allow for both. */
 const SERVER_START_TIMEOUT_MS = 90_000
@@ -145,7 +136,7 @@ async function run({ teardown, progress }: BenchmarkContext): Promise<BenchmarkR
   progress(`database ${database.name} created`)
 
   const company = demoCompany()
-  const simulator = createSimulator(CREDENTIALS)
+  const simulator = createSimulator(BENCH_CREDENTIALS)
   simulator.seed(company)
   const wecom = await simulator.listen(0)
   teardown.defer('close the WeCom simulator', wecom.close)
@@ -153,7 +144,7 @@ async function run({ teardown, progress }: BenchmarkContext): Promise<BenchmarkR
   // The server's working directory: its spool folder and any `.env` stay out of the repository.
   const workDir = mkdtempSync(join(tmpdir(), 'scrm-bench-'))
   teardown.defer('remove the server working directory', () => rmSync(workDir, { recursive: true, force: true }))
-  const callbacks = callbackFactory(simulator, company)
+  const callbacks = editCallbacks(simulator, company)
 
   // The floor first, alone on the machine as our server will be after it.
   progress('starting the floor (bare node:http append and fsync)…')
@@ -166,7 +157,7 @@ async function run({ teardown, progress }: BenchmarkContext): Promise<BenchmarkR
   await ackFloor.stop(SERVER_STOP_GRACE_MS)
 
   progress('starting the server (tsx server/cli/start.ts)…')
-  const server = await startServerProcess({ env: serverEnvironment(database, wecom.url), cwd: workDir, startTimeoutMs: SERVER_START_TIMEOUT_MS })
+  const server = await startServerProcess({ env: wecomServerEnvironment(database, wecom.url), cwd: workDir, startTimeoutMs: SERVER_START_TIMEOUT_MS })
   teardown.defer('stop the server', () => server.stop(SERVER_STOP_GRACE_MS).then(() => {}))
   progress(`server pid ${server.pid} listening on 127.0.0.1:${server.port}`)
 
@@ -182,46 +173,6 @@ async function run({ teardown, progress }: BenchmarkContext): Promise<BenchmarkR
   simulator.setLatency(0)
   const exit = await server.stop(SERVER_STOP_GRACE_MS)
   return report(phases, floor, { mysql: await database.describeServer(), serverExit: exit, serverWarnings: server.log().warnings, loadAverageBefore, backgroundCpuPercent })
-}
-
-function serverEnvironment(database: BenchDatabase, wecomUrl: string): Record<string, string> {
-  return {
-    PORT: '0',
-    DATABASE_URL: database.url,
-    WECOM_CORP_ID: CREDENTIALS.corpId,
-    WECOM_AGENT_ID: String(CREDENTIALS.agentId),
-    WECOM_SECRET: CREDENTIALS.secret,
-    WECOM_TOKEN: CREDENTIALS.token,
-    WECOM_AES_KEY: CREDENTIALS.aesKey,
-    WECOM_API_BASE: wecomUrl,
-    WECOM_OAUTH_BASE: wecomUrl,
-    WECOM_LOGIN_BASE: wecomUrl,
-    SESSION_SECRET: 'bench-session-secret-not-for-production',
-    LOG_LEVEL: 'warn',
-  }
-}
-
-/**
- * Encrypted `edit_external_contact` callbacks, all distinct (CreateTime counts up), cycling
- * over the demo company's real member–customer relations, so each one sends the worker to
- * `externalcontact/get`. Built ahead of the clock: AES and SHA-1 are WeCom's cost, not ours.
- */
-function callbackFactory(simulator: Simulator, company: SeedCompany) {
-  const follows = (company.follows ?? []).filter((follow) => DEMO_MEMBERS.includes(follow.userid))
-  // In the past, so that no event claims to come from the future.
-  const firstCreateTime = Math.floor(Date.now() / 1000) - 86_400
-  let sequence = 0
-  return (count: number): PreparedRequest[] =>
-    Array.from({ length: count }, () => {
-      const follow = follows[sequence % follows.length]!
-      const plaintext = eventXml({ corpId: CREDENTIALS.corpId, createTime: firstCreateTime + sequence++, event: 'change_external_contact' }, [
-        ['ChangeType', 'edit_external_contact'],
-        ['UserID', follow.userid],
-        ['ExternalUserID', follow.external_userid],
-      ])
-      const { query, body } = simulator.buildCallback(plaintext)
-      return { path: `/wecom/callback?${new URLSearchParams(query)}`, body: Buffer.from(body), contentType: 'text/xml' }
-    })
 }
 
 interface PhaseDeps {
