@@ -57,7 +57,8 @@ export function createApp({ config, dataSource, logger, wecom, demo }: AppContex
   app.use(orderWebhook.routes()).use(orderWebhook.allowedMethods())
 
   if (wecom) {
-    const callback = wecomCallbackRoutes({ codec: wecom.codec, dataSource, spool: wecom.spool, logger, onJournaled: wecom.onJournaled })
+    // Read at each callback: the worker that listens may be started after the app.
+    const callback = wecomCallbackRoutes({ codec: wecom.codec, dataSource, spool: wecom.spool, logger, onJournaled: (urgent) => wecom.onJournaled?.(urgent) })
     app.use(callback.routes()).use(callback.allowedMethods())
     const auth = authRoutes({ config, dataSource, wecom, refresh: createRefresher(dataSource, wecom.client, logger) })
     app.use(auth.routes()).use(auth.allowedMethods())
