@@ -514,6 +514,32 @@ export interface ConsoleChannels {
   defaultWelcome: ConsoleWelcome
 }
 
+/** A channel's (or a platform's) figures over a range of days. */
+export interface ChannelFiguresView {
+  /** 新增: customers who added a member through it in the range. */
+  arrived: number
+  /** 流失: its customers who deleted their member in the range. */
+  lost: number
+  net: number
+  /** Of the range's arrivals old enough: the share still following 7 (30) days later; null when none is old enough. */
+  retention7: number | null
+  retention30: number | null
+  /** Arrivals who paid an order after arriving, and the orders' sum (yuan, '123.45'). */
+  buyers: number
+  revenue: string
+  /** revenue ÷ arrived (yuan); '0.00' without arrivals. */
+  revenuePerArrival: string
+}
+
+/** GET /api/console/channels/stats?from=&to= (business dates, both included). */
+export interface ConsoleChannelStats {
+  from: string
+  to: string
+  channels: { id: number; name: string; platform: string; deleted: boolean; figures: ChannelFiguresView }[]
+  platforms: { platform: string; figures: ChannelFiguresView }[]
+  days: { date: string; arrived: number; lost: number }[]
+}
+
 // 提醒规则 (/api/console/rules, /api/console/robots/:userid)
 
 /** The company's reminder rules as the console edits them (PUT /api/console/rules takes the same). */

@@ -83,3 +83,7 @@ export interface MysqlPool {
  */
 export const mysqlPool = (dataSource: DataSource): MysqlPool | null =>
   isMysql(dataSource) ? (dataSource.driver as unknown as { pool: MysqlPool }).pool : null
+
+/** How many seconds `later` is after `earlier`, two datetime columns (or expressions) of a row. */
+export const secondsBetween = (db: Connected, earlier: string, later: string): string =>
+  isMysql(db) ? `TIMESTAMPDIFF(SECOND, ${earlier}, ${later})` : `((julianday(${later}) - julianday(${earlier})) * 86400)`

@@ -14,7 +14,9 @@ import { Channel, MediaAsset, Member, MEMBER_STATUS } from '../entities'
 import { AppError, badRequest, notFound, payloadTooLarge, validationFailed } from '../errors'
 import { parseBody } from '../http/body'
 import { idParam, parseParams, useridParam } from '../http/params'
-import { presentChannel, presentChannels, presentWelcome } from '../presenters/consoleChannels'
+import { channelStatsCsv, presentChannel, presentChannels, presentChannelStats, presentWelcome } from '../presenters/consoleChannels'
+import { channelStats, FIGURES_MAX_DAYS } from '../channels/figures'
+import { addDays, businessDate } from '../time'
 import { WecomApiError } from '../wecom/errors'
 import { requireOperator, type ConsoleRouteOptions, type ConsoleState } from './consolePage'
 
@@ -54,6 +56,9 @@ const channelRequest = z.object({
   requestKey: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, _ or -').optional(),
 })
 const channelPath = z.object({ id: idParam })
+const statsQuery = z.object({ from: z.iso.date().optional(), to: z.iso.date().optional() })
+/** The figures' range when none is asked for: the last 30 days, today included. */
+const DEFAULT_FIGURE_DAYS = 30
 
 const asInput = (request: z.infer<typeof channelRequest>): ChannelInput => ({
   name: request.name,
@@ -73,7 +78,7 @@ const attachment = (name: string) => `attachment; filename="qrcode.png"; filenam
  * created exactly once), their welcomes and the images those carry, and the company's
  * default welcome for adds through no channel.
  */
-export function consoleChannelRoutes({ dataSource, wecom, logger }: ConsoleRouteOptions): Router<ConsoleState> {
+export function consoleChannelRoutes({ config, dataSource, wecom, logger }: ConsoleRouteOptions): Router<ConsoleState> {
   const router = new Router<ConsoleState>()
   router.use(['/channels', '/media', '/welcome'], requireOperator)
   const contextOf = (actorMemberId: number): ChannelContext => ({ dataSource, client: wecom.client, logger, actorMemberId })
@@ -92,6 +97,27 @@ export function consoleChannelRoutes({ dataSource, wecom, logger }: ConsoleRoute
       tagGroups: groups.filter((g) => !isManagedGroup(g.name)).map((g) => ({ name: g.name, tags: g.tags })),
       defaultWelcome: presentWelcome(defaultWelcome, defaultWelcome.image),
     })
+  })
+
+  // Before /channels/:id: 'stats' is no id.
+  const statsOf = async (ctx: { query: Record<string, unknown> }) => {
+    const parsed = statsQuery.safeParse(ctx.query)
+    if (!parsed.success) throw validationFailed(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '))
+    const today = businessDate(new Date(), config.timezone)
+    const to = parsed.data.to ?? today
+    const from = parsed.data.from ?? addDays(to, 1 - DEFAULT_FIGURE_DAYS)
+    if (from > to) throw validationFailed('from must not be after to')
+    if (addDays(from, FIGURES_MAX_DAYS) <= to) throw validationFailed(`A range is at most ${FIGURES_MAX_DAYS} days`)
+    return presentChannelStats(await channelStats(dataSource.manager, { from, to, timeZone: config.timezone }))
+  }
+  router.get('/channels/stats', async (ctx) => {
+    ctx.body = await statsOf(ctx)
+  })
+  router.get('/channels/stats.csv', async (ctx) => {
+    const stats = await statsOf(ctx)
+    ctx.type = 'text/csv; charset=utf-8'
+    ctx.set('Content-Disposition', `attachment; filename="channels.csv"; filename*=UTF-8''${encodeURIComponent(`渠道数据_${stats.from}_${stats.to}.csv`)}`)
+    ctx.body = channelStatsCsv(stats)
   })
 
   router.post('/channels', async (ctx) => {
