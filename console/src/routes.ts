@@ -20,6 +20,7 @@ export const PAGES: ConsolePage[] = [
   { id: 'team', label: messages.pages.team, managers: true },
   { id: 'scripts', label: messages.pages.scripts, managers: false, component: () => import('./pages/ScriptsPage.vue') },
   { id: 'tags', label: messages.pages.tags, managers: false, component: () => import('./pages/TagsPage.vue') },
+  { id: 'channels', label: messages.pages.channels, managers: false, component: () => import('./pages/ChannelsPage.vue') },
   { id: 'rules', label: messages.pages.rules, managers: false, component: () => import('./pages/RulesPage.vue') },
   { id: 'sources', label: messages.pages.sources, managers: false, component: () => import('./pages/SourcesPage.vue') },
   { id: 'system', label: messages.pages.system, managers: false, component: () => import('./pages/SystemPage.vue') },

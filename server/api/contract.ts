@@ -456,6 +456,10 @@ export interface OrderSourceSecret {
 export const CHANNEL_PLATFORMS = ['抖音', '小红书', '哔哩哔哩', '百度', '微信公众号', '视频号', '淘宝', '京东', '拼多多', '有赞', '门店', '官网', 'APP', '小程序', '线下活动', '其他'] as const
 export type ChannelPlatform = (typeof CHANNEL_PLATFORMS)[number]
 
+/** What a welcome may hold (send_welcome_msg's limits, with room for the names filled in), for the server's checks and the form's. */
+export const WELCOME_VARIABLES = ['客户昵称', '导购姓名'] as const
+export const WELCOME_LIMITS = { text: 1000, linkTitleBytes: 128, linkDescBytes: 512, imageBytes: 2 * 1024 * 1024 } as const
+
 /** A link card after a welcome's text. */
 export interface WelcomeLinkCard {
   title: string

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto'
 import type { DataSource } from 'typeorm'
+import { WELCOME_LIMITS } from '../api/contract'
 import { MediaAsset } from '../entities'
 import { validationFailed } from '../errors'
 import type { WecomClient } from '../wecom/client'
 import { freshMediaId } from './welcome'
 
 /** A welcome image: WeCom takes jpg and png; 2 MB keeps a welcome quick to send and to load. */
-export const IMAGE_MAX_BYTES = 2 * 1024 * 1024
+export const IMAGE_MAX_BYTES = WELCOME_LIMITS.imageBytes
 const IMAGE_KINDS = [
   { contentType: 'image/png', magic: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
   { contentType: 'image/jpeg', magic: Buffer.from([0xff, 0xd8, 0xff]) },

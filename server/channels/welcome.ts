@@ -12,8 +12,6 @@ import { WecomApiError } from '../wecom/errors'
  * for 20 s from the add event; a welcome past that is never sent (counted as missed).
  */
 export const WELCOME_WINDOW_MS = 20_000
-/** The variables a welcome may use: the customer's WeCom name and the member's. */
-export const WELCOME_VARIABLES = ['客户昵称', '导购姓名'] as const
 /** A media id lasts 3 days; one older than this is uploaded again before it is used. */
 export const MEDIA_FRESH_MS = 2.5 * 86_400_000
 /** What a send keeps in hand of its window for the network: a send that cannot finish in it is not started. */

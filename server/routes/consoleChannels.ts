@@ -3,11 +3,10 @@ import axios from 'axios'
 import getRawBody from 'raw-body'
 import { IsNull } from 'typeorm'
 import { z } from 'zod'
-import { CHANNEL_PLATFORMS } from '../api/contract'
+import { CHANNEL_PLATFORMS, WELCOME_LIMITS, WELCOME_VARIABLES } from '../api/contract'
 import { CHANNEL_MEMBERS_MAX, createChannel, deleteChannel, listChannels, retryChannel, updateChannel, type ChannelContext, type ChannelInput } from '../channels/channels'
 import { readDefaultWelcome, saveDefaultWelcome } from '../channels/defaultWelcome'
 import { IMAGE_MAX_BYTES, imageBytes, saveWelcomeImage } from '../channels/media'
-import { WELCOME_VARIABLES } from '../channels/welcome'
 import { recordActivity } from '../console/activity'
 import { isManagedGroup, listTagGroups } from '../console/tags'
 import { Channel, MediaAsset, Member, MEMBER_STATUS } from '../entities'
@@ -20,15 +19,13 @@ import { addDays, businessDate } from '../time'
 import { WecomApiError } from '../wecom/errors'
 import { requireOperator, type ConsoleRouteOptions, type ConsoleState } from './consolePage'
 
-/** A welcome's text: what WeCom takes (4,000 bytes) with room for the names filled in. */
-const WELCOME_TEXT_MAX = 1000
 const byteLength = (text: string) => Buffer.byteLength(text, 'utf8')
 const httpUrl = z.string().trim().max(2048).regex(/^https?:\/\/\S+$/, 'must be an http(s) address')
 
 const welcomeText = z
   .string()
   .trim()
-  .max(WELCOME_TEXT_MAX)
+  .max(WELCOME_LIMITS.text)
   .refine((text) => [...text.matchAll(/\{\{([^{}]*)\}\}/g)].every(([, name]) => (WELCOME_VARIABLES as readonly string[]).includes(name!)), `may use only ${WELCOME_VARIABLES.map((v) => `{{${v}}}`).join(' and ')}`)
   .transform((text) => text || null)
 const welcome = z
@@ -36,9 +33,9 @@ const welcome = z
     text: welcomeText.nullable(),
     link: z
       .object({
-        title: z.string().trim().min(1).refine((t) => byteLength(t) <= 128, 'is at most 128 bytes'),
+        title: z.string().trim().min(1).refine((t) => byteLength(t) <= WELCOME_LIMITS.linkTitleBytes, `is at most ${WELCOME_LIMITS.linkTitleBytes} bytes`),
         url: httpUrl,
-        desc: z.string().trim().refine((t) => byteLength(t) <= 512, 'is at most 512 bytes').optional(),
+        desc: z.string().trim().refine((t) => byteLength(t) <= WELCOME_LIMITS.linkDescBytes, `is at most ${WELCOME_LIMITS.linkDescBytes} bytes`).optional(),
         picurl: httpUrl.optional(),
       })
       .nullable(),

@@ -41,7 +41,7 @@ describe.runIf(chromium.enabled)(`the console in Chromium on ${testDatabaseKind}
   it('signs an operator in through OAuth and shows 周琳’s team, then the whole company', async () => {
     const page = await openConsole('operator', { path: '/console' })
     const navigation = page.getByRole('navigation')
-    await expect.poll(() => navigation.getByRole('link').allTextContents(), { timeout: 15_000 }).toEqual(['团队', '话术库', '标签', '提醒规则', '订单来源', '系统'])
+    await expect.poll(() => navigation.getByRole('link').allTextContents(), { timeout: 15_000 }).toEqual(['团队', '话术库', '标签', '渠道活码', '提醒规则', '订单来源', '系统'])
     expect(await navigation.getByRole('link', { name: '团队' }).getAttribute('aria-current')).toBe('page')
     const url = new URL(page.url())
     expect(url.pathname).toBe('/console/')
