@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm'
 import { query } from '../db/sql'
 import { MEMBER_STATUS } from '../entities'
 import { teamRobotManagers } from '../rules/teamRobots'
-import { followUpStats, type MemberFollowUps } from './followUpStats'
+import { businessDayWindow, followUpStats, type MemberFollowUps } from './followUpStats'
 import { htmlText, markdownText, splitMessages } from './markdown'
 import type { AppMessage } from './messenger'
 
@@ -30,9 +30,21 @@ const isQuiet = (r: Figures) => r.overdue + r.dueToday + r.newUnfollowed + r.los
 const chineseDate = (date: string) => `${Number(date.slice(5, 7))}月${Number(date.slice(8, 10))}日`
 const figuresLine = (r: Figures) => `逾期 ${r.overdue} · 今日到期 ${r.dueToday} · 新客户待跟进 ${r.newUnfollowed} · 昨日流失 ${r.lostYesterday}`
 
-/** A manager's markdown: team totals, then every report's figures, the most overdue first. */
-function managerMessages(date: string, reports: MemberFollowUps[]): string[] {
-  const header = `**团队跟进日报 · ${chineseDate(date)}**\n${figuresLine(sum(reports))}`
+/** Channels the top of a team's new customers came through, named in its digest. */
+const TOP_CHANNELS = 3
+
+/** '抖音直播 5、门店海报 2': the channels most of the team's new customers of yesterday came through. */
+function topChannelsLine(reports: MemberFollowUps[], arrivals: ChannelArrivals): string | null {
+  const byChannel = new Map<string, number>()
+  for (const report of reports) for (const [name, n] of arrivals.get(report.memberId) ?? []) byChannel.set(name, (byChannel.get(name) ?? 0) + n)
+  const top = [...byChannel].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, TOP_CHANNELS)
+  return top.length === 0 ? null : `昨日新客来源：${top.map(([name, n]) => `${markdownText(name, 16)} ${n}`).join('、')}`
+}
+
+/** A manager's markdown: team totals (and where yesterday's new customers came from), then every report's figures, the most overdue first. */
+function managerMessages(date: string, reports: MemberFollowUps[], arrivals: ChannelArrivals): string[] {
+  const channels = topChannelsLine(reports, arrivals)
+  const header = `**团队跟进日报 · ${chineseDate(date)}**\n${figuresLine(sum(reports))}${channels ? `\n${channels}` : ''}`
   const ordered = [...reports].sort((a, b) => b.overdue - a.overdue || b.dueToday - a.dueToday || a.userid.localeCompare(b.userid))
   const blocks = ordered.map((r) => {
     const overdue = r.overdue > 0 ? `<font color="warning">逾期 ${r.overdue}</font>` : '逾期 0'
@@ -48,6 +60,21 @@ function robotMessages(date: string, teams: { manager: MemberFollowUps; reports:
   const header = `**团队跟进日报 · ${chineseDate(date)}**\n全员：${figuresLine(sum(teams.flatMap((t) => t.reports)))}`
   const blocks = teams.map(({ manager, reports }) => `> <@${manager.userid}> ${markdownText(manager.name)}团队 ${reports.length} 人：${figuresLine(sum(reports))}`)
   return splitMessages(header, blocks, ROBOT_MARKDOWN_MAX_BYTES)
+}
+
+/** Per member, the channels yesterday's new customers came through, by channel name. */
+type ChannelArrivals = Map<number, [string, number][]>
+
+async function channelArrivals(manager: EntityManager, { yesterdayStart, start }: { yesterdayStart: Date; start: Date }): Promise<ChannelArrivals> {
+  const rows = await query<{ member_id: number; name: string; n: number | string }>(
+    manager,
+    `SELECT f.member_id, c.name, COUNT(*) AS n FROM follow_relations f JOIN channels c ON c.id = f.channel_id
+      WHERE f.added_at >= :yesterdayStart AND f.added_at < :todayStart GROUP BY f.member_id, c.name`,
+    { yesterdayStart, todayStart: start },
+  )
+  const arrivals: ChannelArrivals = new Map()
+  for (const row of rows) arrivals.set(Number(row.member_id), [...(arrivals.get(Number(row.member_id)) ?? []), [row.name, Number(row.n)]])
+  return arrivals
 }
 
 /** A salesperson's card: today's and overdue counts, linking to the sidebar's to-do page. */
@@ -78,7 +105,7 @@ export async function planDailyDigest(
   manager: EntityManager,
   { date, timeZone, publicUrl, withCompanyRobot, now = new Date() }: { date: string; timeZone: string; publicUrl: string; withCompanyRobot: boolean; now?: Date },
 ): Promise<PlannedMessage[]> {
-  const [stats, links, teamRobots] = await Promise.all([
+  const [stats, links, teamRobots, arrivals] = await Promise.all([
     followUpStats(manager, { date, timeZone, now }),
     query<{ manager_id: number; member_id: number; manager_userid: string; manager_name: string }>(
       manager,
@@ -89,6 +116,7 @@ export async function planDailyDigest(
       { left: MEMBER_STATUS.left },
     ),
     teamRobotManagers(manager),
+    channelArrivals(manager, businessDayWindow(date, timeZone, now)),
   ])
 
   const teams = new Map<number, { manager: MemberFollowUps; reports: MemberFollowUps[] }>()
@@ -104,7 +132,7 @@ export async function planDailyDigest(
   const planned: PlannedMessage[] = []
   for (const { manager: boss, reports } of teams.values()) {
     if (reports.length === 0) continue
-    const parts = managerMessages(date, reports)
+    const parts = managerMessages(date, reports, arrivals)
     parts.forEach((content, i) => planned.push({ key: `digest:${boss.userid}#${i + 1}`, to: { member: boss.userid }, message: { msgtype: 'markdown', markdown: { content } } }))
     // A robot takes 4096 bytes a message, an app message 2048: the same parts fit.
     if (teamRobots.has(boss.memberId)) parts.forEach((content, i) => planned.push({ key: `robot:${boss.userid}#${i + 1}`, to: { robot: 'team', managerId: boss.memberId }, message: { msgtype: 'markdown', markdown: { content } } }))

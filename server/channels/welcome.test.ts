@@ -6,7 +6,9 @@ import { createLogger } from '../logger'
 import { jsonBody } from '../../test/app'
 import { signedIn } from '../../test/browserSession'
 import { testDatabaseKind } from '../../test/database'
-import { callsTo, startWecomHarness, type WecomHarness } from '../../test/wecom'
+import { callsTo, startWecomHarness, TEST_PUBLIC_URL, type WecomHarness } from '../../test/wecom'
+import { planDailyDigest } from '../bot/digest'
+import { addDays, businessDate, zonedInstant } from '../time'
 import { sendWelcome } from './welcome'
 
 const SEND_WELCOME = '/cgi-bin/externalcontact/send_welcome_msg'
@@ -70,6 +72,19 @@ describe(`arriving through a channel, on ${testDatabaseKind}`, () => {
     await harness.drainInbox()
     expect(callsTo(harness.simulator, SEND_WELCOME)).toHaveLength(1)
     expect(callsTo(harness.simulator, MARK_TAG)).toHaveLength(1)
+  })
+
+  it("names in the manager's digest the channels yesterday's new customers came through", async () => {
+    const channel = await makeChannel({ tagIds: [] })
+    for (const externalUserid of ['wmYesterday1', 'wmYesterday2']) {
+      await harness.simulator.customerScansContactWay({ configId: await configIdOf(channel), customer: { external_userid: externalUserid, name: externalUserid } })
+    }
+    await harness.drainInbox()
+    const today = businessDate(new Date(), 'Asia/Shanghai')
+    await query(harness.dataSource.manager, "UPDATE follow_relations SET added_at = :at WHERE channel_id IS NOT NULL", { at: zonedInstant(addDays(today, -1), '10:00', 'Asia/Shanghai') })
+    const planned = await planDailyDigest(harness.dataSource.manager, { date: today, timeZone: 'Asia/Shanghai', publicUrl: TEST_PUBLIC_URL, withCompanyRobot: false })
+    const digest = planned.find((p) => p.key === 'digest:manager#1')!.message
+    expect(digest.msgtype === 'markdown' && digest.markdown.content.split('\n')[2]).toBe('昨日新客来源：小红书笔记 2')
   })
 
   it('keeps the first channel and the latest', async () => {
