@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { callbackAck } from './callbackAck'
+import { channelFiguresBenchmark } from './channelFigures'
 import { consoleTeamBenchmark } from './consoleTeam'
 import { dailyDigest10mBenchmark, dailyDigestBenchmark } from './dailyDigest'
 import { fullSyncBenchmark } from './fullSync'
@@ -23,7 +24,7 @@ import { formatRatio, renderTable } from './support/table'
 import { Teardown } from './support/teardown'
 
 /** Every benchmark, in the order they run; the 10M digest last, as its company takes longest to make. */
-const BENCHMARKS: Benchmark[] = [callbackAck, welcomeBenchmark, fullSyncBenchmark, sidebarPanelBenchmark, consoleTeamBenchmark, dailyDigestBenchmark, orderImportBenchmark, dailyDigest10mBenchmark]
+const BENCHMARKS: Benchmark[] = [callbackAck, welcomeBenchmark, fullSyncBenchmark, sidebarPanelBenchmark, consoleTeamBenchmark, channelFiguresBenchmark, dailyDigestBenchmark, orderImportBenchmark, dailyDigest10mBenchmark]
 
 const SUMMARY_COLUMNS = ['benchmark', 'what', 'measured', 'floor', 'ratio', 'budget', 'result']
 

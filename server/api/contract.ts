@@ -535,6 +535,9 @@ export interface ChannelFiguresView {
   revenuePerArrival: string
 }
 
+/** The longest range of days the channel figures are asked for at once. */
+export const FIGURES_MAX_DAYS = 366
+
 /** GET /api/console/channels/stats?from=&to= (business dates, both included). */
 export interface ConsoleChannelStats {
   from: string

@@ -81,6 +81,14 @@ describe(`channel figures on ${testDatabaseKind}`, () => {
     expect(lines[1]).toBe('"\'=HYPERLINK(""http://evil.example"",""点我"")","其他","0","0","0","","","0","0.00","0.00"')
   })
 
+  it('counts a range of one day', async () => {
+    const douyin = await channel('抖音直播', '抖音')
+    await arrives(douyin, 'wmToday', 0)
+    const stats = await jsonBody<ConsoleChannelStats>(await (await operator())(`/api/console/channels/stats?from=${today}&to=${today}`))
+    expect(stats.days).toEqual([{ date: today, arrived: 1, lost: 0 }])
+    expect(stats.channels[0]!.figures.arrived).toBe(1)
+  })
+
   it('refuses a range backwards or over a year', async () => {
     const api = await operator()
     for (const range of [`from=${today}&to=${addDays(today, -1)}`, `from=${addDays(today, -366)}&to=${today}`, 'from=2026-13-01']) {

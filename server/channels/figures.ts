@@ -6,8 +6,6 @@ import { Channel, type FollowStatus } from '../entities'
 import { SPENDING_STATUSES } from '../rules/orders'
 import { startOfBusinessDay } from '../time'
 
-/** The longest range the figures are asked for at once. */
-export const FIGURES_MAX_DAYS = 366
 const DAY_SECONDS = 86_400
 const LOST: FollowStatus = 'deleted_by_customer'
 

@@ -14,8 +14,9 @@ export function dayBounds(dates: readonly string[], timeZone: string): Record<st
   return Object.fromEntries([...dates, addDays(dates.at(-1)!, 1)].map((date, i) => [`b${i}`, startOfBusinessDay(date, timeZone)]))
 }
 
-/** The day (0 … days − 1) `column` falls in, for rows already narrowed to [:b0, :b<days>). */
-export const dayOf = (column: string, days: number) => `CASE ${Array.from({ length: days - 1 }, (_, i) => `WHEN ${column} < :b${i + 1} THEN ${i}`).join(' ')} ELSE ${days - 1} END`
+/** The day (0 … days − 1) `column` falls in, for rows already narrowed to [:b0, :b<days>). One day has no CASE to make: every row is day 0. */
+export const dayOf = (column: string, days: number) =>
+  days === 1 ? '0' : `CASE ${Array.from({ length: days - 1 }, (_, i) => `WHEN ${column} < :b${i + 1} THEN ${i}`).join(' ')} ELSE ${days - 1} END`
 
 /** `column` within the days: [:b0, :b<days>). */
 export const withinDays = (column: string, days: number) => `${column} >= :b0 AND ${column} < :b${days}`

@@ -157,6 +157,7 @@ const LANDED_MIGRATIONS: Record<string, string> = {
   '1795393100000-MemberDailyFigures.ts': '184e986ea87dfcebf69a5270db25c4173de9f87aaacc7a78db1515f84cd240c2',
   '1795393200000-TrendIndexes.ts': 'd5d188f1782afec6d9f262e2e01667f8438855dd53f33b7fe26f8e52251a78ad',
   '1795393300000-Channels.ts': 'ace79ebb5d4e97b8b5d4c151ebf49d8431f581027e6628af787a2d36f3a6d16f',
+  '1795393400000-ChannelFigureIndexes.ts': '9389dbbefccd44bca26f3b1d9854662a0683fa4cd1bf0fc94e6f464a01357c32',
 }
 
 /** The files server/db/migrations.ts imports, in its order. */

@@ -15,5 +15,6 @@ import { ReminderRules1795393000000 } from '../../migrations/1795393000000-Remin
 import { MemberDailyFigures1795393100000 } from '../../migrations/1795393100000-MemberDailyFigures'
 import { TrendIndexes1795393200000 } from '../../migrations/1795393200000-TrendIndexes'
 import { Channels1795393300000 } from '../../migrations/1795393300000-Channels'
+import { ChannelFigureIndexes1795393400000 } from '../../migrations/1795393400000-ChannelFigureIndexes'
 
-export const migrations = [InitialSchema1795392000000, WecomIntegration1795392100000, Sessions1795392200000, Bot1795392300000, OrderSources1795392400000, RepairEditedMigrations1795392500000, ProcessorSteps1795392600000, OrderItemsKeyedByLine1795392700000, TeamFigureIndexes1795392800000, OrderSourceLastOrder1795392900000, SyncRuns1795392950000, ReminderRules1795393000000, MemberDailyFigures1795393100000, TrendIndexes1795393200000, Channels1795393300000]
+export const migrations = [InitialSchema1795392000000, WecomIntegration1795392100000, Sessions1795392200000, Bot1795392300000, OrderSources1795392400000, RepairEditedMigrations1795392500000, ProcessorSteps1795392600000, OrderItemsKeyedByLine1795392700000, TeamFigureIndexes1795392800000, OrderSourceLastOrder1795392900000, SyncRuns1795392950000, ReminderRules1795393000000, MemberDailyFigures1795393100000, TrendIndexes1795393200000, Channels1795393300000, ChannelFigureIndexes1795393400000]
