@@ -45,7 +45,7 @@ export function createDataSource(database: DatabaseConfig): DataSource {
   }
 
   if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true })
-  return new DataSource({
+  return immediateTransactions(new DataSource({
     ...common,
     type: 'better-sqlite3',
     database: database.path,
@@ -55,6 +55,28 @@ export function createDataSource(database: DatabaseConfig): DataSource {
     prepareDatabase: (db: { pragma(source: string): unknown }) => {
       db.pragma('foreign_keys = ON')
     },
-  })
+  }))
+}
+
+/**
+ * SQLite transactions begin IMMEDIATE (they take the write lock at BEGIN, waiting for it
+ * up to `timeout`), not DEFERRED as TypeORM begins them. A deferred transaction that reads
+ * and then writes fails at once with SQLITE_BUSY when another process (a command beside the
+ * demo) wrote in between: its snapshot is stale, and SQLite does not wait in that case.
+ */
+function immediateTransactions(dataSource: DataSource): DataSource {
+  const driver = dataSource.driver
+  const createQueryRunner = driver.createQueryRunner.bind(driver)
+  const patched = new WeakSet<object>()
+  driver.createQueryRunner = (mode) => {
+    const runner = createQueryRunner(mode)
+    if (!patched.has(runner)) {
+      patched.add(runner)
+      const query = runner.query.bind(runner) as (sql: string, ...rest: unknown[]) => Promise<unknown>
+      runner.query = ((sql: string, ...rest: unknown[]) => query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql, ...rest)) as typeof runner.query
+    }
+    return runner
+  }
+  return dataSource
 }
 

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDataSource } from './dataSource'
 import { upsertTransaction } from './transaction'
@@ -41,5 +44,26 @@ describe(`upsert transactions on ${testDatabaseKind}`, () => {
     const names = (await database.dataSource.query('SELECT name FROM members ORDER BY id')) as { name: string }[]
     // Whoever committed last wrote both rows.
     expect(new Set(names.map((row) => row.name)).size).toBe(1)
+  })
+
+  it.runIf(testDatabaseKind === 'sqlite')('on SQLite, a transaction that reads and then writes after another process wrote still commits, the other waiting its turn', async () => {
+    const database = await migratedDatabase()
+    cleanups.push(database.cleanup)
+    if (database.config.kind !== 'sqlite') throw new Error('SQLite only')
+    const member = await buildMember(database.dataSource)
+    // Another process (a command beside the demo) writing the same file, with the same 5 s wait for the lock.
+    const script = `const db = require('better-sqlite3')(${JSON.stringify(database.config.path)}, { timeout: 5000 }); db.prepare("UPDATE members SET name = 'other' WHERE id = ${member.id}").run()`
+    let other: ReturnType<typeof spawn> | undefined
+    await database.dataSource.transaction(async (tx) => {
+      await tx.query('SELECT name FROM members WHERE id = ?', [member.id])
+      other = spawn(process.execPath, ['-e', script], { cwd: process.cwd(), stdio: 'inherit' })
+      // Long enough for the other process to write, had our transaction not taken the lock at BEGIN.
+      await sleep(500)
+      await tx.query('UPDATE members SET name = ? WHERE id = ?', ['ours', member.id])
+    })
+    const [code] = (await once(other!, 'exit')) as [number]
+    expect(code).toBe(0)
+    // Theirs came after ours: it waited for our commit.
+    expect((await database.dataSource.query('SELECT name FROM members WHERE id = ?', [member.id]))[0].name).toBe('other')
   })
 })
