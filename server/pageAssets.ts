@@ -91,21 +91,11 @@ export async function ensurePageBuilt(assets: PageAssets, logger: Logger): Promi
   logger.info(`building the ${assets.name} (once, after install or a change)…`)
   const { build } = await import('vite')
   const outDir = join(assets.root, `dist.building-${process.pid}`)
-  // Vite builds what NODE_ENV names: a build started inside a test run (vitest sets 'test')
-  // would keep Vue's development code, and the bundle test would weigh that instead.
-  const nodeEnv = process.env.NODE_ENV
-  process.env.NODE_ENV = 'production'
-  try {
-    await build({
-      configFile: join(assets.root, 'vite.config.ts'),
-      mode: 'production',
-      build: { outDir, emptyOutDir: true },
-      logLevel: 'warn',
-    })
-  } finally {
-    if (nodeEnv === undefined) delete process.env.NODE_ENV
-    else process.env.NODE_ENV = nodeEnv
-  }
+  await build({
+    configFile: join(assets.root, 'vite.config.ts'),
+    build: { outDir, emptyOutDir: true },
+    logLevel: 'warn',
+  })
   if (pageIsBuilt(assets)) {
     rmSync(outDir, { recursive: true, force: true })
     return

@@ -30,9 +30,25 @@ async function prepare(): Promise<() => Promise<void>> {
   }
   const [dropTemplates] = await Promise.all([
     Promise.all([prepareMigratedTemplate('sqlite'), ...(mysqlUrl ? [prepareMigratedTemplate('mysql')] : [])]),
-    ensurePagesBuilt(createLogger('warn')),
+    buildPagesForProduction(),
   ])
   return async () => {
     for (const drop of dropTemplates) await drop()
+  }
+}
+
+/**
+ * The pages as production builds them: Vite builds what NODE_ENV names, and vitest sets it to
+ * 'test', which would keep Vue's development code (the bundle test would weigh that instead,
+ * and the browser tests would run it).
+ */
+async function buildPagesForProduction(): Promise<void> {
+  const nodeEnv = process.env.NODE_ENV
+  process.env.NODE_ENV = 'production'
+  try {
+    await ensurePagesBuilt(createLogger('warn'))
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV
+    else process.env.NODE_ENV = nodeEnv
   }
 }
