@@ -75,19 +75,32 @@ export async function finishCreating(dataSource: DataSource, client: WecomClient
     const current = await channels.findOneByOrFail({ id: channelId })
     if (current.wecomStatus !== 'creating') return current
     const free = current.claimedBy === null || (current.leaseUntil?.getTime() ?? 0) <= now.getTime() || ownerIsGone(current.claimedBy)
-    if (!free) throw new AppError('conflict', 'This channel is being created right now; try again in a minute')
+    const busy = () => new AppError('conflict', 'This channel is being created right now; try again in a minute')
+    if (!free) throw busy()
     const taken = await channels.update({ id: channelId, wecomStatus: 'creating', claimedBy: current.claimedBy ?? IsNull() }, { claimedBy: claim, leaseUntil: new Date(now.getTime() + CHANNEL_CLAIM_MS) })
-    if (!taken.affected) throw new AppError('conflict', 'This channel is being created right now; try again in a minute')
+    if (!taken.affected) throw busy()
   }
   const channel = await channels.findOneByOrFail({ id: channelId })
+  // Free the claim at once when the try ends undecided: the next one looks for the way before adding one.
+  const release = () => channels.update({ id: channelId, claimedBy: claim }, { leaseUntil: new Date() })
+  let adopted: { config_id: string; qr_code: string } | null = null
+  if (!firstAttempt) {
+    try {
+      adopted = await findWayByState(client, channel.state, channel.createdAt)
+    } catch (error) {
+      // Not knowing whether the way exists, nothing may be deleted or added: the channel stays being created.
+      await release()
+      if (error instanceof WecomApiError) throw wecomUnanswered(`looking for the way it may have made: ${error.message}`)
+      throw error
+    }
+  }
   try {
-    const made = (firstAttempt ? null : await findWayByState(client, channel.state, channel.createdAt)) ?? (await client.call('addContactWay', { body: await wayOf(dataSource, channel) }))
+    const made = adopted ?? (await client.call('addContactWay', { body: await wayOf(dataSource, channel) }))
     await channels.update({ id: channelId, claimedBy: claim }, { configId: made.config_id, qrCode: made.qr_code || null, wecomStatus: 'active', claimedBy: null, leaseUntil: null, updatedAt: new Date() })
     return channels.findOneByOrFail({ id: channelId })
   } catch (error) {
     if (answeredNothing(error)) {
-      // Free at once: the next try (a retry, reconcile) looks for the way before adding one.
-      await channels.update({ id: channelId, claimedBy: claim }, { leaseUntil: new Date() })
+      await release()
       logger.warn({ channelId, err: (error as Error).message }, 'add_contact_way got no answer: the channel stays being created')
       throw wecomUnanswered((error as WecomApiError).message)
     }
@@ -96,7 +109,7 @@ export async function finishCreating(dataSource: DataSource, client: WecomClient
       await channels.delete({ id: channelId, claimedBy: claim })
       throw new AppError('wecom_refused', `WeCom refused the channel's QR code (${error.code}${error.code === WecomCode.contactWayQuota ? ': the company has reached its quota of 「联系我」 ways' : ''})`)
     }
-    await channels.update({ id: channelId, claimedBy: claim }, { leaseUntil: new Date() })
+    await release()
     throw error
   }
 }

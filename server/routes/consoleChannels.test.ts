@@ -92,6 +92,26 @@ describe(`渠道活码 on ${testDatabaseKind}`, () => {
     expect((await harness.dataSource.getRepository(Channel).findOneByOrFail({ id: pending!.id })).configId).toBe([...harness.simulator.contactWays.keys()][0])
   })
 
+  it('keeps a channel being created when WeCom refuses the look for its way, and adopts the way on the next 重试', async () => {
+    const api = await as('operator')
+    harness.simulator.injectFault({ path: ADD, latencyMs: 2_500, times: 1 })
+    expect((await api('/api/console/channels', send('POST', await request()))).status).toBe(504)
+    await expect.poll(() => waysInWecom().length, { timeout: 5_000 }).toBe(1)
+    const [pending] = await harness.dataSource.getRepository(Channel).find()
+
+    harness.simulator.injectFault({ path: '/cgi-bin/externalcontact/list_contact_way', errcode: 48002, times: 1 })
+    const unsure = await api(`/api/console/channels/${pending!.id}/retry`, { method: 'POST' })
+    expect(unsure.status).toBe(504)
+    expect((await errorBody(unsure)).id).toBe('wecom_timeout')
+    // Not deleted (the way exists in WeCom), and no second way added.
+    expect(await harness.dataSource.getRepository(Channel).findOneByOrFail({ id: pending!.id })).toMatchObject({ wecomStatus: 'creating' })
+    expect(callsTo(harness.simulator, ADD)).toHaveLength(1)
+
+    expect((await jsonBody<ConsoleChannel>(await api(`/api/console/channels/${pending!.id}/retry`, { method: 'POST' }))).wecomStatus).toBe('active')
+    expect(callsTo(harness.simulator, ADD)).toHaveLength(1)
+    expect(waysInWecom()).toHaveLength(1)
+  })
+
   it('重试 adds the way when the lost call never reached WeCom', async () => {
     const api = await as('operator')
     harness.simulator.injectFault({ path: ADD, hang: true, times: 1 })
