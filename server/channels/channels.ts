@@ -100,10 +100,13 @@ async function resolveInput(manager: EntityManager, input: ChannelInput) {
   if (tags.length !== tagIds.length) throw validationFailed('A tag to mark is no longer there; reload the page')
   if (tags.some((t) => isManagedGroup((t as Tag & { group: TagGroup }).group.name))) throw validationFailed('The 客户价值 tags are kept by the segments job; a channel does not mark them')
 
-  const { welcome } = input
-  if (welcome.imageId !== null && !(await manager.existsBy(MediaAsset, { id: welcome.imageId }))) throw validationFailed('The welcome image is no longer there; upload it again')
-  if (welcome.link !== null && welcome.imageId !== null) throw validationFailed('A welcome carries a link or an image, not both')
+  await checkWelcomeImage(manager, input.welcome.imageId)
   return { members: usable, tagIds }
+}
+
+/** A welcome's image must still be there (it may have been replaced since the form was opened). */
+export async function checkWelcomeImage(manager: EntityManager, imageId: number | null): Promise<void> {
+  if (imageId !== null && !(await manager.existsBy(MediaAsset, { id: imageId }))) throw validationFailed('The welcome image is no longer there; upload it again')
 }
 
 /**

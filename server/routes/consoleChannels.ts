@@ -4,12 +4,12 @@ import getRawBody from 'raw-body'
 import { IsNull } from 'typeorm'
 import { z } from 'zod'
 import { CHANNEL_PLATFORMS, FIGURES_MAX_DAYS, WELCOME_LIMITS, WELCOME_VARIABLES } from '../api/contract'
-import { CHANNEL_MEMBERS_MAX, createChannel, deleteChannel, listChannels, retryChannel, updateChannel, type ChannelContext, type ChannelInput } from '../channels/channels'
+import { CHANNEL_MEMBERS_MAX, checkWelcomeImage, createChannel, deleteChannel, listChannels, retryChannel, updateChannel, type ChannelContext, type ChannelInput } from '../channels/channels'
 import { readDefaultWelcome, saveDefaultWelcome } from '../channels/defaultWelcome'
 import { IMAGE_MAX_BYTES, imageBytes, saveWelcomeImage } from '../channels/media'
 import { recordActivity } from '../console/activity'
 import { isManagedGroup, listTagGroups } from '../console/tags'
-import { Channel, MediaAsset, Member, MEMBER_STATUS } from '../entities'
+import { Channel, Member, MEMBER_STATUS } from '../entities'
 import { AppError, badRequest, notFound, payloadTooLarge, validationFailed } from '../errors'
 import { parseBody } from '../http/body'
 import { idParam, parseParams, useridParam } from '../http/params'
@@ -196,7 +196,7 @@ export function consoleChannelRoutes({ config, dataSource, wecom, logger }: Cons
 
   router.put('/welcome', async (ctx) => {
     const request = await parseBody(ctx, welcome)
-    if (request.imageId !== null && !(await dataSource.getRepository(MediaAsset).existsBy({ id: request.imageId }))) throw validationFailed('The welcome image is no longer there; upload it again')
+    await checkWelcomeImage(dataSource.manager, request.imageId)
     await dataSource.transaction(async (tx) => {
       await saveDefaultWelcome(tx, { text: request.text, link: request.link, imageId: request.imageId }, ctx.state.viewer.id)
       await recordActivity(tx, { actorMemberId: ctx.state.viewer.id, action: 'default_welcome_changed', detail: { text: request.text !== null, link: request.link !== null, image: request.imageId !== null } })
