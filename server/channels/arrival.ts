@@ -2,7 +2,6 @@ import { In, type DataSource } from 'typeorm'
 import { recordTagChange } from '../customers/actions'
 import { query } from '../db/sql'
 import { Channel, ChannelTag, FollowRelation, FollowTag, Tag } from '../entities'
-import { findFollow } from '../mirror/customers'
 import type { WecomClient } from '../wecom/client'
 
 /**
@@ -15,10 +14,14 @@ export async function attributeArrival(dataSource: DataSource, client: WecomClie
   // Deleted channels too: an add made just before its deletion belongs to it.
   const channel = await dataSource.getRepository(Channel).findOneBy({ state })
   if (!channel) return false
-  const follow = await findFollow(dataSource.manager, userid, externalUserid)
+  const [follow] = await query<{ id: number; customer_id: number }>(
+    dataSource.manager,
+    `SELECT f.id, f.customer_id FROM follow_relations f JOIN members m ON m.id = f.member_id JOIN customers c ON c.id = f.customer_id
+      WHERE m.userid = :userid AND c.external_userid = :externalUserid`,
+    { userid, externalUserid },
+  )
   if (!follow) return false
-  const [row] = await query<{ id: number }>(dataSource.manager, 'SELECT id FROM follow_relations WHERE member_id = :memberId AND customer_id = :customerId', { ...follow })
-  const followId = Number(row!.id)
+  const followId = Number(follow.id)
   await query(
     dataSource.manager,
     'UPDATE follow_relations SET channel_id = :channelId, first_channel_id = COALESCE(first_channel_id, :channelId) WHERE id = :followId',
@@ -31,6 +34,6 @@ export async function attributeArrival(dataSource: DataSource, client: WecomClie
   const missing = await dataSource.getRepository(Tag).findBy({ id: In(wanted.filter((t) => !marked.has(t.tagId)).map((t) => t.tagId)) })
   if (missing.length === 0) return true
   await client.call('markTag', { body: { userid, external_userid: externalUserid, add_tag: missing.map((t) => t.wecomTagId) } }, { maxWaitMs: 60_000 })
-  await recordTagChange(dataSource, { followId, customerId: follow.customerId, actorMemberId: null, added: missing, removed: [], by: `channel:${channel.id}` })
+  await recordTagChange(dataSource, { followId, customerId: Number(follow.customer_id), actorMemberId: null, added: missing, removed: [], by: `channel:${channel.id}` })
   return true
 }
