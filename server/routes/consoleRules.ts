@@ -44,13 +44,10 @@ export function consoleRulesRoutes({ config, dataSource, wecom }: ConsoleRouteOp
   router.use(['/rules', '/robots'], requireOperator)
   const messenger = new Messenger(wecom.client, wecom.config)
 
-  const page = async () =>
-    presentRulesPage({
-      rules: await readReminderRules(dataSource.manager),
-      configuredDigestCron: config.digestCron,
-      companyRobot: wecom.config.robotKey !== null,
-      teamRobots: await listTeamRobots(dataSource.manager),
-    })
+  const page = async () => {
+    const [rules, teamRobots] = await Promise.all([readReminderRules(dataSource.manager), listTeamRobots(dataSource.manager)])
+    return presentRulesPage({ rules, configuredDigestCron: config.digestCron, companyRobot: wecom.config.robotKey !== null, teamRobots })
+  }
   /** A manager (a member still here with reports) by userid: a team robot belongs to a team. */
   const teamOf = async (userid: string) => {
     const robot = (await listTeamRobots(dataSource.manager)).find((r) => r.userid === userid)
