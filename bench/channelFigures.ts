@@ -71,7 +71,7 @@ export const channelFiguresBenchmark: Benchmark = {
           rows: [['channelStats (GET /api/console/channels/stats)', summary.p50.toFixed(0), summary.p95.toFixed(0), summary.p99.toFixed(0), summary.max.toFixed(0)]],
         },
       ],
-      notes: ['Four queries at once: arrivals with their 7- and 30-day retention per channel, losses per channel, buyers and revenue after arriving per channel, and arrivals and losses per day.'],
+      notes: ['Three queries at once: arrivals with their 7- and 30-day retention by channel and day, losses by channel and day, and buyers and revenue after arriving per channel.'],
       details: { budgetMs: BUDGET_MS, channels: CHANNELS, rangeDays: RANGE_DAYS, attributed: attributed, arrivals, latencyMs: summary, stolenCpuPercent: stolenPercent },
     }
   },

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm'
-import { countsByDay, datesFrom, dayBounds, dayOf, withinDays } from '../db/businessDays'
+import { datesFrom, dayBounds, dayOf, withinDays } from '../db/businessDays'
 import { secondsBetween } from '../db/dialect'
 import { query } from '../db/sql'
 import { Channel, type FollowStatus } from '../entities'
@@ -46,7 +46,7 @@ function add(total: ChannelFigures, f: ChannelFigures): ChannelFigures {
 
 /**
  * Every channel's figures for the business days [from, to], per platform too, and the days'
- * arrivals and losses: four set-based queries over the channel-first indexes, whatever the
+ * arrivals and losses: three set-based queries over the channel-first indexes, whatever the
  * number of channels. Arrivals count by the channel of the add (the follow's latest channel).
  */
 export async function channelStats(manager: EntityManager, { from, to, timeZone, now = new Date() }: { from: string; to: string; timeZone: string; now?: Date }): Promise<ChannelStats> {
@@ -57,22 +57,27 @@ export async function channelStats(manager: EntityManager, { from, to, timeZone,
   const parameters = { ...bounds, lost: LOST, spending: SPENDING_STATUSES, r7: new Date(now.getTime() - 7 * DAY_SECONDS * 1000), r30: new Date(now.getTime() - 30 * DAY_SECONDS * 1000) }
   const arrivedInRange = `f.channel_id IS NOT NULL AND ${withinDays('f.added_at', days)}`
 
-  const [channels, arrivals, losses, buying, daily] = await Promise.all([
+  // Arrivals and losses each read once, by channel and day: the channels' figures and the days' are both sums of these rows.
+  const [channels, arrivals, losses, buying] = await Promise.all([
     manager.find(Channel, { select: { id: true, name: true, platform: true, deletedAt: true }, order: { id: 'ASC' } }),
-    query<{ channel_id: number; arrived: number | string; r7_of: number | string; r7_kept: number | string; r30_of: number | string; r30_kept: number | string }>(
+    query<{ channel_id: number; day: number | string; arrived: number | string; r7_of: number | string; r7_kept: number | string; r30_of: number | string; r30_kept: number | string }>(
       manager,
-      `SELECT f.channel_id, COUNT(*) AS arrived,
-              SUM(CASE WHEN f.added_at <= :r7 THEN 1 ELSE 0 END) AS r7_of,
-              SUM(CASE WHEN f.added_at <= :r7 AND (${kept(7 * DAY_SECONDS)}) THEN 1 ELSE 0 END) AS r7_kept,
-              SUM(CASE WHEN f.added_at <= :r30 THEN 1 ELSE 0 END) AS r30_of,
-              SUM(CASE WHEN f.added_at <= :r30 AND (${kept(30 * DAY_SECONDS)}) THEN 1 ELSE 0 END) AS r30_kept
-         FROM follow_relations f WHERE ${arrivedInRange} GROUP BY f.channel_id`,
+      `SELECT t.channel_id, t.day, COUNT(*) AS arrived, SUM(t.r7_of) AS r7_of, SUM(t.r7_kept) AS r7_kept, SUM(t.r30_of) AS r30_of, SUM(t.r30_kept) AS r30_kept
+         FROM (SELECT f.channel_id, ${dayOf('f.added_at', days)} AS day,
+                      CASE WHEN f.added_at <= :r7 THEN 1 ELSE 0 END AS r7_of,
+                      CASE WHEN f.added_at <= :r7 AND (${kept(7 * DAY_SECONDS)}) THEN 1 ELSE 0 END AS r7_kept,
+                      CASE WHEN f.added_at <= :r30 THEN 1 ELSE 0 END AS r30_of,
+                      CASE WHEN f.added_at <= :r30 AND (${kept(30 * DAY_SECONDS)}) THEN 1 ELSE 0 END AS r30_kept
+                 FROM follow_relations f WHERE ${arrivedInRange}) t
+        GROUP BY t.channel_id, t.day`,
       parameters,
     ),
-    query<{ channel_id: number; lost: number | string }>(
+    query<{ channel_id: number; day: number | string; lost: number | string }>(
       manager,
-      `SELECT f.channel_id, COUNT(*) AS lost FROM follow_relations f
-        WHERE f.status = :lost AND ${withinDays('f.status_changed_at', days)} AND f.channel_id IS NOT NULL GROUP BY f.channel_id`,
+      `SELECT t.channel_id, t.day, COUNT(*) AS lost
+         FROM (SELECT f.channel_id, ${dayOf('f.status_changed_at', days)} AS day FROM follow_relations f
+                WHERE f.status = :lost AND ${withinDays('f.status_changed_at', days)} AND f.channel_id IS NOT NULL) t
+        GROUP BY t.channel_id, t.day`,
       parameters,
     ),
     // A customer who arrived twice through one channel (two members) is one buyer, their orders counted once.
@@ -84,15 +89,6 @@ export async function channelStats(manager: EntityManager, { from, to, timeZone,
         GROUP BY a.channel_id`,
       parameters,
     ),
-    Promise.all([
-      query<{ day: number | string; n: number | string }>(manager, `SELECT t.day, COUNT(*) AS n FROM (SELECT ${dayOf('f.added_at', days)} AS day FROM follow_relations f WHERE ${arrivedInRange}) t GROUP BY t.day`, parameters),
-      query<{ day: number | string; n: number | string }>(
-        manager,
-        `SELECT t.day, COUNT(*) AS n FROM (SELECT ${dayOf('f.status_changed_at', days)} AS day FROM follow_relations f
-          WHERE f.status = :lost AND ${withinDays('f.status_changed_at', days)} AND f.channel_id IS NOT NULL) t GROUP BY t.day`,
-        parameters,
-      ),
-    ]),
   ])
 
   const figuresOf = new Map<number, ChannelFigures>()
@@ -102,14 +98,19 @@ export async function channelStats(manager: EntityManager, { from, to, timeZone,
     if (!figures) figuresOf.set(key, (figures = zero()))
     return figures
   }
+  const arrivedByDay = new Array<number>(days).fill(0)
+  const lostByDay = new Array<number>(days).fill(0)
   for (const row of arrivals) {
-    Object.assign(of(row.channel_id), {
-      arrived: Number(row.arrived),
-      retention7: { of: Number(row.r7_of), kept: Number(row.r7_kept) },
-      retention30: { of: Number(row.r30_of), kept: Number(row.r30_kept) },
-    })
+    const figures = of(row.channel_id)
+    figures.arrived += Number(row.arrived)
+    figures.retention7 = { of: figures.retention7.of + Number(row.r7_of), kept: figures.retention7.kept + Number(row.r7_kept) }
+    figures.retention30 = { of: figures.retention30.of + Number(row.r30_of), kept: figures.retention30.kept + Number(row.r30_kept) }
+    arrivedByDay[Number(row.day)]! += Number(row.arrived)
   }
-  for (const row of losses) of(row.channel_id).lost = Number(row.lost)
+  for (const row of losses) {
+    of(row.channel_id).lost += Number(row.lost)
+    lostByDay[Number(row.day)]! += Number(row.lost)
+  }
   for (const row of buying) Object.assign(of(row.channel_id), { buyers: Number(row.buyers), revenueCents: Number(row.revenue ?? 0) })
 
   // Every live channel, and a deleted one only when it has figures in the range.
@@ -118,7 +119,6 @@ export async function channelStats(manager: EntityManager, { from, to, timeZone,
     .map((c) => ({ id: c.id, name: c.name, platform: c.platform, deleted: c.deletedAt !== null, figures: figuresOf.get(c.id) ?? zero() }))
   const platforms = new Map<string, ChannelFigures>()
   for (const channel of listed) platforms.set(channel.platform, add(platforms.get(channel.platform) ?? zero(), channel.figures))
-  const [arrivedByDay, lostByDay] = [countsByDay(daily[0], days), countsByDay(daily[1], days)]
   return {
     from,
     to,
