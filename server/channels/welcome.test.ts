@@ -132,6 +132,26 @@ describe(`arriving through a channel, on ${testDatabaseKind}`, () => {
     expect(callsTo(harness.simulator, SEND_WELCOME)).toHaveLength(0)
     expect(await outcomes()).toEqual([])
   })
+
+  it("a chat-archive member's welcome waits for the customer's agreement, then goes out once with WeCom's fresh code", async () => {
+    harness.simulator.company.users.get('seller')!.msgAudit = true
+    const channel = await makeChannel({ tagIds: [] })
+    await harness.simulator.customerScansContactWay({ configId: await configIdOf(channel), customer: { external_userid: 'wmArchive', name: '小档' } })
+    await harness.drainInbox()
+    expect(welcomesTo('wmArchive')).toEqual([])
+    expect(await outcomes()).toEqual([['wmArchive', 'awaiting_consent']])
+
+    await harness.simulator.customerApprovesMsgAudit({ userid: 'seller', externalUserid: 'wmArchive' })
+    await harness.drainInbox()
+    expect(welcomesTo('wmArchive').map((w) => w.body.text)).toEqual([{ content: '小档你好，我是陈浩～' }])
+    expect(await outcomes()).toEqual([['wmArchive', 'awaiting_consent'], ['wmArchive', 'sent']])
+
+    // An agreement with nothing held back (a second one, or one for a customer welcomed already) sends nothing.
+    harness.simulator.company.follow('seller', 'wmArchive')!.auditApproved = false
+    await harness.simulator.customerApprovesMsgAudit({ userid: 'seller', externalUserid: 'wmArchive' })
+    await harness.drainInbox()
+    expect(callsTo(harness.simulator, SEND_WELCOME)).toHaveLength(2)
+  })
 })
 
 describe(`the welcome's window, on ${testDatabaseKind}`, () => {

@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client'
-import { IsNull, type DataSource, type EntityManager } from 'typeorm'
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm'
 import { Channel, Customer, DefaultWelcome, MediaAsset, Member, WelcomeSend, type WelcomeLink, type WelcomeOutcome } from '../entities'
 import type { Logger } from '../logger'
 import { metricsRegistry } from '../metrics'
@@ -75,6 +75,21 @@ async function customerName(dataSource: DataSource, client: WecomClient, externa
   }
 }
 
+/**
+ * The welcome a customer's agreement to the chat-archive notice lets us send at last: that of
+ * the relation's latest welcome WeCom held back for the agreement (41053), unless one was sent
+ * since. Its channel's, by the channel's state (a channel deleted meanwhile gives the default
+ * welcome), or the default. Null when nothing waits: a relation is welcomed once.
+ */
+export async function welcomeAwaitingConsent(manager: EntityManager, relation: { userid: string; externalUserid: string }): Promise<{ state: string | undefined } | null> {
+  const sends = manager.getRepository(WelcomeSend)
+  const [latest] = await sends.find({ where: { ...relation, outcome: In(['awaiting_consent', 'sent']) }, order: { id: 'DESC' }, take: 1 })
+  if (latest?.outcome !== 'awaiting_consent') return null
+  if (latest.channelId === null) return { state: undefined }
+  const channel = await manager.findOne(Channel, { where: { id: latest.channelId }, select: { id: true, state: true } })
+  return { state: channel?.state }
+}
+
 export interface WelcomeEvent {
   eventId: number
   userId: string
@@ -125,6 +140,7 @@ export async function sendWelcome(dataSource: DataSource, client: WecomClient, l
         if (!(error instanceof WecomApiError)) throw error
         code = error.code
         if (code === WecomCode.welcomeTaken) return 'taken'
+        if (code === WecomCode.welcomeAwaitsConsent) return 'awaiting_consent'
         if (code === WecomCode.welcomeCodeInvalid) return now() >= deadline ? 'missed' : 'expired'
         const retriable = code === WecomCode.welcomeInFlight || code < 0
         if (!retriable || tries >= 2 || left() < RETRY_NEEDS_MS) {

@@ -76,7 +76,8 @@ export class DefaultWelcome {
   @Column({ type: 'datetime', precision: 3, nullable: true }) updatedAt!: Date | null
 }
 
-export const WELCOME_OUTCOMES = ['sent', 'missed', 'taken', 'expired', 'failed', 'none'] as const
+/** awaiting_consent: WeCom answered 41053; the customer's agreement (msg_audit_approved) brings a fresh code for it. */
+export const WELCOME_OUTCOMES = ['sent', 'missed', 'taken', 'expired', 'failed', 'none', 'awaiting_consent'] as const
 export type WelcomeOutcome = (typeof WELCOME_OUTCOMES)[number]
 
 /** What became of one add event's welcome (server/processors/welcome.ts). */

@@ -202,6 +202,8 @@ export const WecomCode = {
   contactWayQuota: 41045,
   welcomeCodeInvalid: 41050,
   welcomeTaken: 41051,
+  /** The member is in the chat-archive range and the customer has not agreed to its notice yet. */
+  welcomeAwaitsConsent: 41053,
   welcomeInFlight: 41096,
 } as const
 

@@ -13,6 +13,8 @@ export const EXTERNAL_CONTACT_CHANGES = [
   'del_external_contact',
   'del_follow_user',
   'transfer_fail',
+  // The customer agreed to the chat-archive notice: may carry a fresh WelcomeCode (doc 92005).
+  'msg_audit_approved',
 ] as const
 
 export interface ExternalContactEvent extends EventBase {

@@ -47,6 +47,8 @@ export const ERRMSG: Record<number, string> = {
   41049: 'missing welcome msg code',
   41050: 'invalid welcome msg code',
   41051: 'externaluser has started chatting',
+  // The text is not documented [U]; the meaning is (doc 92137).
+  41053: 'external contact has not agreed to the chat-archive notice',
   41054: 'user not active',
   41064: 'attachment count exceed limit',
   41065: 'invalid attachment type',

@@ -101,6 +101,8 @@ export interface Simulator {
   memberEditsCustomer(p: MemberEditsCustomer): Promise<number>
   memberDeletesCustomer(p: FollowRef): Promise<number>
   customerDeletesMember(p: FollowRef): Promise<number>
+  /** The customer agrees to a chat-archive member's notice (SimUser.msgAudit): msg_audit_approved with a fresh WelcomeCode. */
+  customerApprovesMsgAudit(p: FollowRef): Promise<number>
   adminCreatesTag(p: { groupName: string; tagName: string }): Promise<number>
   adminRenamesTag(p: { tagId: string; name: string }): Promise<number>
   adminDeletesTag(p: { tagId: string }): Promise<number>
@@ -316,6 +318,9 @@ class WecomSimulator implements Simulator {
   }
   customerDeletesMember(p: FollowRef): Promise<number> {
     return this.afterChange(() => this.changes.customerDeletesMember(p))
+  }
+  customerApprovesMsgAudit(p: FollowRef): Promise<number> {
+    return this.afterChange(() => this.changes.customerApprovesMsgAudit(p))
   }
   adminCreatesTag(p: { groupName: string; tagName: string }): Promise<number> {
     return this.afterChange(() => this.changes.adminCreatesTag(p))

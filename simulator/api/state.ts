@@ -42,6 +42,12 @@ export interface SimUser {
    * Absent in snapshots kept before it existed, which reads as false.
    */
   adminWelcome?: boolean
+  /**
+   * In the corp's 会话存档 (chat archive) range: a customer must agree to the archive notice
+   * before this member's welcome can be sent (41053), and agreeing sends msg_audit_approved
+   * with a fresh WelcomeCode. Absent reads as false.
+   */
+  msgAudit?: boolean
 }
 
 export interface SimTagGroup {
@@ -90,6 +96,8 @@ export interface SimFollow {
   state?: string
   /** The customer deleted the member (del_follow_user): the one-way relation stays readable. */
   deletedByCustomer: boolean
+  /** The customer agreed to the member's chat-archive notice (only asked when the member has msgAudit). */
+  auditApproved?: boolean
 }
 
 /** A 「联系我」 way created through add_contact_way (wecom-protocol.md §3.12). */

@@ -169,6 +169,26 @@ export class WecomSideChanges {
     return this.emitContactChange('del_follow_user', p)
   }
 
+  /**
+   * msg_audit_approved: the customer agreed to the member's chat-archive notice. WeCom then
+   * grants a fresh WelcomeCode (doc 92005), as for an add, unless an admin set the member's welcome.
+   */
+  customerApprovesMsgAudit(p: FollowRef): Promise<number> {
+    const follow = this.requireFollow(p)
+    const member = this.company.users.get(p.userid)!
+    if (member.msgAudit !== true) throw new Error(`customerApprovesMsgAudit: ${p.userid} is not in the chat-archive range`)
+    if (follow.auditApproved) throw new Error(`customerApprovesMsgAudit: ${p.externalUserid} already agreed for ${p.userid}`)
+    follow.auditApproved = true
+    const createTime = this.nowSeconds()
+    const fields: EventField[] = [
+      ['ChangeType', 'msg_audit_approved'],
+      ['UserID', p.userid],
+      ['ExternalUserID', p.externalUserid],
+    ]
+    if (member.adminWelcome !== true) fields.push(['WelcomeCode', issueWelcomeCode(this.company, { userid: p.userid, externalUserid: p.externalUserid }, createTime)])
+    return this.emit('change_external_contact', fields, createTime)
+  }
+
   /** change_external_tag create: a tag in the named group (created if new). */
   adminCreatesTag(p: { groupName: string; tagName: string }): Promise<number> {
     const now = this.nowSeconds()

@@ -61,12 +61,19 @@ export function welcomeEndpoints({ company, now, welcomeMessages }: WelcomeApiDe
         if (!issued) refuse(41050, `invalid welcome_code ${welcomeCode}`)
         if (issued.used) refuse(41051)
         if (nowMs > issued.createTime * 1000 + WELCOME_CODE_TTL_MS) refuse(41050, 'welcome_code expired: it lasts 20 s from the add event')
+        // The code stays usable: the customer's agreement brings a fresh one anyway (msg_audit_approved).
+        if (awaitsAuditConsent(company, issued.userid, issued.external_userid)) refuse(41053, 'the customer has not agreed to the chat-archive notice yet')
         issued.used = true
         welcomeMessages.push({ welcomeCode, userid: issued.userid, externalUserid: issued.external_userid, body: content, at: nowMs })
         return {}
       },
     },
   }
+}
+
+/** The member is in the chat-archive range and the customer has not agreed yet (doc 92137, 41053). */
+function awaitsAuditConsent(company: SimCompany, userid: string, externalUserid: string): boolean {
+  return company.users.get(userid)?.msgAudit === true && company.follow(userid, externalUserid)?.auditApproved !== true
 }
 
 function welcomeContent(company: SimCompany, body: Record<string, unknown>, nowMs: number): WelcomeMessageRecord['body'] {
